@@ -1,0 +1,58 @@
+/*
+ * The config module: the settings schema (defaults and validation), the store with its audit
+ * trail and file watch, discovered accounts, the accounts list and its edits, and the CSV and
+ * Gateway.dat import/export. Re-exports only; nothing here runs or fails on import.
+ */
+export {
+  ConfigError,
+  MiB,
+  deepFreeze,
+  defaultConfig,
+  demoConfig,
+  formatIssues,
+  sameConfig,
+  validateConfig,
+  type ConfigIssue,
+  type ValidateResult,
+} from './schema.js';
+export {
+  AUDIT_FILE,
+  CONFIG_FILE,
+  ConfigStore,
+  LAST_GOOD_FILE,
+  REJECTED_FILE,
+  type ConfigStoreEvents,
+  type ConfigStoreOptions,
+} from './store.js';
+export { SEEN_FILE, SeenAccounts, type SeenAccountsOptions } from './seen.js';
+export {
+  addAccount,
+  listAccounts,
+  removeAccount,
+  setAllow,
+  setBlock,
+  upsertAccount,
+  type SeenSource,
+} from './accounts-view.js';
+export {
+  accountsToCsv,
+  decodeCsvBytes,
+  parseAccountsCsv,
+  type AccountsCsvResult,
+  type CsvLineError,
+} from './csv.js';
+export {
+  parseGatewayDat,
+  routesToGatewayDat,
+  type DatLineError,
+  type GatewayDatResult,
+} from './gateway-dat.js';
+export {
+  checkAccountPattern,
+  checkAllowEntry,
+  checkBindHost,
+  checkDomain,
+  checkGreetingName,
+  checkHost,
+  checkLoopbackHost,
+} from './validate-helpers.js';

@@ -1,0 +1,465 @@
+/*
+ * The settings store: `<dataDir>/config.json` through lowdb (steno writes a temp file and
+ * renames it, atomic but never fsync'd: fine for settings, which are also kept as
+ * `config.last-good.json` after every successful save), plus the audit trail
+ * `<dataDir>/audit.jsonl`, one AuditEntry per line, appended with fsync, `n` counting from 1.
+ * get() hands out a deep-frozen snapshot; update()/replace()/restore() validate a new config and
+ * either save it (file, last-good, audit line, 'change' event) or throw ConfigError and keep the
+ * old one. watch() picks up edits made by another process (the CLI while `serve` runs, a hand
+ * edit) and adopts them when valid, or emits 'error' naming the field and keeps the last good
+ * settings when not. A file that fails at start is replaced by the last-good copy when there is
+ * one (see `startupProblem`); without one, open() throws ConfigError naming file and fields.
+ * Whatever content is refused is copied to `config.rejected.json` first, so no edit is lost.
+ */
+import { EventEmitter } from 'node:events';
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { copyFile, mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+
+import type { AuditEntry, ChangeVia, GatehouseConfig } from '../../shared/types.js';
+import {
+  ConfigError,
+  type ConfigIssue,
+  deepFreeze,
+  defaultConfig,
+  formatIssues,
+  sameConfig,
+  validateConfig,
+} from './schema.js';
+
+export const CONFIG_FILE = 'config.json';
+export const LAST_GOOD_FILE = 'config.last-good.json';
+export const REJECTED_FILE = 'config.rejected.json';
+export const AUDIT_FILE = 'audit.jsonl';
+
+export interface ConfigStoreOptions {
+  /** Content for a data dir that has no config.json yet (setup wizard, demo); default: defaults. */
+  createWith?: GatehouseConfig;
+  /** watch() debounce in ms (editors write in bursts). */
+  debounceMs?: number;
+  /** Platform for defaults (tests); default process.platform. */
+  platform?: NodeJS.Platform;
+}
+
+export interface ConfigStoreEvents {
+  change: [config: GatehouseConfig, entry: AuditEntry];
+  error: [error: Error];
+}
+
+type Parsed = { ok: true; config: GatehouseConfig } | { ok: false; errors: ConfigIssue[]; json: boolean };
+
+/** Node's JSON error says "at position 123"; a person editing the file wants line and column. */
+function jsonIssue(text: string, err: unknown): ConfigIssue {
+  const msg = err instanceof Error ? err.message : String(err);
+  const m = /position (\d+)/.exec(msg);
+  if (!m) return { path: '', message: `not valid JSON: ${msg}` };
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return { path: '', message: `not valid JSON at line ${line}, column ${column}: ${msg}` };
+}
+
+/** Parse and validate file text. Notepad on Windows may add a BOM; JSON.parse would choke on it. */
+function parseConfigText(text: string, platform: NodeJS.Platform): Parsed {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    return { ok: false, errors: [jsonIssue(text, e)], json: false };
+  }
+  const r = validateConfig(raw, platform);
+  return r.ok ? r : { ok: false, errors: r.errors, json: true };
+}
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * readText for the watcher. On Windows a file being replaced by another process can answer
+ * EBUSY/EPERM/EACCES for a moment; that is not a broken config, so look again before failing.
+ */
+async function readTextPatiently(file: string, waitMs: number): Promise<string | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readText(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || (code !== 'EBUSY' && code !== 'EPERM' && code !== 'EACCES')) throw e;
+      await new Promise((res) => setTimeout(res, waitMs));
+    }
+  }
+}
+
+/** The last non-empty line of a file, read from the end (the audit trail only grows). */
+async function readLastLine(file: string): Promise<string | null> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    let pos = (await fh.stat()).size;
+    let buf = Buffer.alloc(0);
+    while (pos > 0) {
+      const len = Math.min(65536, pos);
+      pos -= len;
+      const chunk = Buffer.alloc(len);
+      await fh.read(chunk, 0, len, pos);
+      buf = Buffer.concat([chunk, buf]);
+      let end = buf.length;
+      while (end > 0 && (buf[end - 1] === 0x0a || buf[end - 1] === 0x0d)) end--;
+      if (end === 0) continue;
+      const nl = buf.lastIndexOf(0x0a, end - 1);
+      if (nl >= 0) return buf.subarray(nl + 1, end).toString('utf8');
+    }
+    const all = buf.toString('utf8').trim();
+    return all === '' ? null : all;
+  } finally {
+    await fh.close();
+  }
+}
+
+function parseAuditLine(line: string): AuditEntry | null {
+  try {
+    const e = JSON.parse(line) as AuditEntry;
+    return typeof e === 'object' && e !== null && Number.isInteger(e.n) && typeof e.after === 'object' ? e : null;
+  } catch {
+    return null; // a line torn by a crash mid-append
+  }
+}
+
+export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
+  readonly dataDir: string;
+  readonly file: string;
+  readonly lastGoodFile: string;
+  readonly rejectedFile: string;
+  readonly auditFile: string;
+  /** Set when open() could not use config.json as it was; says what it did instead. */
+  startupProblem: string | null = null;
+
+  #current: GatehouseConfig;
+  #db: Low<GatehouseConfig>;
+  #lastGood: Low<GatehouseConfig>;
+  #platform: NodeJS.Platform;
+  #debounceMs: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #watcher: FSWatcher | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  private constructor(dataDir: string, initial: GatehouseConfig, opts: ConfigStoreOptions) {
+    super();
+    this.dataDir = dataDir;
+    this.file = join(dataDir, CONFIG_FILE);
+    this.lastGoodFile = join(dataDir, LAST_GOOD_FILE);
+    this.rejectedFile = join(dataDir, REJECTED_FILE);
+    this.auditFile = join(dataDir, AUDIT_FILE);
+    this.#current = deepFreeze(initial);
+    this.#db = new Low(new JSONFile<GatehouseConfig>(this.file), initial);
+    this.#lastGood = new Low(new JSONFile<GatehouseConfig>(this.lastGoodFile), initial);
+    this.#platform = opts.platform ?? process.platform;
+    this.#debounceMs = opts.debounceMs ?? 100;
+  }
+
+  /** Open (or create) the settings in `dataDir`. Throws ConfigError if nothing usable is there. */
+  static async open(dataDir: string, opts: ConfigStoreOptions = {}): Promise<ConfigStore> {
+    const platform = opts.platform ?? process.platform;
+    await mkdir(dataDir, { recursive: true });
+    const file = join(dataDir, CONFIG_FILE);
+    const text = await readText(file);
+    const parsed = text === null ? null : parseConfigText(text, platform);
+
+    if (parsed?.ok) {
+      const store = new ConfigStore(dataDir, parsed.config, opts);
+      await store.#auditEditWhileStopped();
+      await store.#refreshLastGood();
+      return store;
+    }
+
+    const lastGoodText = await readText(join(dataDir, LAST_GOOD_FILE));
+    const lastGood = lastGoodText === null ? null : parseConfigText(lastGoodText, platform);
+
+    if (text === null && !lastGood?.ok) {
+      // A new data dir: the first audit entry records where the settings came from.
+      let initial = defaultConfig(platform);
+      let what = 'created config.json with the defaults';
+      if (opts.createWith) {
+        const r = validateConfig(opts.createWith, platform);
+        if (!r.ok) throw new ConfigError(r.errors, { summary: 'The initial settings given are invalid' });
+        initial = r.config;
+        what = 'created config.json';
+      }
+      const store = new ConfigStore(dataDir, initial, opts);
+      await store.#save(initial);
+      await store.#appendAudit({ via: 'default', what, before: null, after: initial });
+      return store;
+    }
+
+    if (!lastGood?.ok) {
+      // parsed is a failure here: text exists and was refused, and there is no fallback.
+      const errors = parsed && !parsed.ok ? parsed.errors : [];
+      throw new ConfigError(errors, {
+        file,
+        summary: `Cannot start: ${file} is invalid and there is no last good copy (${LAST_GOOD_FILE}) to fall back on; fix these fields`,
+      });
+    }
+
+    const store = new ConfigStore(dataDir, lastGood.config, opts);
+    if (text === null) {
+      // Someone removed config.json; starting over from defaults would silently drop every rule.
+      await store.#save(lastGood.config);
+      store.startupProblem = `${file} was missing; restored it from ${store.lastGoodFile}.`;
+    } else {
+      const problems = parsed && !parsed.ok ? parsed.errors : [];
+      await copyFile(file, store.rejectedFile);
+      store.startupProblem =
+        `${file} is invalid, so Gatehouse started with the last good settings from ${store.lastGoodFile}. ` +
+        `Problems:\n  ${formatIssues(problems).replace(/\n/g, '\n  ')}\n` +
+        `A copy of the refused file is in ${store.rejectedFile}; the next saved change overwrites ${file}.`;
+    }
+    return store;
+  }
+
+  /** The current settings: a deep-frozen snapshot, replaced (never mutated) on every change. */
+  get(): GatehouseConfig {
+    return this.#current;
+  }
+
+  /**
+   * Apply `mutate` to a deep copy, validate, save. Resolves to the new snapshot (the old one when
+   * nothing changed: no audit entry for a no-op). Throws ConfigError and keeps the old settings
+   * when the result is invalid; an exception from `mutate` propagates the same way.
+   */
+  update(via: ChangeVia, what: string, mutate: (draft: GatehouseConfig) => void): Promise<GatehouseConfig> {
+    return this.#enqueue(async () => {
+      const draft = structuredClone(this.#current); // a plain, unfrozen copy
+      mutate(draft);
+      return this.#commit(via, what, draft);
+    });
+  }
+
+  /** Replace the whole config with `next` (validated and completed with defaults). */
+  replace(via: ChangeVia, what: string, next: unknown): Promise<GatehouseConfig> {
+    return this.#enqueue(() => this.#commit(via, what, next));
+  }
+
+  /** Every audit entry, oldest first. Lines torn by a crash are skipped. */
+  async history(): Promise<AuditEntry[]> {
+    const text = await readText(this.auditFile);
+    if (text === null) return [];
+    const out: AuditEntry[] = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      const e = parseAuditLine(line);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** Go back to the settings as they were after change #n (itself a new, audited change). */
+  restore(n: number, via: ChangeVia = 'restore'): Promise<GatehouseConfig> {
+    return this.#enqueue(async () => {
+      const entry = (await this.history()).find((e) => e.n === n);
+      if (!entry) {
+        throw new ConfigError([{ path: '', message: `there is no change #${n} in ${this.auditFile}` }], {
+          summary: 'Cannot restore',
+        });
+      }
+      return this.#commit(via, `restore change #${n} (${entry.what})`, entry.after);
+    });
+  }
+
+  /** Follow edits of config.json by other processes. Idempotent. */
+  watch(): void {
+    if (this.#watcher || this.#closed) return;
+    // Watch the directory, not the file: an atomic rename replaces the file's inode, and a
+    // watch on the old inode would go deaf after the first save.
+    this.#watcher = fsWatch(this.dataDir, (_event, name) => {
+      if (name !== null && name !== CONFIG_FILE) return;
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#enqueue(() => this.#reloadFromFile()).catch((e: unknown) => this.#report(e));
+      }, this.#debounceMs);
+    });
+    this.#watcher.on('error', (e) => this.#report(e));
+  }
+
+  /** Stop watching and wait for pending saves. Later updates are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = null;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#queue.catch(() => undefined);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** One change at a time: each sees the result of the one before. */
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('ConfigStore is closed'));
+    const run = this.#queue.then(job);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commit(via: ChangeVia, what: string, next: unknown): Promise<GatehouseConfig> {
+    const r = validateConfig(next, this.#platform);
+    if (!r.ok) throw new ConfigError(r.errors, { summary: `Not saved (${what}): invalid settings` });
+    const before = this.#current;
+    if (sameConfig(before, r.config)) return before;
+    const after = deepFreeze(r.config);
+    // File first, then the trail: the trail must never claim a change the file does not hold.
+    await this.#save(after);
+    const entry = await this.#appendAudit({ via, what, before, after });
+    this.#adopt(after, entry);
+    return after;
+  }
+
+  async #reloadFromFile(): Promise<void> {
+    let text = await readTextPatiently(this.file, this.#debounceMs);
+    if (text === null) {
+      this.#report(
+        new ConfigError([{ path: '', message: 'the file was removed' }], {
+          file: this.file,
+          summary: `${this.file} is gone; still running with the current settings, written again on the next change`,
+        }),
+      );
+      return;
+    }
+    let parsed = parseConfigText(text, this.#platform);
+    if (!parsed.ok && !parsed.json) {
+      // Editors that save in place (Notepad) can be caught mid-write: look once more.
+      await new Promise((res) => setTimeout(res, this.#debounceMs * 2));
+      const again = await readTextPatiently(this.file, this.#debounceMs);
+      if (again !== null && again !== text) {
+        text = again;
+        parsed = parseConfigText(text, this.#platform);
+      }
+    }
+    if (!parsed.ok) {
+      await copyFile(this.file, this.rejectedFile).catch(() => undefined);
+      this.#report(
+        new ConfigError(parsed.errors, {
+          file: this.file,
+          summary: `Ignored the edit of ${this.file}, still running with the last good settings (copy kept in ${this.rejectedFile})`,
+        }),
+      );
+      return;
+    }
+    const before = this.#current;
+    if (sameConfig(before, parsed.config)) return; // our own write coming back, or a no-op edit
+    const after = deepFreeze(parsed.config);
+    // The CLI in another process audits its own change (file first, then its audit line, which
+    // may still be on its way): do not record the change a second time.
+    let recorded = await this.#lastAuditIf(after);
+    if (!recorded) {
+      await new Promise((res) => setTimeout(res, this.#debounceMs));
+      recorded = await this.#lastAuditIf(after);
+    }
+    const entry =
+      recorded ??
+      (await this.#appendAudit({ via: 'file', what: `${CONFIG_FILE} changed outside Gatehouse`, before, after }));
+    this.#lastGood.data = after;
+    await this.#lastGood.write();
+    this.#adopt(after, entry);
+  }
+
+  /** The last audit entry when it already records `cfg` as the result. */
+  async #lastAuditIf(cfg: GatehouseConfig): Promise<AuditEntry | null> {
+    const line = await readLastLine(this.auditFile);
+    const last = line === null ? null : parseAuditLine(line);
+    return last && sameConfig(last.after, cfg) ? last : null;
+  }
+
+  #adopt(after: GatehouseConfig, entry: AuditEntry): void {
+    this.#current = after;
+    try {
+      this.emit('change', after, entry);
+    } catch (e) {
+      // A listener's bug must not make a saved change look failed to the caller.
+      this.#report(e);
+    }
+  }
+
+  /** config.json and its last-good twin; both via steno (temp file + rename). */
+  async #save(cfg: GatehouseConfig): Promise<void> {
+    this.#db.data = cfg;
+    await this.#db.write();
+    this.#lastGood.data = cfg;
+    await this.#lastGood.write();
+  }
+
+  /**
+   * A hand edit made while no Gatehouse process ran is recorded at the next start, so the trail
+   * explains every state the file has been in. The last entry is re-validated before comparing,
+   * so fields added by a newer version do not count as an edit.
+   */
+  async #auditEditWhileStopped(): Promise<void> {
+    const line = await readLastLine(this.auditFile);
+    const last = line === null ? null : parseAuditLine(line);
+    if (last) {
+      const r = validateConfig(last.after, this.#platform);
+      if (r.ok && sameConfig(r.config, this.#current)) return;
+    }
+    if (line !== null && !last) return; // a torn line: no trustworthy reference, stay quiet
+    await this.#appendAudit({
+      via: 'file',
+      what: last ? `${CONFIG_FILE} changed while Gatehouse was not running` : `found ${CONFIG_FILE} without an audit trail`,
+      before: last ? last.after : null,
+      after: this.#current,
+    });
+  }
+
+  async #refreshLastGood(): Promise<void> {
+    const text = await readText(this.lastGoodFile);
+    const parsed = text === null ? null : parseConfigText(text, this.#platform);
+    if (parsed?.ok && sameConfig(parsed.config, this.#current)) return;
+    this.#lastGood.data = this.#current;
+    await this.#lastGood.write();
+  }
+
+  async #appendAudit(e: Omit<AuditEntry, 'n' | 'at'>): Promise<AuditEntry> {
+    // n follows the file, not a counter in memory: the CLI appends from another process.
+    const lastLine = await readLastLine(this.auditFile);
+    let lastN = lastLine === null ? 0 : (parseAuditLine(lastLine)?.n ?? null);
+    if (lastN === null) lastN = (await this.history()).reduce((m, x) => Math.max(m, x.n), 0);
+    const entry: AuditEntry = { n: lastN + 1, at: new Date().toISOString(), ...e };
+    const fh = await open(this.auditFile, 'a+');
+    try {
+      const size = (await fh.stat()).size;
+      let torn = false;
+      if (size > 0) {
+        const b = Buffer.alloc(1);
+        await fh.read(b, 0, 1, size - 1);
+        torn = b[0] !== 0x0a;
+      }
+      // After a crash mid-append the last line has no newline; start ours on a fresh line.
+      await fh.write(`${torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return entry;
+  }
+
+  /** 'error' when someone listens; otherwise a process warning (an unheard 'error' would crash). */
+  #report(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(err.message, { code: 'GATEHOUSE_CONFIG' });
+  }
+}

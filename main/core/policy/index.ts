@@ -1,0 +1,42 @@
+/*
+ * Public API of the policy: the pure decision functions, their compiled input, and the
+ * validators the config layer uses. Re-exports only; nothing here runs or fails.
+ */
+export {
+  addressKey,
+  checkAddressSyntax,
+  checkDomainSyntax,
+  lowerAscii,
+  normalizeAddress,
+  splitAddress,
+  type AddressParts,
+  type SyntaxOptions,
+} from './address.js';
+export { compileNetworks, validateCidr, type NetworkMatcher } from './networks.js';
+export {
+  compileAccounts,
+  compileGlob,
+  validateAllowEntry,
+  validatePattern,
+  type AccountIndex,
+} from './accounts.js';
+export { DEFAULT_REPLIES } from './defaults.js';
+export {
+  RULE_RECIPIENT_UNKNOWN,
+  RULE_REPLIES,
+  check,
+  compilePolicy,
+  decideHeaderFrom,
+  decideRecipient,
+  decideSender,
+  isInternalDomain,
+  routeFor,
+  ruleDecision,
+  toAsciiReply,
+  trustOf,
+  type CheckResult,
+  type CompiledPolicy,
+  type HeaderFromInput,
+  type ReplyVars,
+  type SenderInput,
+} from './policy.js';

@@ -1,0 +1,77 @@
+/*
+ * Trusted networks ("中継を許可するネットワーク"): compiles a CIDR list into a matcher built on
+ * node:net BlockList. IPv4 and IPv6 are supported; a plain IP is a /32 or /128; an
+ * IPv4-mapped IPv6 client (`::ffff:127.0.0.2`, as Node reports dual-stack sockets) matches
+ * IPv4 CIDRs. contains() never throws and answers false for anything that is not an IP.
+ * validateCidr returns an error message or null; compileNetworks throws on an entry that
+ * validateCidr rejects (the config layer validates first, so this is a programming error).
+ */
+import { BlockList, isIP, isIPv4 } from 'node:net';
+
+export interface NetworkMatcher {
+  contains(ip: string): boolean;
+}
+
+interface ParsedCidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+function parseCidr(s: string): ParsedCidr | string {
+  const text = s.trim();
+  if (text === '') return 'empty network';
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return `not an IP address: ${JSON.stringify(address)}`;
+  if (address.includes('%')) return 'zone index (%) not allowed in a network';
+  const max = version === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p)) return `bad prefix length: ${JSON.stringify(p)}`;
+    prefix = Number(p);
+    if (prefix > max) return `prefix length ${prefix} is over ${max}`;
+  }
+  if (prefix === 0) return `${text} would trust every address (open relay)`;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** Error message for a bad CIDR or IP, or null. `/0` is refused: it would make an open relay. */
+export function validateCidr(s: string): string | null {
+  const r = parseCidr(s);
+  return typeof r === 'string' ? r : null;
+}
+
+/** Strip an IPv6 zone index (`fe80::1%eth0`). */
+function stripZone(ip: string): string {
+  const pct = ip.indexOf('%');
+  return pct < 0 ? ip : ip.slice(0, pct);
+}
+
+export function compileNetworks(cidrs: readonly string[]): NetworkMatcher {
+  const list = new BlockList();
+  let empty = true;
+  for (const c of cidrs) {
+    const r = parseCidr(c);
+    if (typeof r === 'string') throw new TypeError(`trustedNetworks: ${r}`);
+    list.addSubnet(r.address, r.prefix, r.family);
+    empty = false;
+  }
+  return {
+    contains(ip: string): boolean {
+      if (empty || typeof ip !== 'string') return false;
+      const addr = stripZone(ip.trim());
+      const v = isIP(addr);
+      if (v === 0) return false;
+      if (list.check(addr, v === 4 ? 'ipv4' : 'ipv6')) return true;
+      // Node's BlockList already maps ::ffff:a.b.c.d both ways; this is belt and braces.
+      const lower = addr.toLowerCase();
+      if (v === 6 && lower.startsWith('::ffff:') && isIPv4(lower.slice(7))) {
+        return list.check(lower.slice(7), 'ipv4');
+      }
+      return false;
+    },
+  };
+}

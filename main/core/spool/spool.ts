@@ -1,0 +1,619 @@
+/*
+ * The durable on-disk queue. Directory names say the state (as in Postfix):
+ *   tmp/         files being written; anything here at open() is torn and is quarantined
+ *   queue/       <id>.msg complete, immutable, self-checking (format.ts);
+ *                <id>.state the delivery runner's mutable JSON (absent = fresh)
+ *   quarantine/  torn or corrupt files with a <name>.why.json next to each, for the admin
+ *
+ * write() resolves with the header only after the message file is fsync'd, renamed into
+ * queue/ and queue/ itself is fsync'd (group commit, fsync.ts); only then may SMTP say 250.
+ * If anything fails it rejects with a SpoolError whose `code` is the errno (`ENOSPC`, `EIO`,
+ * ...), and nothing of that message is left in tmp/ or queue/. Readers verify before they
+ * return: readHeader() checks structure and both header checksums, readBody()/bodyStream()/
+ * verify() also the body checksum; a bad file throws SpoolCorruptError and is never handed
+ * out. Files leave queue/ only through remove() (delivery says so) or quarantine().
+ * One process owns a spool dir at a time; open() must be called once before any change.
+ */
+import { createHash } from 'node:crypto';
+import { access, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline, Readable, Transform } from 'node:stream';
+import {
+  checkState,
+  checkStructure,
+  decodeHead,
+  decodeTrailer,
+  encodeMessage,
+  sha256Hex,
+  SpoolCorruptError,
+  SpoolError,
+  TRAILER_LEN,
+  type DecodedHead,
+} from './format.js';
+import { DirSync, fsyncDir, writeAllv } from './fsync.js';
+import { isValidId, newId } from './ids.js';
+import type { OpenResult, RecoveryNote, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
+
+export type { OpenResult, RecoveryNote, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
+
+export interface SpoolOptions {
+  /** Default true. false skips every fsync: only for explicit benchmarks, never in service. */
+  fsync?: boolean;
+}
+
+const HEAD_READ = 64 * 1024;
+const CHUNK = 1024 * 1024;
+const VERIFY_PARALLEL = 8;
+const FILE_MODE = 0o600; // mail is private
+const DIR_MODE = 0o700;
+
+interface Inspected {
+  header: SpoolHeader;
+  bodyStart: number;
+}
+
+function errCode(err: unknown): string | undefined {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+function isEnoent(err: unknown): boolean {
+  return errCode(err) === 'ENOENT';
+}
+
+/** Wrap an fs error so the message says what the spool was doing, keeping `code`. */
+function ioError(what: string, id: string, err: unknown): SpoolError {
+  if (err instanceof SpoolError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new SpoolError(errCode(err) ?? 'EIO', `spool ${what} failed for ${id}: ${msg}`, { id, cause: err });
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Read exactly buf.length bytes at `position`; a short file is corruption (it shrank). */
+async function readExactly(fh: FileHandle, id: string, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
+    if (bytesRead === 0) throw new SpoolCorruptError(id, 'file ended early (changed while reading?)');
+    off += bytesRead;
+  }
+}
+
+function byReceived(a: SpoolHeader, b: SpoolHeader): number {
+  return a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export class Spool {
+  readonly dir: string;
+  private readonly tmpDir: string;
+  private readonly queueDir: string;
+  private readonly quarantineDir: string;
+  private readonly fsyncOn: boolean;
+  private queueSync: DirSync | null = null;
+  private opened = false;
+  private closed = false;
+  /** id -> body size of every message this process knows is in queue/ (for stats()). */
+  private readonly index = new Map<string, number>();
+  private bytes = 0;
+  /** Per-id serialisation of setState / remove / quarantine, so the last call wins. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stateSeq = 0;
+
+  constructor(dir: string, opts: SpoolOptions = {}) {
+    this.dir = dir;
+    this.tmpDir = join(dir, 'tmp');
+    this.queueDir = join(dir, 'queue');
+    this.quarantineDir = join(dir, 'quarantine');
+    this.fsyncOn = opts.fsync !== false;
+  }
+
+  /**
+   * Create the directories, then recover: tmp/ leftovers are quarantined (or deleted when they
+   * are a stale state update or a second name of a message already in queue/), every .msg is
+   * fully verified and quarantined if bad, orphan .state files are deleted. Returns the good
+   * messages oldest first. Throws on I/O errors (a disk that cannot be read is not something
+   * to start on); corruption is never an error here, it is a note.
+   */
+  async open(): Promise<OpenResult> {
+    if (this.opened) throw new SpoolError('EALREADYOPEN', `spool ${this.dir} is already open`);
+    if (this.closed) throw new SpoolError('ECLOSED', `spool ${this.dir} is closed`);
+    for (const d of [this.dir, this.tmpDir, this.queueDir, this.quarantineDir]) {
+      await mkdir(d, { recursive: true, mode: DIR_MODE });
+    }
+    // Make the subdirectory entries themselves durable before trusting anything inside them.
+    if (this.fsyncOn) await fsyncDir(this.dir);
+    this.queueSync = new DirSync(this.queueDir, this.fsyncOn);
+
+    const notes: RecoveryNote[] = [];
+    const quarantined: string[] = [];
+    const queueNames = await readdir(this.queueDir);
+    const queued = new Set(queueNames);
+
+    for (const name of (await readdir(this.tmpDir)).sort()) {
+      const rel = `tmp/${name}`;
+      const msgId = /^(.+)\.tmp$/.exec(name)?.[1];
+      if (name.endsWith('.state.tmp')) {
+        await unlink(join(this.tmpDir, name));
+        notes.push({ file: rel, action: 'deleted', reason: 'unfinished state update; the previous state file is intact' });
+      } else if (msgId && isValidId(msgId) && queued.has(`${msgId}.msg`)) {
+        // The rename into queue/ reached the disk but the removal from tmp/ did not: same file.
+        await unlink(join(this.tmpDir, name));
+        notes.push({ file: rel, action: 'deleted', reason: 'second name of a message already in queue/' });
+      } else {
+        const reason = 'torn write: left in tmp/ by a crash or a failed write; it was never acknowledged';
+        await this.moveToQuarantine(this.tmpDir, name, rel, reason);
+        quarantined.push(rel);
+        notes.push({ file: rel, action: 'quarantined', reason });
+      }
+    }
+
+    const msgIds: string[] = [];
+    for (const name of queueNames.sort()) {
+      const rel = `queue/${name}`;
+      if (name.endsWith('.msg')) {
+        const id = name.slice(0, -4);
+        if (isValidId(id)) {
+          msgIds.push(id);
+        } else {
+          const reason = 'not a spool message name';
+          await this.moveToQuarantine(this.queueDir, name, rel, reason);
+          quarantined.push(rel);
+          notes.push({ file: rel, action: 'quarantined', reason });
+        }
+      } else if (name.endsWith('.state')) {
+        const id = name.slice(0, -6);
+        if (!queued.has(`${id}.msg`)) {
+          // remove() deletes .msg first, so a crash in between leaves exactly this.
+          await unlink(join(this.queueDir, name));
+          notes.push({ file: rel, action: 'deleted', reason: 'state of a message already removed' });
+        }
+      }
+      // Anything else is not ours: leave it alone.
+    }
+
+    const checked = await mapLimit(msgIds, VERIFY_PARALLEL, async (id) => {
+      try {
+        return await this.verify(id);
+      } catch (err) {
+        if (!(err instanceof SpoolCorruptError)) throw err;
+        const rel = `queue/${id}.msg`;
+        await this.quarantineFiles(id, err.reason);
+        quarantined.push(rel);
+        notes.push({ file: rel, action: 'quarantined', reason: err.reason });
+        return null;
+      }
+    });
+
+    if (this.fsyncOn && notes.length > 0) {
+      await fsyncDir(this.quarantineDir);
+      await fsyncDir(this.tmpDir);
+      await fsyncDir(this.queueDir);
+    }
+
+    const recovered = checked.filter((h): h is SpoolHeader => h !== null).sort(byReceived);
+    for (const h of recovered) this.track(h.id, h.size);
+    this.opened = true;
+    return { recovered, quarantined, notes };
+  }
+
+  /**
+   * Store one message durably. Resolves after: tmp file written in one writev, fdatasync'd,
+   * closed, renamed into queue/, and a queue/ fsync that started after the rename completed.
+   */
+  async write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader> {
+    this.assertOpen();
+    return this.inFlight(this.doWrite(env, body));
+  }
+
+  private async doWrite(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader> {
+    if (!Buffer.isBuffer(body)) throw new SpoolError('EINVAL', 'spool write: body must be a Buffer');
+    if (
+      typeof env?.sender !== 'string' ||
+      !Array.isArray(env.recipients) ||
+      env.recipients.length === 0 ||
+      !env.recipients.every((r) => typeof r === 'string') ||
+      typeof env.clientIp !== 'string' ||
+      typeof env.session !== 'string' ||
+      typeof env.trusted !== 'boolean'
+    ) {
+      throw new SpoolError('EINVAL', 'spool write: envelope needs sender, at least one recipient, clientIp, session, trusted');
+    }
+    let id = newId();
+    while (this.index.has(id)) id = newId(); // only after a clock step back across a restart
+    const header: SpoolHeader = {
+      id,
+      receivedAt: new Date().toISOString(),
+      sender: env.sender,
+      recipients: [...env.recipients],
+      size: body.length,
+      sha256: sha256Hex(body),
+      clientIp: env.clientIp,
+      session: env.session,
+      trusted: env.trusted,
+    };
+    if (env.helo !== undefined) header.helo = env.helo;
+    if (env.authUser !== undefined) header.authUser = env.authUser;
+
+    const tmp = join(this.tmpDir, `${id}.tmp`);
+    const final = join(this.queueDir, `${id}.msg`);
+    let fh: FileHandle | undefined;
+    let renamed = false;
+    try {
+      fh = await open(tmp, 'wx', FILE_MODE);
+      await writeAllv(fh, encodeMessage(header, body));
+      // fdatasync covers the data and the size, which is all a new file needs.
+      if (this.fsyncOn) await fh.datasync();
+      const h = fh;
+      fh = undefined;
+      await h.close();
+      await rename(tmp, final);
+      renamed = true;
+      await this.queueSync!.sync();
+    } catch (err) {
+      if (fh) await fh.close().catch(() => undefined);
+      // Rejected means "not queued": the client will retry, so nothing may stay behind to be
+      // delivered a second time (after a rename whose dir fsync failed, that is queue/ too).
+      await unlink(renamed ? final : tmp).catch(() => undefined);
+      throw ioError('write', id, err);
+    }
+    this.track(id, body.length);
+    return header;
+  }
+
+  /** Header of a queued message after the structural checks (no body read). */
+  async readHeader(id: string): Promise<SpoolHeader> {
+    return this.withMsg(id, async (fh) => (await this.inspect(id, fh)).header);
+  }
+
+  /** The body bytes exactly as written; throws SpoolCorruptError if the checksum fails. */
+  async readBody(id: string): Promise<Buffer> {
+    return this.withMsg(id, async (fh) => {
+      const { header, bodyStart } = await this.inspect(id, fh);
+      const body = Buffer.allocUnsafe(header.size);
+      await readExactly(fh, id, body, bodyStart);
+      const got = sha256Hex(body);
+      if (got !== header.sha256) {
+        throw new SpoolCorruptError(id, `body checksum mismatch (header ${header.sha256}, data ${got})`);
+      }
+      return body;
+    });
+  }
+
+  /**
+   * The body as a stream, for big messages. The structure is checked up front; the body
+   * checksum at the end, and a mismatch makes the stream error instead of ending, so a
+   * consumer sending it over SMTP aborts DATA rather than completing it with bad bytes.
+   */
+  async bodyStream(id: string): Promise<Readable> {
+    const fh = await this.openMsg(id);
+    let inspected: Inspected;
+    try {
+      inspected = await this.inspect(id, fh);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+    const { header, bodyStart } = inspected;
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        const got = hash.digest('hex');
+        cb(got === header.sha256 ? null : new SpoolCorruptError(id, `body checksum mismatch (header ${header.sha256}, data ${got})`));
+      },
+    });
+    let source: Readable;
+    if (header.size === 0) {
+      await fh.close();
+      source = Readable.from([]);
+    } else {
+      source = fh.createReadStream({ start: bodyStart, end: bodyStart + header.size - 1, autoClose: true });
+    }
+    pipeline(source, check, () => undefined); // errors surface on `check`
+    return check;
+  }
+
+  /** Full check of a queued message (structure + body checksum) without keeping the body. */
+  async verify(id: string): Promise<SpoolHeader> {
+    return this.withMsg(id, async (fh) => {
+      const { header, bodyStart } = await this.inspect(id, fh);
+      const hash = createHash('sha256');
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(header.size, 1)));
+      for (let pos = 0; pos < header.size; ) {
+        const n = Math.min(buf.length, header.size - pos);
+        await readExactly(fh, id, buf.subarray(0, n), bodyStart + pos);
+        hash.update(buf.subarray(0, n));
+        pos += n;
+      }
+      const got = hash.digest('hex');
+      if (got !== header.sha256) {
+        throw new SpoolCorruptError(id, `body checksum mismatch (header ${header.sha256}, data ${got})`);
+      }
+      return header;
+    });
+  }
+
+  /**
+   * The delivery state; a fresh one (every recipient pending, 0 attempts) when none was saved.
+   * A state file that does not parse (only disk corruption can do that: writes are atomic) is
+   * moved to quarantine/ and a fresh state returned with lastError saying so: delivering twice
+   * beats never delivering.
+   */
+  async getState(id: string): Promise<SpoolState> {
+    this.checkId(id);
+    const path = join(this.queueDir, `${id}.state`);
+    let raw: string;
+    try {
+      raw = await readFile(path, 'utf8');
+    } catch (err) {
+      if (!isEnoent(err)) throw ioError('getState', id, err);
+      return freshState(await this.readHeader(id));
+    }
+    try {
+      return checkState(JSON.parse(raw));
+    } catch (err) {
+      const reason = `state file unreadable (${(err as Error).message}); reset to fresh`;
+      await this.serial(id, async () => {
+        await this.moveToQuarantine(this.queueDir, `${id}.state`, `queue/${id}.state`, reason).catch((e: unknown) => {
+          if (!isEnoent(e)) throw e;
+        });
+        if (this.fsyncOn) await fsyncDir(this.quarantineDir);
+      });
+      return { ...freshState(await this.readHeader(id)), lastError: reason };
+    }
+  }
+
+  /** Replace the state atomically and durably (tmp + fdatasync + rename + dir fsync). */
+  async setState(id: string, s: SpoolState): Promise<void> {
+    this.assertOpen();
+    this.checkId(id);
+    try {
+      checkState(s);
+    } catch (err) {
+      throw new SpoolError('EINVAL', `spool setState(${id}): ${(err as Error).message}`, { id });
+    }
+    const data = Buffer.from(JSON.stringify(s), 'utf8');
+    return this.inFlight(
+      this.serial(id, async () => {
+        const final = join(this.queueDir, `${id}.state`);
+        // Refuse to resurrect a removed message as an orphan state file.
+        await access(join(this.queueDir, `${id}.msg`)).catch((err: unknown) => {
+          throw isEnoent(err) ? new SpoolError('ENOENT', `no message ${id} in the queue`, { id }) : ioError('setState', id, err);
+        });
+        const tmp = join(this.tmpDir, `${id}.${(++this.stateSeq).toString(36)}.state.tmp`);
+        let fh: FileHandle | undefined;
+        let renamed = false;
+        try {
+          fh = await open(tmp, 'wx', FILE_MODE);
+          await writeAllv(fh, [data]);
+          if (this.fsyncOn) await fh.datasync();
+          const h = fh;
+          fh = undefined;
+          await h.close();
+          await rename(tmp, final);
+          renamed = true;
+          await this.queueSync!.sync();
+        } catch (err) {
+          if (fh) await fh.close().catch(() => undefined);
+          if (!renamed) await unlink(tmp).catch(() => undefined);
+          throw ioError('setState', id, err);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Delete a message and its state (delivery says: delivered or bounced). Idempotent.
+   * The .msg goes first: a crash in between leaves an orphan .state, which open() deletes,
+   * never a message without its state (which would be delivered again to everyone).
+   */
+  async remove(id: string): Promise<void> {
+    this.assertOpen();
+    this.checkId(id);
+    return this.inFlight(
+      this.serial(id, async () => {
+        try {
+          await unlink(join(this.queueDir, `${id}.msg`)).catch(ignoreEnoent);
+          await unlink(join(this.queueDir, `${id}.state`)).catch(ignoreEnoent);
+          await this.queueSync!.sync();
+        } catch (err) {
+          throw ioError('remove', id, err);
+        }
+        this.untrack(id);
+      }),
+    );
+  }
+
+  /** Move a message (and its state) to quarantine/ with the reason; it will not be delivered. */
+  async quarantine(id: string, reason: string): Promise<void> {
+    this.assertOpen();
+    this.checkId(id);
+    return this.inFlight(
+      this.serial(id, async () => {
+        try {
+          await access(join(this.queueDir, `${id}.msg`));
+          await this.quarantineFiles(id, reason);
+          if (this.fsyncOn) await fsyncDir(this.quarantineDir);
+          await this.queueSync!.sync();
+        } catch (err) {
+          if (isEnoent(err)) throw new SpoolError('ENOENT', `no message ${id} in the queue`, { id });
+          throw ioError('quarantine', id, err);
+        }
+        this.untrack(id);
+      }),
+    );
+  }
+
+  /**
+   * Headers of every message in queue/, oldest first. Only the structural checks are made
+   * (cheap); a file failing them is left out here and is quarantined by readBody's caller
+   * or the next open(). Needs no open(): the CLI reads a live spool this way.
+   */
+  async list(): Promise<SpoolHeader[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.queueDir);
+    } catch (err) {
+      if (isEnoent(err)) return []; // never opened (fresh install): an empty queue, not an error
+      throw err;
+    }
+    const ids = names
+      .filter((n) => n.endsWith('.msg'))
+      .map((n) => n.slice(0, -4))
+      .filter(isValidId);
+    const headers = await mapLimit(ids, 16, async (id) => {
+      try {
+        return await this.readHeader(id);
+      } catch (err) {
+        if (err instanceof SpoolCorruptError || isEnoent(err)) return null; // corrupt or removed meanwhile
+        throw err;
+      }
+    });
+    return headers.filter((h): h is SpoolHeader => h !== null).sort(byReceived);
+  }
+
+  /** Messages in queue/ and the sum of their body sizes, as known to this process. */
+  stats(): { count: number; bytes: number } {
+    return { count: this.index.size, bytes: this.bytes };
+  }
+
+  /** Let in-flight operations finish, then release the cached directory fd. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.queueSync?.close();
+  }
+
+  // ---- internals ----
+
+  private assertOpen(): void {
+    if (this.closed) throw new SpoolError('ECLOSED', `spool ${this.dir} is closed`);
+    if (!this.opened) throw new SpoolError('ENOTOPEN', `spool ${this.dir}: call open() first`);
+  }
+
+  private checkId(id: string): void {
+    // Every id becomes part of a path: refuse anything that is not exactly our format.
+    if (!isValidId(id)) throw new SpoolError('EINVALIDID', `not a spool id: ${JSON.stringify(id)}`);
+  }
+
+  private track(id: string, size: number): void {
+    if (!this.index.has(id)) this.bytes += size;
+    this.index.set(id, size);
+  }
+
+  private untrack(id: string): void {
+    const size = this.index.get(id);
+    if (size !== undefined) this.bytes -= size;
+    this.index.delete(id);
+  }
+
+  /** Remember an operation so close() can wait for it. */
+  private inFlight<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = (): void => void this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return next;
+  }
+
+  private async openMsg(id: string): Promise<FileHandle> {
+    this.checkId(id);
+    try {
+      return await open(join(this.queueDir, `${id}.msg`), 'r');
+    } catch (err) {
+      if (isEnoent(err)) throw new SpoolError('ENOENT', `no message ${id} in the queue`, { id, cause: err });
+      throw ioError('read', id, err);
+    }
+  }
+
+  private async withMsg<T>(id: string, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
+    const fh = await this.openMsg(id);
+    try {
+      return await fn(fh);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  /** Magic, header, size and trailer checks: everything except hashing the body. */
+  private async inspect(id: string, fh: FileHandle): Promise<Inspected> {
+    const { size: fileSize } = await fh.stat();
+    let want = Math.min(fileSize, HEAD_READ);
+    let head: DecodedHead | null = null;
+    while (head === null) {
+      const buf = Buffer.allocUnsafe(want);
+      await readExactly(fh, id, buf, 0);
+      head = decodeHead(id, buf, fileSize); // null: header longer than `want`, read more
+      want = Math.min(fileSize, want * 4);
+    }
+    const expected = head.bodyStart + head.header.size + TRAILER_LEN;
+    if (fileSize !== expected) {
+      throw new SpoolCorruptError(id, `file is ${fileSize} bytes, header says ${expected} (torn or truncated write)`);
+    }
+    const tbuf = Buffer.allocUnsafe(TRAILER_LEN);
+    await readExactly(fh, id, tbuf, fileSize - TRAILER_LEN);
+    checkStructure(id, head, decodeTrailer(id, tbuf), fileSize);
+    return { header: head.header, bodyStart: head.bodyStart };
+  }
+
+  /** Move queue/<id>.msg and its .state (if any) to quarantine/. */
+  private async quarantineFiles(id: string, reason: string): Promise<void> {
+    await this.moveToQuarantine(this.queueDir, `${id}.msg`, `queue/${id}.msg`, reason);
+    await this.moveToQuarantine(this.queueDir, `${id}.state`, `queue/${id}.state`, reason).catch(ignoreEnoent);
+  }
+
+  /** rename into quarantine/ under a free name, plus `<name>.why.json` saying why and when. */
+  private async moveToQuarantine(fromDir: string, name: string, rel: string, reason: string): Promise<string> {
+    let dest = name;
+    for (let n = 1; await exists(join(this.quarantineDir, dest)); n++) dest = `${name}.${n}`;
+    await rename(join(fromDir, name), join(this.quarantineDir, dest));
+    const why = { file: rel, quarantinedAs: `quarantine/${dest}`, at: new Date().toISOString(), reason };
+    // The note is for humans; losing it in a crash loses nothing that matters, so no fsync.
+    await writeFile(join(this.quarantineDir, `${dest}.why.json`), `${JSON.stringify(why, null, 2)}\n`, { mode: FILE_MODE });
+    return dest;
+  }
+}
+
+function freshState(h: SpoolHeader): SpoolState {
+  return { pending: [...h.recipients], done: [], failed: [], attempts: 0 };
+}
+
+function ignoreEnoent(err: unknown): void {
+  if (!isEnoent(err)) throw err;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

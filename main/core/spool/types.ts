@@ -1,0 +1,57 @@
+/*
+ * Data shapes of the spool: what the SMTP layer hands in (envelope), what is stored at the
+ * head of every message file (header), and the delivery runner's mutable per-message state.
+ * Plain JSON only; nothing here does I/O or can fail.
+ */
+
+/** What the SMTP layer knows about a message when DATA ends. */
+export interface SpoolEnvelope {
+  /** '' is the null sender (bounces). */
+  sender: string;
+  recipients: string[];
+  clientIp: string;
+  session: string;
+  helo?: string;
+  trusted: boolean;
+  authUser?: string;
+}
+
+/** The envelope plus what the spool adds; stored as the JSON line of the .msg file. */
+export interface SpoolHeader extends SpoolEnvelope {
+  id: string;
+  /** ISO 8601, UTC. */
+  receivedAt: string;
+  /** Body length in bytes. */
+  size: number;
+  /** Lower-case hex sha256 of the body bytes. */
+  sha256: string;
+}
+
+/** Owned by the delivery runner; stored as queue/<id>.state. Absent = fresh. */
+export interface SpoolState {
+  pending: string[];
+  done: string[];
+  failed: { rcpt: string; code?: number; reply: string }[];
+  attempts: number;
+  nextAttemptAt?: string;
+  held?: boolean;
+  lastError?: string;
+  warnedAt?: string;
+}
+
+/** One thing open() found wrong and what it did about it (for the log). */
+export interface RecoveryNote {
+  /** Path relative to the spool dir, e.g. `tmp/1kx9z3ab-0004-7f3k.tmp`. */
+  file: string;
+  action: 'quarantined' | 'deleted';
+  reason: string;
+}
+
+export interface OpenResult {
+  /** Verified messages in queue/, oldest first. */
+  recovered: SpoolHeader[];
+  /** Files moved to quarantine/ (paths relative to the spool dir, as they were). */
+  quarantined: string[];
+  /** Every quarantine and every cleanup deletion, with the reason. */
+  notes: RecoveryNote[];
+}

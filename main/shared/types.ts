@@ -1,0 +1,239 @@
+/*
+ * Plain-JSON data shapes shared by the core, the CLI, the HTTP/IPC transports and the UI.
+ * Nothing here imports Node or Electron; nothing here carries a secret (passwords never
+ * leave the core).
+ */
+
+/** host:port of a next hop (office server, smarthost, transport override). */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Gateway.dat semantics: first host is the primary, the rest are failover in order. */
+export interface Route {
+  domain: string;
+  hosts: HostPort[];
+}
+
+/** An address (`baito@test.jp`) or wildcard pattern (`*@part.test.jp`, `baito*@test.jp`). */
+export interface Account {
+  pattern: string;
+  blockExternal: boolean;
+  /** External domains (`partner.example`) or addresses (`a@partner.example`) still allowed. */
+  allow: string[];
+  note: string;
+}
+
+export interface Limits {
+  /** Bytes; advertised in EHLO SIZE and enforced on the actual stream. */
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxClients: number;
+  maxConnectionsPerIp: number;
+  /** Idle socket timeout between commands / data chunks. */
+  idleTimeoutMs: number;
+  /** Total deadline for one DATA phase, however the client trickles. */
+  dataTimeoutMs: number;
+}
+
+/** SMTP reply texts (ASCII). `{account}`, `{recipient}`, `{sender}` are substituted. */
+export interface ReplyTexts {
+  blockExternal: string;
+  blockExternalHeaderFrom: string;
+  relayDenied: string;
+  addressSyntax: string;
+  noRoute: string;
+  recipientUnknown: string;
+  tooManyRecipients: string;
+  messageTooBig: string;
+  tooManyClients: string;
+  tooManyConnectionsFromIp: string;
+  badLineEndings: string;
+}
+
+export interface SmarthostConfig {
+  host: string;
+  port: number;
+  /** 'starttls' = plain then STARTTLS (required), 'tls' = implicit TLS (465), 'none' = no TLS. */
+  security: 'starttls' | 'tls' | 'none';
+  user: string;
+  /** Stored in the config file; never sent to a UI (DTOs carry `hasPassword`). */
+  password: string;
+  /** Accept a self-signed certificate (tests, some provider boxes). */
+  allowInvalidCert: boolean;
+}
+
+export interface DeliveryConfig {
+  /** null: direct delivery by MX. */
+  smarthost: SmarthostConfig | null;
+  /** domain -> host:port, overriding MX/smarthost for that domain. */
+  transportOverrides: Route[];
+  /** Retry schedule in seconds; the last value repeats. */
+  retrySchedule: number[];
+  maxLifetimeSeconds: number;
+  /** 0 disables the delay warning DSN. */
+  delayWarningSeconds: number;
+  maxConnectionsPerHop: number;
+  maxConnectionsTotal: number;
+  connectTimeoutMs: number;
+  /** Probe the office server with RCPT for inbound mail from untrusted clients. */
+  verifyRecipients: boolean;
+  verifyPositiveTtlSeconds: number;
+  verifyNegativeTtlSeconds: number;
+}
+
+export interface GatehouseConfig {
+  listener: HostPort;
+  /** Name used in the greeting, Received: headers and DSNs. */
+  hostname: string;
+  trustedNetworks: string[];
+  internalDomains: string[];
+  routes: Route[];
+  accounts: Account[];
+  limits: Limits;
+  replies: ReplyTexts;
+  delivery: DeliveryConfig;
+  log: { retentionDays: number };
+  /** Admin HTTP host (headless): loopback only. */
+  admin: HostPort;
+}
+
+/** Where a config change came from (audit trail). */
+export type ChangeVia = 'cli' | 'ui' | 'api' | 'file' | 'setup' | 'restore' | 'default';
+
+export interface AuditEntry {
+  n: number;
+  at: string;
+  via: ChangeVia;
+  what: string;
+  before: GatehouseConfig | null;
+  after: GatehouseConfig;
+}
+
+/** Rule names: public interface (logs, CLI, UI filters). */
+export type RuleName =
+  | 'address-syntax'
+  | 'inbound'
+  | 'no-route'
+  | 'recipient-unknown'
+  | 'relay-denied'
+  | 'block-external'
+  | 'block-external-header-from'
+  | 'relay'
+  | 'sender-ok'
+  | 'too-many-recipients'
+  | 'message-too-big'
+  | 'bad-line-endings'
+  | 'too-many-clients'
+  | 'too-many-connections-from-ip'
+  | 'storage-error';
+
+export interface Decision {
+  action: 'accept' | 'reject';
+  rule: RuleName;
+  /** SMTP reply code, e.g. 250, 550, 554, 451. */
+  code: number;
+  /** The full reply text after the code, ASCII, e.g. `5.7.1 <baito@test.jp> is not allowed ...`. */
+  message: string;
+  /** The account (pattern) that decided, when one did. */
+  account?: string;
+  /** Human explanation for UI and logs, English and Japanese. */
+  reason: { en: string; ja: string };
+}
+
+/** What the policy needs to know about one recipient check. */
+export interface PolicyInput {
+  sender: string; // '' = null sender
+  recipient: string;
+  clientIp: string;
+  /** Client authenticated with SMTP AUTH (counts as trusted). */
+  authenticated?: boolean;
+  /** Client used SMTPUTF8 in MAIL FROM (allows non-ASCII). */
+  smtputf8?: boolean;
+}
+
+export type ReceiveEvent =
+  | 'connect'
+  | 'mail'
+  | 'rcpt'
+  | 'data'
+  | 'reject-connection'
+  | 'close'
+  | 'error';
+
+/** One receivelog line. */
+export interface ReceiveLogEntry {
+  ts: string;
+  event: ReceiveEvent;
+  session: string;
+  clientIp: string;
+  clientHost?: string;
+  helo?: string;
+  tls: boolean;
+  auth?: string;
+  trusted?: boolean;
+  sender?: string;
+  recipient?: string;
+  /** From: header address (DATA stage). */
+  headerFrom?: string;
+  recipients?: string[];
+  decision?: 'accept' | 'reject';
+  rule?: RuleName;
+  account?: string;
+  code?: number;
+  reply?: string;
+  queueId?: string;
+  size?: number;
+  error?: string;
+}
+
+/** One senderlog line: one delivery attempt to one next hop. */
+export interface SenderLogEntry {
+  ts: string;
+  queueId: string;
+  attempt: number;
+  sender: string;
+  recipients: string[];
+  hop: string; // host:port
+  mx?: string;
+  via: 'route' | 'smarthost' | 'mx' | 'override' | 'dsn';
+  tls: boolean;
+  outcome: 'delivered' | 'deferred' | 'bounced' | 'partial' | 'expired';
+  code?: number;
+  reply?: string;
+  durationMs: number;
+  nextAttemptAt?: string;
+  perRecipient?: { recipient: string; code?: number; reply?: string; outcome: 'delivered' | 'deferred' | 'bounced' }[];
+}
+
+/** A queued message as shown by `queue list` and the UI. */
+export type QueueState = 'queued' | 'active' | 'deferred' | 'hold';
+
+export interface QueueItem {
+  id: string;
+  receivedAt: string;
+  sender: string;
+  recipients: string[];
+  /** Recipients still to deliver. */
+  pending: string[];
+  size: number;
+  state: QueueState;
+  attempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+}
+
+/** An account as listed: configured and/or discovered from traffic. */
+export interface AccountView extends Account {
+  configured: boolean;
+  firstSeen?: string;
+  lastSeen?: string;
+  messages: number;
+}
+
+export interface SeenStats {
+  firstSeen: string;
+  lastSeen: string;
+  messages: number;
+}
