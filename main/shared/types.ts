@@ -50,6 +50,30 @@ export interface ReplyTexts {
   tooManyClients: string;
   tooManyConnectionsFromIp: string;
   badLineEndings: string;
+  senderLoginMismatch: string;
+}
+
+/** STARTTLS for the SMTP listener. */
+export interface TlsConfig {
+  /** 'auto': a self-signed certificate made at first run in <data>/tls; 'files': the admin's own; 'off': no STARTTLS. */
+  mode: 'auto' | 'files' | 'off';
+  /** PEM files for mode 'files' (absolute, or relative to the data folder). */
+  certFile: string;
+  keyFile: string;
+}
+
+/** A user for SMTP AUTH (clients outside the trusted networks, only after STARTTLS). */
+export interface AuthUser {
+  username: string;
+  /** scrypt hash (`scrypt$N$r$p$salt$hash`, base64); the password itself is never stored. */
+  passwordHash: string;
+  /** The addresses (or patterns) this login may use in MAIL FROM and From:. */
+  addresses: string[];
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  users: AuthUser[];
 }
 
 export interface SmarthostConfig {
@@ -58,7 +82,7 @@ export interface SmarthostConfig {
   /** 'starttls' = plain then STARTTLS (required), 'tls' = implicit TLS (465), 'none' = no TLS. */
   security: 'starttls' | 'tls' | 'none';
   user: string;
-  /** Stored in the config file; never sent to a UI (DTOs carry `hasPassword`). */
+  /** Stored sealed (`enc:v1:...`, see core/config/secrets.ts); never sent to a UI (DTOs carry `hasPassword`). */
   password: string;
   /** Accept a self-signed certificate (tests, some provider boxes). */
   allowInvalidCert: boolean;
@@ -95,6 +119,8 @@ export interface GatehouseConfig {
   replies: ReplyTexts;
   delivery: DeliveryConfig;
   log: { retentionDays: number };
+  tls: TlsConfig;
+  auth: AuthConfig;
   /** Admin HTTP host (headless): loopback only. */
   admin: HostPort;
 }
@@ -122,6 +148,7 @@ export type RuleName =
   | 'block-external-header-from'
   | 'relay'
   | 'sender-ok'
+  | 'sender-login-mismatch'
   | 'too-many-recipients'
   | 'message-too-big'
   | 'bad-line-endings'

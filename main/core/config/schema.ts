@@ -12,6 +12,8 @@ import { hostname as osHostname } from 'node:os';
 
 import type {
   Account,
+  AuthConfig,
+  AuthUser,
   DeliveryConfig,
   GatehouseConfig,
   HostPort,
@@ -19,6 +21,7 @@ import type {
   ReplyTexts,
   Route,
   SmarthostConfig,
+  TlsConfig,
 } from '../../shared/types.js';
 import { validateCidr } from '../policy/networks.js';
 import { DEFAULT_REPLIES } from '../policy/defaults.js';
@@ -362,6 +365,31 @@ const delivery = obj<DeliveryConfig>(
   },
 );
 
+const tls = obj<TlsConfig>({
+  mode: def(oneOf(['auto', 'files', 'off'] as const), 'auto'),
+  certFile: def(str(undefined, 1000), ''),
+  keyFile: def(str(undefined, 1000), ''),
+}, (v, _raw, path, ctx) => {
+  if (v.mode === 'files') {
+    if (!v.certFile) fail(ctx, at(path, 'certFile'), "is required when mode is 'files'");
+    if (!v.keyFile) fail(ctx, at(path, 'keyFile'), "is required when mode is 'files'");
+  }
+});
+
+const authUser = obj<AuthUser>({
+  username: str((s) => (/^[\x21-\x7e]{1,64}$/.test(s) ? null : 'must be 1-64 printable ASCII characters without spaces'), 64),
+  passwordHash: str((s) => (s.startsWith('scrypt$') ? null : "must be a scrypt hash (set it with 'gatehouse auth add')"), 400),
+  addresses: def(arr(str(checkAccountPattern, 320), { max: 1000 }), [] as string[]),
+});
+
+const auth = obj<AuthConfig>({
+  enabled: def(bool, false),
+  users: def(
+    arr(authUser, { unique: { key: (u) => u.username.toLowerCase(), field: 'username', hint: 'change its password instead' } }),
+    [] as AuthUser[],
+  ),
+});
+
 /** os.hostname() made into a greeting name: Windows gives e.g. 'DESKTOP-AB12_X'. */
 function defaultHostname(): string {
   const h = osHostname()
@@ -406,6 +434,8 @@ const SCHEMA = obj<GatehouseConfig>(
     replies,
     delivery,
     log: obj<{ retentionDays: number }>({ retentionDays: def(int(1, 3650), 30) }),
+    tls,
+    auth,
     admin: obj<HostPort>({
       host: def(str(checkLoopbackHost), '127.0.0.1'),
       port: def(listenPort, 8025),

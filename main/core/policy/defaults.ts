@@ -22,5 +22,6 @@ export const DEFAULT_REPLIES: ReplyTexts = Object.freeze({
   messageTooBig: 'Message size exceeds the fixed limit',
   tooManyClients: 'Too many connections, try again later',
   tooManyConnectionsFromIp: 'Too many connections from your address, try again later',
-  badLineEndings: 'Bare CR, bare LF or NUL in message refused; use CRLF line endings',
+  badLineEndings: 'Bare CR or NUL in message refused; use CRLF line endings',
+  senderLoginMismatch: 'Sender address <{sender}> is not owned by the authenticated user',
 });

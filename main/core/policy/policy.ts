@@ -87,6 +87,7 @@ export const RULE_REPLIES: Readonly<Record<RuleName, RuleSpec>> = {
   },
   relay: { action: 'accept', code: 250, enhanced: '2.1.5', text: { fixed: 'Recipient <{recipient}> OK' } },
   'sender-ok': { action: 'accept', code: 250, enhanced: '2.1.0', text: { fixed: 'Sender <{sender}> OK' } },
+  'sender-login-mismatch': { action: 'reject', code: 553, enhanced: '5.7.1', text: 'senderLoginMismatch' },
   'too-many-recipients': { action: 'reject', code: 452, enhanced: '4.5.3', text: 'tooManyRecipients' },
   'message-too-big': { action: 'reject', code: 552, enhanced: '5.3.4', text: 'messageTooBig' },
   'bad-line-endings': { action: 'reject', code: 550, enhanced: '5.6.0', text: 'badLineEndings' },

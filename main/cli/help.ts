@@ -1,0 +1,134 @@
+/*
+ * --help texts for every `gatehouse` command: the CLI's public interface in words.
+ * One entry per command group; `gatehouse help <command>` and `<command> --help` print it.
+ */
+export const COMMON = `Common options:
+  --data DIR     data folder (config, spool, logs); default: the per-user app-data
+                 folder (%APPDATA%\\Gatehouse, ~/.config/Gatehouse) or $GATEHOUSE_DATA
+  -h, --help     show help`;
+
+export const HELP: Record<string, string> = {
+  main: `gatehouse: SMTP gateway for small offices
+
+Usage: gatehouse <command> [options]
+
+Commands:
+  serve                          run the gateway (SMTP + admin UI on 127.0.0.1)
+  check <sender> <recipient>     who can send to what: the decision and the rule
+  accounts list|block|unblock|allow|import|export
+  routes list|import|export|status
+  domains list|add|remove        internal (operated) domains
+  trusted list|add|remove        trusted networks (CIDR)
+  config show                    the config in force
+  history                        the audit trail of config changes
+  restore <n>                    restore the config as it was after change n
+  queue list|show|retry|hold|release|delete|bounce
+  log tail [-f]                  the receivelog (or --senderlog), readable
+  export postfix [--out DIR]     the same policy as Postfix configuration
+
+Run 'gatehouse <command> --help' for a command's options.
+
+${COMMON}
+Exit codes: 0 ok, 1 failed (or: check rejected), 2 bad input.`,
+
+  serve: `Usage: gatehouse serve [--data DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--no-admin]
+
+Runs the gateway in the foreground: the SMTP listener, delivery, the logs and the admin UI
+(HTTP on 127.0.0.1, guarded by a token printed at start). When the data folder has no
+config yet, a demo config is written (listener 127.0.0.1:2525, domain test.jp, trusted
+127.0.0.0/8, baito@test.jp blocked from external sending).
+
+  --listen HOST:PORT   SMTP listener for this run (not saved); port 0 picks a free port
+  --admin HOST:PORT    admin UI address (loopback only; default from config, 127.0.0.1:8025)
+  --no-admin           do not start the admin UI
+${COMMON}`,
+
+  check: `Usage: gatehouse check <sender> <recipient> [--client IP] [--json]
+
+Prints the decision for one sender/recipient pair and the rule that fires, exactly as the
+gateway would decide at MAIL FROM and RCPT TO. Use '' or '<>' for the null sender.
+
+  --client IP   the connecting client's address (default 127.0.0.1)
+  --json        machine-readable output
+Exit code: 0 accepted, 1 rejected, 2 bad input.
+${COMMON}`,
+
+  accounts: `Usage: gatehouse accounts <list|block|unblock|allow|import|export> ...
+
+  list [--json] [--search TEXT]       all accounts, configured and discovered from traffic
+  block <address|pattern> [--note T]  forbid external sending (外部への送信を禁止)
+  unblock <address|pattern>           allow external sending again
+  allow <address|pattern> <domain|address>... [--remove]
+                                      external domains/addresses it may still reach
+  import <file.csv> [--replace]       CSV: pattern,blockExternal,allow,note (allow ';'-separated)
+  export [file.csv]                   write the CSV (UTF-8 with BOM) to the file or stdout
+Patterns: '*' matches any run of characters: '*@part.test.jp', 'baito*@test.jp'.
+${COMMON}`,
+
+  routes: `Usage: gatehouse routes <list|import|export|status> ...
+
+  list [--json]                 domain -> hosts in failover order
+  import <Gateway.dat> [--replace]
+                                E-Post form: one 'domain, IP, port' per line; several lines
+                                for one domain = failover order. Bad lines are reported with
+                                their line number and nothing is imported.
+  export [file]                 write Gateway.dat to the file or stdout
+  status                        health of each next hop (needs 'gatehouse serve' running)
+${COMMON}`,
+
+  domains: `Usage: gatehouse domains <list|add|remove> [domain]
+
+Internal (operated) domains: mail to them is routed to the office mail server.
+${COMMON}`,
+
+  trusted: `Usage: gatehouse trusted <list|add|remove> [CIDR]
+
+Trusted networks (中継を許可するネットワーク): clients there may relay to external
+domains, subject to per-account blocks. IPv4 and IPv6 CIDRs or single addresses.
+${COMMON}`,
+
+  config: `Usage: gatehouse config show [--json]
+
+Prints the config in force (the smarthost password is never printed).
+${COMMON}`,
+
+  history: `Usage: gatehouse history [--json]
+
+The audit trail: every config change with when, through which interface and what.
+${COMMON}`,
+
+  restore: `Usage: gatehouse restore <n>
+
+Restores the config as it was right after change n of 'gatehouse history'. The restore is
+itself recorded as a change.
+${COMMON}`,
+
+  queue: `Usage: gatehouse queue <list|show|retry|hold|release|delete|bounce> ...
+
+  list [--state queued|deferred|hold|active] [--sender TEXT] [--recipient TEXT] [--json]
+  show <id>            envelope, per-recipient state and headers
+  retry [id]           retry now (one message, or all)
+  hold <id> / release <id>
+  delete <id>          remove without a bounce
+  bounce <id>          bounce the pending recipients to the sender now
+list and show read the spool directly; the others ask the running 'gatehouse serve'.
+${COMMON}`,
+
+  log: `Usage: gatehouse log tail [-n N] [-f] [--senderlog] [--day YYYY-MM-DD] [--json]
+
+Prints the last N (default 20) lines of today's receivelog (or senderlog), one readable line
+each; -f keeps following new lines.
+${COMMON}`,
+
+  export: `Usage: gatehouse export postfix [--out DIR]
+
+Writes the policy in force as Postfix configuration, for an office that outgrows one PC:
+main.cf lines (trusted networks, internal domains, smarthost, limits, one restriction class
+per account blocked from external sending) and the lookup tables they name (routes as a
+transport map, accounts as hash and regexp tables, allow-lists). With --out DIR the files go
+to DIR with a README.txt saying how to install them (copy, postmap, postfix reload);
+without it everything is printed. What Postfix cannot express the same way is listed.
+
+  --out DIR   folder to write (created if missing)
+${COMMON}`,
+};

@@ -1,0 +1,276 @@
+/*
+ * CLI commands about the running gateway: serve (the headless host), queue, log tail.
+ * `serve` writes <data>/admin.json (admin URL, pid) so other CLI calls can reach it; queue
+ * actions go through that admin API so the running delivery runner stays the only writer of
+ * the spool. `queue list|show` and `log tail` read the files directly and work without it.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Gateway } from '../core/gateway.js';
+import { createHandlers } from '../core/api.js';
+import { demoConfig, ConfigError } from '../core/config/index.js';
+import { Spool } from '../core/spool/index.js';
+import { dataPaths } from '../core/paths.js';
+import { formatReceiveLine, formatSenderLine, JsonlLog, localDay } from '../core/log/index.js';
+import { startAdminServer } from '../headless/http-server.js';
+import { loadOrCreateToken } from '../headless/token.js';
+import type { ApiResult, CommandName, ArgsOf, ResultOf } from '../shared/contract.js';
+import type { QueueItem, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
+import { UsageError, parseHostPort, type ParsedArgs } from './args.js';
+import { print, printJson, table } from './output.js';
+
+const ADMIN_FILE = 'admin.json';
+
+interface AdminInfo {
+  url: string;
+  pid: number;
+}
+
+function rendererDir(): string {
+  // dist/main/cli -> dist/renderer (built by `npm run build:ui`).
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '..', '..', 'renderer');
+}
+
+export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> {
+  const listen = typeof a.flags.listen === 'string' ? parseHostPort(a.flags.listen, '--listen') : undefined;
+  const adminFlag = typeof a.flags.admin === 'string' ? parseHostPort(a.flags.admin, '--admin') : undefined;
+  let gw: Gateway;
+  try {
+    gw = await Gateway.open({ dataDir, createWith: demoConfig(), listen });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const status = gw.status();
+  print(`Gatehouse data folder: ${status.dataDir}`);
+  print(`  config:  ${path.join(status.dataDir, 'config.json')}`);
+  print(`  logs:    ${status.logDir}`);
+  print(`  spool:   ${gw.paths.spool}`);
+  if (status.configProblem) print(`WARNING: ${status.configProblem}`);
+  try {
+    const st = await gw.start();
+    print(`SMTP listening on ${st.listen?.host}:${st.listen?.port}`);
+  } catch (err) {
+    print(`SMTP listener NOT started: ${(err as Error).message} (start it from the admin UI after fixing the listener)`);
+  }
+
+  let admin: { url: string; close(): Promise<void> } | null = null;
+  if (!a.flags['no-admin']) {
+    const where = adminFlag ?? gw.store.get().admin;
+    const token = await loadOrCreateToken(dataDir);
+    const handlers = createHandlers(gw);
+    admin = await startAdminServer({
+      handlers,
+      subscribe: (event, cb) => gw.on(event, cb),
+      host: where.host,
+      port: where.port,
+      token,
+      staticDir: rendererDir(),
+    });
+    const url = `${admin.url}/#token=${token}`;
+    await fsp.writeFile(path.join(dataDir, ADMIN_FILE), JSON.stringify({ url, pid: process.pid } satisfies AdminInfo), { mode: 0o600 });
+    print(`Admin UI: ${url}`);
+  }
+  print('Press Ctrl+C to stop.');
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      print(`${signal}: stopping (in-flight deliveries finish or return to the queue)...`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await admin?.close();
+  await fsp.rm(path.join(dataDir, ADMIN_FILE), { force: true });
+  await gw.close();
+  print('stopped');
+  return 0;
+}
+
+/** Calls a command on the running `gatehouse serve` through its admin API. */
+async function remote<C extends CommandName>(dataDir: string, command: C, args: ArgsOf<C>): Promise<ResultOf<C>> {
+  let info: AdminInfo;
+  try {
+    info = JSON.parse(await fsp.readFile(path.join(dataDir, ADMIN_FILE), 'utf8')) as AdminInfo;
+  } catch {
+    throw new UsageError(`'gatehouse serve' is not running for ${dataDir} (no ${ADMIN_FILE}); start it first`);
+  }
+  const url = new URL(info.url);
+  const token = new URLSearchParams(url.hash.slice(1)).get('token') ?? '';
+  let res: Response;
+  try {
+    res = await fetch(`${url.origin}/api/${command}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ args }),
+    });
+  } catch (err) {
+    throw new UsageError(`cannot reach 'gatehouse serve' at ${url.origin}: ${(err as Error).message}`);
+  }
+  const body = (await res.json()) as ApiResult<ResultOf<C>>;
+  if (!body.ok) throw new UsageError(body.error.message);
+  return body.value;
+}
+
+/** Reads the queue straight from the spool (works with or without a running gateway). */
+async function readQueue(dataDir: string): Promise<QueueItem[]> {
+  const spool = new Spool(dataPaths(dataDir).spool);
+  const headers = await spool.list();
+  const items: QueueItem[] = [];
+  for (const h of headers) {
+    const st = await spool.getState(h.id);
+    const due = st.nextAttemptAt && Date.parse(st.nextAttemptAt) > Date.now();
+    items.push({
+      id: h.id,
+      receivedAt: h.receivedAt,
+      sender: h.sender,
+      recipients: h.recipients,
+      pending: st.pending,
+      size: h.size,
+      state: st.held ? 'hold' : st.attempts > 0 && due ? 'deferred' : 'queued',
+      attempts: st.attempts,
+      nextAttemptAt: st.nextAttemptAt,
+      lastError: st.lastError,
+    });
+  }
+  return items;
+}
+
+export async function cmdQueue(dataDir: string, a: ParsedArgs): Promise<number> {
+  const sub = a.positionals[0];
+  if (!sub) throw new UsageError('missing <list|show|retry|hold|release|delete|bounce>');
+  const id = () => {
+    const v = a.positionals[1];
+    if (!v) throw new UsageError(`queue ${sub} needs a queue id`);
+    return v;
+  };
+  switch (sub) {
+    case 'list': {
+      let items = await readQueue(dataDir);
+      const f = a.flags;
+      if (typeof f.state === 'string') {
+        if (!['queued', 'active', 'deferred', 'hold'].includes(f.state)) throw new UsageError(`--state: unknown state "${f.state}"`);
+        items = items.filter((i) => i.state === f.state);
+      }
+      if (typeof f.sender === 'string') items = items.filter((i) => i.sender.toLowerCase().includes(String(f.sender).toLowerCase()));
+      if (typeof f.recipient === 'string') items = items.filter((i) => i.recipients.some((r) => r.toLowerCase().includes(String(f.recipient).toLowerCase())));
+      if (f.json) return printJson(items), 0;
+      if (items.length === 0) print('queue is empty');
+      else table(['id', 'received', 'state', 'size', 'sender', 'pending recipients', 'last error'], items.map((i) => [i.id, i.receivedAt, i.state, String(i.size), i.sender || '<>', i.pending.join(' '), i.lastError ?? '']));
+      return 0;
+    }
+    case 'show': {
+      const qid = id();
+      const spool = new Spool(dataPaths(dataDir).spool);
+      let header, state, body;
+      try {
+        header = await spool.readHeader(qid);
+        state = await spool.getState(qid);
+        body = await spool.readBody(qid);
+      } catch (err) {
+        throw new UsageError(`no queued message ${qid}: ${(err as Error).message}`);
+      }
+      const end = body.indexOf('\r\n\r\n');
+      printJson({ header, state, headers: body.subarray(0, end < 0 ? Math.min(body.length, 8192) : end).toString('utf8') });
+      return 0;
+    }
+    case 'retry':
+      await remote(dataDir, 'queue.retry', { id: a.positionals[1] });
+      print(a.positionals[1] ? `retrying ${a.positionals[1]} now` : 'retrying all deferred messages now');
+      return 0;
+    case 'hold':
+      await remote(dataDir, 'queue.hold', { id: id() });
+      print(`held ${a.positionals[1]}`);
+      return 0;
+    case 'release':
+      await remote(dataDir, 'queue.release', { id: id() });
+      print(`released ${a.positionals[1]}`);
+      return 0;
+    case 'delete':
+      await remote(dataDir, 'queue.delete', { id: id() });
+      print(`deleted ${a.positionals[1]} (no bounce)`);
+      return 0;
+    case 'bounce':
+      await remote(dataDir, 'queue.bounce', { id: id() });
+      print(`bounced ${a.positionals[1]} to its sender`);
+      return 0;
+    default:
+      throw new UsageError(`unknown queue command "${sub}"`);
+  }
+}
+
+export async function cmdRoutesStatus(dataDir: string, a: ParsedArgs): Promise<number> {
+  const health = await remote(dataDir, 'routes.health', undefined);
+  if (a.flags.json) return printJson(health), 0;
+  table(['next hop', 'via', 'state', 'last success', 'last failure', 'failures', 'last error'], health.map((h) => [h.hop, h.via, h.state, h.lastSuccess ?? '', h.lastFailure ?? '', String(h.consecutiveFailures), h.lastError ?? '']));
+  return 0;
+}
+
+export async function cmdLog(dataDir: string, a: ParsedArgs): Promise<number> {
+  const sub = a.positionals[0];
+  if (sub !== 'tail') throw new UsageError('usage: gatehouse log tail [-n N] [-f] [--senderlog]');
+  const n = a.flags.lines === undefined ? 20 : Number(a.flags.lines);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError('-n needs a whole number');
+  const day = typeof a.flags.day === 'string' ? a.flags.day : undefined;
+  if (day && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new UsageError('--day needs YYYY-MM-DD');
+  const sender = Boolean(a.flags.senderlog);
+  const name = sender ? 'senderlog' : 'receivelog';
+  const log = new JsonlLog<ReceiveLogEntry | SenderLogEntry>({ dir: dataPaths(dataDir).logs, name, retentionDays: 36500 });
+  const show = (e: ReceiveLogEntry | SenderLogEntry) =>
+    print(a.flags.json ? JSON.stringify(e) : sender ? formatSenderLine(e as SenderLogEntry) : formatReceiveLine(e as ReceiveLogEntry));
+  if (n > 0) for (const e of await log.tail(n, day)) show(e);
+  if (!a.flags.follow) return 0;
+  await followFiles((d) => log.fileFor(d), show);
+  return 0;
+}
+
+/** Follows today's file by polling its size (another process writes it); switches at midnight. */
+async function followFiles(fileFor: (day: string) => string, show: (e: ReceiveLogEntry | SenderLogEntry) => void): Promise<void> {
+  let day = localDay(new Date());
+  let file = fileFor(day);
+  let pos = fs.existsSync(file) ? fs.statSync(file).size : 0;
+  let partial = '';
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  while (!stop) {
+    const today = localDay(new Date());
+    if (today !== day) {
+      day = today;
+      file = fileFor(day);
+      pos = 0;
+      partial = '';
+    }
+    let size = 0;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      size = 0;
+    }
+    if (size > pos) {
+      const fd = fs.openSync(file, 'r');
+      const buf = Buffer.alloc(size - pos);
+      fs.readSync(fd, buf, 0, buf.length, pos);
+      fs.closeSync(fd);
+      pos = size;
+      const text = partial + buf.toString('utf8');
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line) continue;
+        try {
+          show(JSON.parse(line) as ReceiveLogEntry | SenderLogEntry);
+        } catch {
+          /* a torn line: skip */
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,267 @@
+/*
+ * The composition root: opens the config store, spool, logs and delivery runner in a data
+ * folder, and starts/stops the SMTP listener. Events fan out once, here: each receivelog /
+ * senderlog entry goes to its JSONL file, to the traffic counters and to subscribers (the
+ * UI), in that order. Config changes apply live: the compiled policy is swapped for the next
+ * SMTP command, limits are pushed into the running server, and a listener move restarts only
+ * the listener. `open()` fails with a ConfigError if config.json is broken and no last good
+ * copy exists; `start()` fails if the port cannot be bound (the error is kept in status()).
+ */
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { ConfigStore, SeenAccounts } from './config/index.js';
+import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './policy/index.js';
+import { Spool, type SpoolHeader } from './spool/index.js';
+import { JsonlLog, localDay } from './log/index.js';
+import { Receiver } from './smtp/receiver.js';
+import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
+import { TrafficStatsCollector } from './stats/traffic.js';
+import { dataPaths, type DataPaths } from './paths.js';
+import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
+import type { Events, EventName, GatewayStatus } from '../shared/contract.js';
+
+export interface GatewayOptions {
+  dataDir: string;
+  /** Config to write when the data folder has none (demo or setup defaults). */
+  createWith?: GatehouseConfig;
+  /** Listener for this run only (tests, `serve --listen`); not saved to config. */
+  listen?: HostPort;
+  /** DNS for MX lookups (tests inject one; default node:dns). */
+  resolver?: MxResolver;
+  /** false only for explicit benchmarks of the non-durable path. */
+  spoolFsync?: boolean;
+}
+
+export class Gateway {
+  readonly paths: DataPaths;
+  readonly events = new EventEmitter();
+  readonly traffic = new TrafficStatsCollector();
+  private receiver: Receiver | null = null;
+  private compiled: { cfg: GatehouseConfig; policy: CompiledPolicy } | null = null;
+  private startedAt: string | null = null;
+  private lastError: string | null = null;
+  private boundListen: HostPort | null = null;
+  private transition: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly opts: GatewayOptions,
+    readonly store: ConfigStore,
+    readonly seen: SeenAccounts,
+    readonly spool: Spool,
+    readonly receivelog: JsonlLog<ReceiveLogEntry>,
+    readonly senderlog: JsonlLog<SenderLogEntry>,
+    readonly delivery: DeliveryRunner,
+    readonly verifier: RecipientVerifier,
+  ) {
+    this.paths = dataPaths(opts.dataDir);
+    this.events.setMaxListeners(0);
+  }
+
+  static async open(opts: GatewayOptions): Promise<Gateway> {
+    const paths = dataPaths(opts.dataDir);
+    const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
+    const cfg = store.get();
+    const seen = await SeenAccounts.open(paths.root);
+    const spool = new Spool(paths.spool, { fsync: opts.spoolFsync ?? true });
+    const receivelog = new JsonlLog<ReceiveLogEntry>({ dir: paths.logs, name: 'receivelog', retentionDays: cfg.log.retentionDays });
+    const senderlog = new JsonlLog<SenderLogEntry>({ dir: paths.logs, name: 'senderlog', retentionDays: cfg.log.retentionDays });
+    await receivelog.open();
+    await senderlog.open();
+    let gw: Gateway | null = null;
+    const delivery = new DeliveryRunner({
+      spool,
+      config: () => store.get(),
+      log: (e) => gw?.onSend(e),
+      resolver: opts.resolver,
+      onChange: () => gw?.emitQueue(),
+    });
+    const verifier = new RecipientVerifier({ config: () => store.get() });
+    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier);
+    await gw.init();
+    return gw;
+  }
+
+  private async init(): Promise<void> {
+    const { recovered, notes } = await this.spool.open();
+    for (const n of notes) {
+      this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `spool recovery: ${n.action} ${n.file}: ${n.reason}` });
+    }
+    this.delivery.start(recovered);
+    this.store.on('change', () => this.onConfigChange());
+    this.store.on('error', (err: Error) => {
+      this.lastError = err.message;
+      this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `config: ${err.message}` });
+      this.emitStatus();
+    });
+    this.receivelog.onError = (err) => this.traffic.addError(new Date().toISOString(), `receivelog: ${err.message}`);
+    this.senderlog.onError = (err) => this.traffic.addError(new Date().toISOString(), `senderlog: ${err.message}`);
+    this.store.watch();
+    void this.seedTraffic();
+  }
+
+  private async seedTraffic(): Promise<void> {
+    const today = new Date();
+    for (let i = 6; i >= 0; i--) {
+      const day = localDay(new Date(today.getFullYear(), today.getMonth(), today.getDate() - i));
+      await this.traffic.seedFile(this.receivelog.fileFor(day), 'receive');
+      await this.traffic.seedFile(this.senderlog.fileFor(day), 'send');
+    }
+  }
+
+  /** The compiled policy for the current config, recompiled only when the config changed. */
+  policy(): CompiledPolicy {
+    const cfg = this.store.get();
+    if (!this.compiled || this.compiled.cfg !== cfg) this.compiled = { cfg, policy: compilePolicy(cfg) };
+    return this.compiled.policy;
+  }
+
+  on<E extends EventName>(event: E, cb: (data: Events[E]) => void): () => void {
+    this.events.on(event, cb);
+    return () => this.events.off(event, cb);
+  }
+
+  private emit<E extends EventName>(event: E, data: Events[E]): void {
+    this.events.emit(event, data);
+  }
+
+  onReceive(e: ReceiveLogEntry): void {
+    this.receivelog.append(e);
+    this.traffic.addReceive(e);
+    this.emit('receivelog', e);
+  }
+
+  onSend(e: SenderLogEntry): void {
+    this.senderlog.append(e);
+    this.traffic.addSend(e);
+    this.emit('senderlog', e);
+  }
+
+  private emitQueue(): void {
+    this.emit('queue', this.queueCounts());
+  }
+
+  private emitStatus(): void {
+    this.emit('status', this.status());
+  }
+
+  private queueCounts(): GatewayStatus['queue'] {
+    const s = this.delivery.stats();
+    return { total: s.total, deferred: s.deferred, hold: s.hold };
+  }
+
+  private wantedListen(): HostPort {
+    return this.opts.listen ?? this.store.get().listener;
+  }
+
+  status(): GatewayStatus {
+    return {
+      running: this.receiver !== null,
+      listen: this.boundListen,
+      configured: this.wantedListen(),
+      startedAt: this.startedAt,
+      error: this.lastError,
+      configProblem: this.store.startupProblem ?? null,
+      dataDir: this.paths.root,
+      logDir: this.paths.logs,
+      today: this.traffic.today(),
+      queue: this.queueCounts(),
+    };
+  }
+
+  /** Serialises start/stop/restart so a double click cannot bind twice. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.transition.then(fn, fn);
+    this.transition = next.catch(() => undefined);
+    return next;
+  }
+
+  start(): Promise<GatewayStatus> {
+    return this.serial(() => this.startNow());
+  }
+
+  stop(): Promise<GatewayStatus> {
+    return this.serial(() => this.stopNow());
+  }
+
+  private async startNow(): Promise<GatewayStatus> {
+    if (this.receiver) return this.status();
+    const receiver = new Receiver({
+      config: () => this.store.get(),
+      policy: () => this.policy(),
+      verifyRecipient: (rcpt) => this.verifier.verify(rcpt),
+      spool: this.spool,
+      log: (e) => this.onReceive(e),
+      onQueued: (header) => this.onQueued(header),
+    });
+    const want = this.wantedListen();
+    try {
+      const addr = await receiver.start(want.host, want.port);
+      this.receiver = receiver;
+      this.boundListen = { host: addr.address, port: addr.port };
+      this.startedAt = new Date().toISOString();
+      this.lastError = null;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.lastError = `cannot listen on ${want.host}:${want.port}: ${e.code ?? ''} ${e.message}`.trim();
+      this.emitStatus();
+      throw new Error(this.lastError);
+    }
+    this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `listening on ${this.boundListen.host}:${this.boundListen.port}` });
+    this.emitStatus();
+    return this.status();
+  }
+
+  private async stopNow(): Promise<GatewayStatus> {
+    const receiver = this.receiver;
+    this.receiver = null;
+    this.boundListen = null;
+    this.startedAt = null;
+    if (receiver) await receiver.stop();
+    this.emitStatus();
+    return this.status();
+  }
+
+  private onQueued(header: SpoolHeader): void {
+    // Accounts appear by themselves: internal senders seen from trusted clients.
+    if (header.trusted && header.sender) {
+      const p = this.policy();
+      const { domain } = splitAddress(header.sender);
+      if (p.internalDomains.has(domain)) this.seen.record(header.sender, new Date());
+    }
+    this.delivery.enqueue(header);
+  }
+
+  private onConfigChange(): void {
+    const cfg = this.store.get();
+    this.receivelog.setRetentionDays(cfg.log.retentionDays);
+    this.senderlog.setRetentionDays(cfg.log.retentionDays);
+    this.receiver?.applyLimits();
+    const bound = this.boundListen;
+    if (this.receiver && bound && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0))) {
+      // A listener move restarts only the listener; queue, logs and delivery keep running.
+      void this.serial(async () => {
+        await this.stopNow();
+        await this.startNow().catch(() => undefined);
+      });
+    }
+    this.emitStatus();
+  }
+
+  isTrusted(ip: string): boolean {
+    return trustOf(this.policy(), ip) !== null;
+  }
+
+  /** Graceful shutdown: listener first, then delivery (in-flight attempts finish or return). */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.delivery.stop();
+    this.store.close();
+    await this.seen.close();
+    await this.receivelog.close();
+    await this.senderlog.close();
+  }
+
+  logFile(kind: 'receive' | 'send', day: string): string {
+    return path.join(this.paths.logs, `${kind === 'receive' ? 'receivelog' : 'senderlog'}-${day}.jsonl`);
+  }
+}

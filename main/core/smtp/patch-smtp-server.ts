@@ -1,0 +1,67 @@
+/*
+ * Two narrow patches to smtp-server's connection class, applied once at import.
+ *
+ * 1. Greeting delay: smtp-server waits a fixed 100 ms before every 220 to catch early
+ *    talkers. That caps a one-message-per-connection client (the office server) at
+ *    ~10 msg/s. A server created with `skipGreetingDelay(ip) === true` greets that client
+ *    at once; everyone else keeps the wait.
+ * 2. Enhanced status codes: our replies carry their own code (`5.7.1 ...`). smtp-server
+ *    would prefix its generic one (550 -> 5.1.1), so a reply text that already starts with
+ *    an enhanced code is sent as is. Replies smtp-server makes itself (bad sequence,
+ *    declared SIZE too big, ...) are reported through `onProtocolReply` so the receivelog
+ *    holds every refusal, not only ours.
+ *
+ * Both hooks are options on the server object; servers without them behave as upstream.
+ * Fails loudly at import if the patched methods are gone (an smtp-server upgrade changed
+ * its internals), rather than silently running without the fixes.
+ */
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPServerSession } from 'smtp-server';
+
+export interface PatchedServerOptions {
+  skipGreetingDelay?: (remoteAddress: string) => boolean;
+  onProtocolReply?: (session: SMTPServerSession, code: number, text: string) => void;
+}
+
+interface ConnectionInternals {
+  _server: { options: PatchedServerOptions };
+  remoteAddress: string;
+  session: SMTPServerSession;
+  _setListeners(cb: () => void): void;
+  connectionReady(): void;
+  init(): void;
+  send(code: number, data?: unknown, context?: unknown): void;
+}
+
+const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
+const proto = SMTPConnection.prototype as unknown as ConnectionInternals;
+const PATCHED = Symbol.for('gatehouse.smtp-server.patched');
+
+if (typeof proto.init !== 'function' || typeof proto.send !== 'function' || typeof proto._setListeners !== 'function') {
+  throw new Error('smtp-server internals changed: cannot apply the greeting/reply patches');
+}
+
+if (!(proto as unknown as Record<symbol, boolean>)[PATCHED]) {
+  (proto as unknown as Record<symbol, boolean>)[PATCHED] = true;
+  const originalInit = proto.init;
+  proto.init = function (this: ConnectionInternals) {
+    const skip = this._server.options.skipGreetingDelay;
+    if (skip && skip(this.remoteAddress)) {
+      // Same as upstream init() minus the 100 ms timer; maxClients is enforced in onConnect.
+      this._setListeners(() => this.connectionReady());
+      return;
+    }
+    originalInit.call(this);
+  };
+
+  const originalSend = proto.send;
+  proto.send = function (this: ConnectionInternals, code: number, data?: unknown, context?: unknown) {
+    if (context === undefined && typeof data === 'string' && ENHANCED.test(data)) {
+      return originalSend.call(this, code, data, false);
+    }
+    if (code >= 400 && this._server.options.onProtocolReply && this.session) {
+      this._server.options.onProtocolReply(this.session, code, typeof data === 'string' ? data : String(data ?? ''));
+    }
+    return originalSend.call(this, code, data, context);
+  };
+}

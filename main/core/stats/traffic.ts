@@ -1,0 +1,136 @@
+/*
+ * Traffic counters for the dashboard: today by hour, the last 7 days by day, and recent
+ * errors. Fed by the same event stream that feeds the logs (one broadcast, two consumers),
+ * so nothing re-reads the logs on every refresh. At start it is seeded from the last 7
+ * days of log files (`seed`), streamed line by line; a missing or torn file counts as empty.
+ */
+import fs from 'node:fs';
+import readline from 'node:readline';
+import type { ReceiveLogEntry, RuleName, SenderLogEntry } from '../../shared/types.js';
+import { localDay } from '../log/index.js';
+import type { TrafficBucket, TrafficCounts, TrafficStats } from '../../shared/contract.js';
+
+type Counter = keyof TrafficCounts;
+
+function emptyCounts(): TrafficCounts {
+  return { accepted: 0, rejected: 0, deferred: 0, bounced: 0, delivered: 0 };
+}
+
+
+/** Which counter a receivelog line bumps, if any. */
+export function receiveCounter(e: ReceiveLogEntry): Counter | null {
+  if (e.event === 'data' && e.decision === 'accept') return 'accepted';
+  if (e.decision === 'reject') return 'rejected';
+  return null;
+}
+
+export function sendCounter(e: SenderLogEntry): Counter | null {
+  switch (e.outcome) {
+    case 'delivered':
+      return 'delivered';
+    case 'deferred':
+      return 'deferred';
+    case 'bounced':
+    case 'expired':
+      return 'bounced';
+    case 'partial':
+      return 'delivered';
+    default:
+      return null;
+  }
+}
+
+const MAX_ERRORS = 20;
+
+export class TrafficStatsCollector {
+  /** day -> 24 hourly buckets of counts. */
+  private readonly days = new Map<string, TrafficCounts[]>();
+  private readonly errors: { ts: string; text: string; rule?: RuleName }[] = [];
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private bump(ts: string, counter: Counter): void {
+    const d = new Date(ts);
+    if (Number.isNaN(d.getTime())) return;
+    const key = localDay(d);
+    let hours = this.days.get(key);
+    if (!hours) {
+      hours = Array.from({ length: 24 }, emptyCounts);
+      this.days.set(key, hours);
+      this.prune();
+    }
+    hours[d.getHours()][counter]++;
+  }
+
+  private prune(): void {
+    const cutoff = new Date(this.now());
+    cutoff.setDate(cutoff.getDate() - 8);
+    const oldest = localDay(cutoff);
+    for (const key of this.days.keys()) if (key < oldest) this.days.delete(key);
+  }
+
+  addReceive(e: ReceiveLogEntry): void {
+    const c = receiveCounter(e);
+    if (c) this.bump(e.ts, c);
+    if (e.event === 'error' && e.error && !e.code) this.addError(e.ts, e.error);
+  }
+
+  addSend(e: SenderLogEntry): void {
+    const c = sendCounter(e);
+    if (c) this.bump(e.ts, c);
+    if (e.outcome === 'bounced' || e.outcome === 'expired' || e.outcome === 'deferred') {
+      this.addError(e.ts, `${e.queueId} ${e.hop}: ${e.code ?? ''} ${e.reply ?? ''}`.replace(/\s+/g, ' ').trim());
+    }
+  }
+
+  addError(ts: string, text: string, rule?: RuleName): void {
+    this.errors.push({ ts, text, rule });
+    if (this.errors.length > MAX_ERRORS) this.errors.shift();
+  }
+
+  today(): TrafficCounts {
+    const out = emptyCounts();
+    for (const h of this.days.get(localDay(this.now())) ?? []) {
+      for (const k of Object.keys(out) as Counter[]) out[k] += h[k];
+    }
+    return out;
+  }
+
+  snapshot(): TrafficStats {
+    const now = this.now();
+    const todayKey = localDay(now);
+    const hours = this.days.get(todayKey);
+    const today: TrafficBucket[] = [];
+    for (let h = 0; h < 24; h++) {
+      const start = new Date(now.getFullYear(), now.getMonth(), now.getDate(), h);
+      today.push({ start: start.toISOString(), ...(hours ? hours[h] : emptyCounts()) });
+    }
+    const week: TrafficBucket[] = [];
+    for (let i = 6; i >= 0; i--) {
+      const day = new Date(now.getFullYear(), now.getMonth(), now.getDate() - i);
+      const sum = emptyCounts();
+      for (const h of this.days.get(localDay(day)) ?? []) {
+        for (const k of Object.keys(sum) as Counter[]) sum[k] += h[k];
+      }
+      week.push({ start: day.toISOString(), ...sum });
+    }
+    return { today, week, recentErrors: [...this.errors].reverse() };
+  }
+
+  /** Seeds counters from a day's log file; resolves even if the file is missing. */
+  async seedFile(file: string, kind: 'receive' | 'send'): Promise<void> {
+    if (!fs.existsSync(file)) return;
+    const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+    for await (const line of rl) {
+      if (!line) continue;
+      let e: unknown;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue; // torn line after a crash
+      }
+      if (kind === 'receive') this.addReceive(e as ReceiveLogEntry);
+      else this.addSend(e as SenderLogEntry);
+    }
+  }
+}
