@@ -1,0 +1,149 @@
+/*
+ * One delivery attempt of one message: the pending recipients are grouped by destination
+ * (next-hop.ts), each group gets one SMTP transaction per hop, hops in order, and deferred
+ * recipients move on to the next hop after a connection failure or 4xx (not after a
+ * connection lost once the message was sent: it may have arrived). Groups run concurrently;
+ * the transport pool enforces the connection caps. Returns the final per-recipient result
+ * and every hop tried (one senderlog line each); route health is updated as hops answer.
+ * Never throws: DNS trouble, unreachable hosts and refusals all become results.
+ */
+import type { GatehouseConfig } from '../../shared/types.js';
+import type { HealthBook } from './health.js';
+import { destinationFor, planHops, type Destination, type Hop, type Via } from './next-hop.js';
+import { classify, enhancedStatus, type Classified, type RcptResult } from './outcome.js';
+import type { ConnectSettings, TransportPool } from './transport-pool.js';
+import type { MxResolver, SpoolHeader } from './types.js';
+
+/** A recipient's result, with the host that gave it (for the DSN's Remote-MTA). */
+export interface FinalResult extends RcptResult {
+  remoteMta?: string;
+  at: Date;
+}
+
+/** One hop tried (or a destination that could not be planned): one senderlog line. */
+export interface HopTry {
+  label: string;
+  via: Via;
+  mx?: string;
+  recipients: string[];
+  classified: Classified;
+  tls: boolean;
+  durationMs: number;
+  at: Date;
+}
+
+export interface AttemptResult {
+  results: Map<string, FinalResult>;
+  tries: HopTry[];
+}
+
+export interface AttemptDeps {
+  pool: TransportPool;
+  resolver: MxResolver;
+  health: HealthBook;
+  now(): Date;
+  /** True once stop() began: hops not yet started are not tried. */
+  stopping(): boolean;
+  /** MX port (25; tests use another). */
+  mxPort?: number;
+}
+
+export function connectSettings(hop: Hop, cfg: GatehouseConfig): ConnectSettings {
+  const s: ConnectSettings = {
+    host: hop.host,
+    port: hop.port,
+    security: hop.security,
+    rejectUnauthorized: hop.rejectUnauthorized,
+    name: cfg.hostname,
+    connectTimeoutMs: cfg.delivery.connectTimeoutMs,
+  };
+  if (hop.servername) s.servername = hop.servername;
+  if (hop.auth) s.auth = hop.auth;
+  return s;
+}
+
+/** Pending recipients by destination, first-seen order kept. */
+export function groupRecipients(pending: readonly string[], cfg: GatehouseConfig): { dest: Destination; recipients: string[] }[] {
+  const groups = new Map<string, { dest: Destination; recipients: string[] }>();
+  for (const rcpt of pending) {
+    const dest = destinationFor(rcpt, cfg);
+    const g = groups.get(dest.key);
+    if (g) g.recipients.push(rcpt);
+    else groups.set(dest.key, { dest, recipients: [rcpt] });
+  }
+  return [...groups.values()];
+}
+
+function uniform(recipients: readonly string[], outcome: RcptResult['outcome'], reply: string, status: string): Classified {
+  return {
+    results: recipients.map((recipient) => ({ recipient, outcome, reply, status })),
+    hopOk: false,
+    tryNextHop: outcome === 'deferred',
+    reply,
+  };
+}
+
+async function deliverGroup(
+  header: SpoolHeader,
+  dest: Destination,
+  recipients: string[],
+  raw: Buffer,
+  cfg: GatehouseConfig,
+  deps: AttemptDeps,
+  out: AttemptResult,
+): Promise<void> {
+  const plan = await planHops(dest, deps.resolver, { mxPort: deps.mxPort });
+  if (!plan.ok) {
+    const c = uniform(recipients, plan.permanent ? 'bounced' : 'deferred', plan.reply, plan.status);
+    const at = deps.now();
+    out.tries.push({ label: plan.label, via: dest.via, recipients, classified: c, tls: false, durationMs: 0, at });
+    for (const r of c.results) out.results.set(r.recipient, { ...r, at });
+    return;
+  }
+  let remaining = recipients;
+  const lastDeferred = new Map<string, FinalResult>();
+  for (const hop of plan.hops) {
+    if (remaining.length === 0 || deps.stopping()) break;
+    let c: Classified;
+    let tls = false;
+    let durationMs = 0;
+    if (hop.error) {
+      c = uniform(remaining, 'deferred', hop.error.reply, hop.error.status);
+    } else {
+      const sent = await deps.pool.send(connectSettings(hop, cfg), { from: header.sender, to: remaining }, raw);
+      c = classify(remaining, sent.transaction);
+      tls = sent.tls;
+      durationMs = sent.durationMs;
+    }
+    const at = deps.now();
+    if (c.hopOk) deps.health.success(hop.label, hop.via, at);
+    // A session cut by our own shutdown says nothing about the hop.
+    else if (!deps.stopping()) deps.health.failure(hop.label, hop.via, at, c.reply);
+    const t: HopTry = { label: hop.label, via: hop.via, recipients: remaining, classified: c, tls, durationMs, at };
+    if (hop.mx) t.mx = hop.mx;
+    out.tries.push(t);
+    const remoteMta = hop.mx ?? hop.servername ?? hop.host;
+    for (const r of c.results) {
+      const fr: FinalResult = { ...r, remoteMta, at };
+      if (r.outcome === 'deferred') lastDeferred.set(r.recipient, fr);
+      else out.results.set(r.recipient, fr);
+    }
+    remaining = c.results.filter((r) => r.outcome === 'deferred').map((r) => r.recipient);
+    if (!c.tryNextHop) break;
+  }
+  for (const rcpt of remaining) {
+    const fr = lastDeferred.get(rcpt);
+    out.results.set(
+      rcpt,
+      fr ?? { recipient: rcpt, outcome: 'deferred', reply: 'not tried: delivery is stopping', status: enhancedStatus('', undefined, '4.3.2'), at: deps.now() },
+    );
+  }
+}
+
+/** Try every pending recipient once. */
+export async function runAttempt(header: SpoolHeader, pending: readonly string[], raw: Buffer, cfg: GatehouseConfig, deps: AttemptDeps): Promise<AttemptResult> {
+  const out: AttemptResult = { results: new Map(), tries: [] };
+  const groups = groupRecipients(pending, cfg);
+  await Promise.all(groups.map((g) => deliverGroup(header, g.dest, g.recipients, raw, cfg, deps, out)));
+  return out;
+}

@@ -1,0 +1,560 @@
+/*
+ * The delivery runner (Postfix's qmgr + bounce in one): keeps every spooled message in an
+ * in-memory map id -> {header, state}, with one unref'd timer for the earliest due message,
+ * starts attempts up to maxConnectionsTotal at a time (attempt.ts does the SMTP), and after
+ * each attempt applies the per-recipient results in this order:
+ *   1. a bounce (DSN) for the recipients that failed for good is written to the spool
+ *      (durable) and only then are they taken off `pending` (a DSN that cannot be written
+ *      leaves them pending: nothing is dropped silently);
+ *   2. the new state is persisted with spool.setState;
+ *   3. only when nothing is pending is the message removed from the spool.
+ * A crash anywhere repeats at most a delivery or a DSN (at-least-once), never loses one.
+ * Queue control (list/show/retryNow/hold/release/remove/bounceNow), route health and stats
+ * are the admin API. stop() starts nothing new, lets attempts finish up to a timeout, then
+ * cuts the sessions (those recipients stay pending and are due at once after a restart).
+ * Public methods reject only for an unknown queue id (Error 'no message <id> in the queue')
+ * or a spool I/O failure the caller should see.
+ */
+import type { GatehouseConfig, QueueItem, SenderLogEntry } from '../../shared/types.js';
+import type { QueueDetail, RouteHealth } from '../../shared/contract.js';
+import { runAttempt, type AttemptResult } from './attempt.js';
+import { delayWarningDue, isExpired, nextAttemptTime } from './backoff.js';
+import { buildDsn, dsnEnvelope, headerBlock, mayBounce, type DsnRecipient } from './dsn.js';
+import { HealthBook } from './health.js';
+import { attemptLine, noteLine } from './log-lines.js';
+import { configuredHops, systemResolver } from './next-hop.js';
+import { matches, queueItem, type QueueFilter } from './queue-view.js';
+import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
+import { TransportPool } from './transport-pool.js';
+import type { MxResolver, SpoolHeader, SpoolLike, SpoolState } from './types.js';
+
+export interface DeliveryDeps {
+  spool: SpoolLike;
+  config(): GatehouseConfig;
+  log(e: SenderLogEntry): void;
+  /** DNS for MX / host lookups; default node:dns. Tests inject a fake. */
+  resolver?: MxResolver;
+  now?(): Date;
+  /** The queue changed (for the UI). */
+  onChange?(): void;
+  /** How long stop() lets attempts run before cutting sessions. Default 10 s. */
+  stopTimeoutMs?: number;
+  /** Idle SMTP sessions are closed after this long. Default 15 s. */
+  poolIdleMs?: number;
+  /** Socket silence allowed, incl. the wait for the final reply after DATA. Default 10 min. */
+  socketTimeoutMs?: number;
+  /** Port of MX hosts. Default 25; tests, which cannot bind 25, set their sink's port. */
+  mxPort?: number;
+}
+
+export interface QueueShow extends QueueDetail {
+  header: SpoolHeader;
+  state: SpoolState;
+}
+
+export interface DeliveryStats {
+  total: number;
+  queued: number;
+  active: number;
+  deferred: number;
+  hold: number;
+  connections: number;
+  waitingForConnection: number;
+}
+
+interface Entry {
+  header: SpoolHeader;
+  state: SpoolState;
+  /** The attempt (or exclusive admin operation) in progress. */
+  running: Promise<void> | null;
+  /** An admin operation waits for the entry: the scheduler leaves it alone. */
+  locked: boolean;
+  /** Admin asked to delete it while an attempt was running. */
+  removeRequested: boolean;
+  /** Serialises setState calls so the last write is the latest state. */
+  writes: Promise<void>;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const ADMIN_BOUNCE = 'bounced by administrator';
+
+function freshState(h: SpoolHeader): SpoolState {
+  return { pending: [...new Set(h.recipients)], done: [], failed: [], attempts: 0 };
+}
+
+function notFound(id: string): Error {
+  return new Error(`no message ${id} in the queue`);
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class DeliveryRunner {
+  private readonly entries = new Map<string, Entry>();
+  private readonly pool: TransportPool;
+  private readonly health = new HealthBook();
+  private readonly resolver: MxResolver;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private active = 0;
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private loading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.resolver = deps.resolver ?? systemResolver;
+    this.pool = new TransportPool({
+      caps: () => {
+        const d = this.deps.config().delivery;
+        return { perHop: d.maxConnectionsPerHop, total: d.maxConnectionsTotal };
+      },
+      idleMs: deps.poolIdleMs,
+      socketTimeoutMs: deps.socketTimeoutMs,
+    });
+  }
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  private changed(): void {
+    try {
+      this.deps.onChange?.();
+    } catch {
+      // a UI listener's failure is not delivery's problem
+    }
+  }
+
+  private log(e: SenderLogEntry): void {
+    try {
+      this.deps.log(e);
+    } catch {
+      // the log sink reports its own errors; delivery goes on
+    }
+  }
+
+  // ---- feeding the queue ----
+
+  /** Take over the messages the spool recovered at open(); their states are read from disk. */
+  start(recovered: SpoolHeader[]): void {
+    this.loading = this.loading.then(async () => {
+      for (const h of recovered) {
+        if (this.entries.has(h.id)) continue;
+        let state: SpoolState;
+        try {
+          state = await this.deps.spool.getState(h.id);
+        } catch (err) {
+          state = { ...freshState(h), lastError: `state unreadable: ${errText(err)}` };
+        }
+        state = { ...state, pending: [...new Set(state.pending)] };
+        if (state.pending.length === 0) {
+          // Crashed between the last setState and remove: everything was done or bounced.
+          await this.deps.spool.remove(h.id).catch(() => undefined);
+          continue;
+        }
+        this.entries.set(h.id, this.newEntry(h, state));
+      }
+    });
+    void this.loading.then(() => {
+      this.changed();
+      this.pump();
+    });
+  }
+
+  /** A message the SMTP layer just spooled (or a DSN this runner wrote). */
+  enqueue(h: SpoolHeader): void {
+    if (this.entries.has(h.id)) return;
+    this.entries.set(h.id, this.newEntry(h, freshState(h)));
+    this.changed();
+    this.pump();
+  }
+
+  private newEntry(header: SpoolHeader, state: SpoolState): Entry {
+    return { header, state, running: null, locked: false, removeRequested: false, writes: Promise.resolve() };
+  }
+
+  // ---- scheduling ----
+
+  private dueAt(e: Entry): number {
+    const t = e.state.nextAttemptAt ? Date.parse(e.state.nextAttemptAt) : 0;
+    return Number.isNaN(t) ? 0 : t;
+  }
+
+  /**
+   * Start what is due (earliest first, up to the cap) and arm the one timer for the next due
+   * message. One pass over the map; only the few that can start now are kept in order, so a
+   * big backlog costs O(n) per call, not a sort. Messages left over when the cap is reached
+   * start when a running attempt ends (it pumps again).
+   */
+  private pump(): void {
+    if (this.stopping) return;
+    const free = Math.max(1, this.deps.config().delivery.maxConnectionsTotal) - this.active;
+    if (free <= 0) return;
+    const now = this.now().getTime();
+    const before = (a: Entry, b: Entry) => this.dueAt(a) - this.dueAt(b) || a.header.receivedAt.localeCompare(b.header.receivedAt);
+    const pick: Entry[] = [];
+    let next = Infinity;
+    for (const e of this.entries.values()) {
+      if (e.running || e.locked || e.state.held) continue;
+      const t = this.dueAt(e);
+      if (t > now) {
+        next = Math.min(next, t);
+        continue;
+      }
+      if (pick.length === free && before(e, pick[free - 1]) >= 0) continue;
+      let i = pick.length;
+      while (i > 0 && before(e, pick[i - 1]) < 0) i--;
+      pick.splice(i, 0, e);
+      if (pick.length > free) pick.pop();
+    }
+    for (const e of pick) this.begin(e);
+    this.arm(next);
+  }
+
+  private arm(at: number): void {
+    if (at === this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    const delay = Math.min(Math.max(0, at - this.now().getTime()), MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.pump();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private begin(e: Entry): void {
+    this.active++;
+    e.running = this.attempt(e)
+      .catch((err) => {
+        // Unexpected (a bug or the spool failing): keep the message, try later.
+        e.state = { ...e.state, lastError: `delivery error: ${errText(err)}`, nextAttemptAt: this.later(e) };
+      })
+      .finally(() => {
+        this.active--;
+        e.running = null;
+        this.changed();
+        this.pump();
+      });
+    this.changed();
+  }
+
+  private later(e: Entry): string {
+    const d = this.deps.config().delivery;
+    return new Date(nextAttemptTime(this.now().getTime(), d.retrySchedule, Math.max(1, e.state.attempts), e.header.receivedAt, d.maxLifetimeSeconds)).toISOString();
+  }
+
+  // ---- one attempt ----
+
+  private async attempt(e: Entry): Promise<void> {
+    const id = e.header.id;
+    const cfg = this.deps.config();
+    const attemptNo = e.state.attempts + 1;
+    let raw: Buffer;
+    try {
+      raw = await this.deps.spool.readBody(id);
+    } catch (err) {
+      return this.unreadable(e, err);
+    }
+    const result = await runAttempt(e.header, e.state.pending, raw, cfg, {
+      pool: this.pool,
+      resolver: this.resolver,
+      health: this.health,
+      now: () => this.now(),
+      stopping: () => this.stopping,
+      mxPort: this.deps.mxPort,
+    });
+    await this.settle(e, result, attemptNo, raw, cfg);
+  }
+
+  private async unreadable(e: Entry, err: unknown): Promise<void> {
+    const id = e.header.id;
+    const code = (err as { code?: string })?.code;
+    const corrupt = (err as Error)?.name === 'SpoolCorruptError' || code === 'ESPOOLCORRUPT';
+    if (corrupt || code === 'ENOENT') {
+      // Never send bytes that fail their checksum; the admin finds them in quarantine/.
+      this.entries.delete(id);
+      if (corrupt) {
+        await this.deps.spool.quarantine(id, errText(err)).catch(() => undefined);
+        this.log(noteLine(e.header, e.state.attempts, this.now(), 'bounced', [], `spool file corrupt, moved to quarantine (no bounce): ${errText(err)}`));
+      }
+      this.changed();
+      return;
+    }
+    e.state = { ...e.state, lastError: `cannot read the message: ${errText(err)}`, nextAttemptAt: this.later(e) };
+    await this.persist(e).catch(() => undefined);
+  }
+
+  private async settle(e: Entry, result: AttemptResult, attemptNo: number, raw: Buffer, cfg: GatehouseConfig): Promise<void> {
+    const now = this.now();
+    const nowMs = now.getTime();
+    const h = e.header;
+    const d = cfg.delivery;
+    const counted = result.tries.length > 0;
+    const sorted = sortResults(e.state.pending, result.results, counted && isExpired(nowMs, h.receivedAt, d.maxLifetimeSeconds));
+    let { deferred, expired } = sorted;
+    let failing = [...sorted.bounced, ...expired];
+    const lines: SenderLogEntry[] = [];
+    // 1. The bounce goes to disk before anyone is taken off pending.
+    let bounceLost: string | undefined;
+    if (failing.length > 0 && !e.removeRequested) {
+      if (mayBounce(h.sender)) {
+        try {
+          await this.spoolDsn(e, raw, failing.map((r) => dsnRecipient(r, 'failed', h.receivedAt, d.maxLifetimeSeconds)), now);
+        } catch (err) {
+          bounceLost = `cannot queue the bounce: ${errText(err)}`;
+        }
+      } else {
+        lines.push(noteLine(h, attemptNo, now, 'bounced', failing, 'null sender: no bounce sent, failed recipients dropped'));
+      }
+    }
+    if (bounceLost) {
+      // Not dropped: they stay pending and bounce on a later attempt, when the disk has room.
+      deferred = [...deferred, ...failing];
+      failing = [];
+      expired = [];
+    }
+    // Delay warning: once per message, to a sender that may get DSNs.
+    let warnedAt = e.state.warnedAt;
+    if (deferred.length > 0 && !e.removeRequested && mayBounce(h.sender) && delayWarningDue(nowMs, h.receivedAt, d.delayWarningSeconds, warnedAt)) {
+      try {
+        await this.spoolDsn(e, raw, deferred.map((r) => dsnRecipient(r, 'delayed', h.receivedAt, d.maxLifetimeSeconds)), now);
+        warnedAt = now.toISOString();
+      } catch {
+        // no warning this time; the next attempt tries again
+      }
+    }
+    // 2. New state from the current one (read after the awaits: a hold set meanwhile stays).
+    const attempts = counted ? e.state.attempts + 1 : e.state.attempts;
+    const next = nextState(e.state, {
+      delivered: sorted.delivered,
+      failing,
+      counted,
+      warnedAt,
+      lastError: bounceLost ?? (deferred[0] ? `${deferred[0].recipient}: ${deferred[0].reply}` : undefined),
+      // Cut short by stop(): no date, so it is due at once after a restart.
+      nextAttemptAt: this.stopping
+        ? undefined
+        : new Date(nextAttemptTime(nowMs, d.retrySchedule, Math.max(1, attempts), h.receivedAt, d.maxLifetimeSeconds)).toISOString(),
+    });
+    e.state = next;
+    let persisted = true;
+    try {
+      await this.persist(e);
+    } catch (err) {
+      persisted = false;
+      // Kept in memory (no second delivery from this process); retried later, not in a loop.
+      e.state = { ...e.state, lastError: `cannot save the queue state: ${errText(err)}`, nextAttemptAt: this.later(e) };
+    }
+    // 3. Remove only once the saved state says nothing is pending (or the admin deleted it).
+    if (persisted && (next.pending.length === 0 || e.removeRequested)) {
+      await this.dropEntry(e);
+    }
+    const still = new Set(next.pending);
+    lines.unshift(...result.tries.map((t) => attemptLine(h, attemptNo, t, still, next.nextAttemptAt)));
+    if (expired.length > 0) {
+      lines.push(noteLine(h, attemptNo, now, 'expired', expired, `message expired after ${d.maxLifetimeSeconds} s in the queue${mayBounce(h.sender) ? '; bounce sent' : ''}`));
+    }
+    for (const l of lines) this.log(l);
+  }
+
+  /** Write a DSN to the spool (durable on return) and queue it like any message. */
+  private async spoolDsn(e: Entry, raw: Buffer | null, recipients: DsnRecipient[], now: Date): Promise<void> {
+    const cfg = this.deps.config();
+    const body = buildDsn({
+      reportingMta: cfg.hostname,
+      queueId: e.header.id,
+      sender: e.header.sender,
+      arrivalDate: new Date(e.header.receivedAt),
+      recipients,
+      originalHeaders: raw ? headerBlock(raw) : '',
+      now,
+    });
+    const dsn = await this.deps.spool.write(dsnEnvelope(e.header.sender, e.header.id), body);
+    // Queued after this settles (enqueue pumps; fine even mid-attempt, it is another entry).
+    this.enqueue(dsn);
+  }
+
+  private persist(e: Entry): Promise<void> {
+    const p = e.writes.then(() => this.deps.spool.setState(e.header.id, structuredClone(e.state)));
+    e.writes = p.catch(() => undefined);
+    return p;
+  }
+
+  private async dropEntry(e: Entry): Promise<void> {
+    await e.writes;
+    await this.deps.spool.remove(e.header.id);
+    this.entries.delete(e.header.id);
+    this.changed();
+  }
+
+  // ---- admin API ----
+
+  async list(filter?: QueueFilter): Promise<QueueItem[]> {
+    await this.loading;
+    return [...this.entries.values()]
+      .map((e) => queueItem(e.header, e.state, e.running !== null))
+      .filter((i) => matches(i, filter))
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  }
+
+  async show(id: string): Promise<QueueShow> {
+    await this.loading;
+    const e = this.entries.get(id);
+    if (!e) throw notFound(id);
+    const body = await this.deps.spool.readBody(id);
+    return {
+      item: queueItem(e.header, e.state, e.running !== null),
+      headers: headerBlock(body).toString('utf8'),
+      failed: e.state.failed.map((f) => ({ ...f })),
+      header: { ...e.header, recipients: [...e.header.recipients] },
+      state: structuredClone(e.state),
+    };
+  }
+
+  /** Make one message (or every one not on hold) due now. */
+  async retryNow(id?: string): Promise<void> {
+    await this.loading;
+    const targets = id === undefined ? [...this.entries.values()] : [this.entries.get(id)];
+    if (id !== undefined && !targets[0]) throw notFound(id);
+    for (const e of targets) if (e && !e.state.held) delete e.state.nextAttemptAt;
+    this.changed();
+    this.pump();
+  }
+
+  async hold(id: string): Promise<void> {
+    await this.setHeld(id, true);
+  }
+
+  async release(id: string): Promise<void> {
+    await this.setHeld(id, false);
+    this.pump();
+  }
+
+  private async setHeld(id: string, held: boolean): Promise<void> {
+    await this.loading;
+    const e = this.entries.get(id);
+    if (!e) throw notFound(id);
+    // Written at once (a hold must survive a restart); a running attempt's own write comes
+    // later in the same chain and carries the flag too.
+    e.state = { ...e.state, held };
+    if (!held) delete e.state.held;
+    this.changed();
+    await this.persist(e);
+  }
+
+  /** Delete without a bounce. A running attempt ends first (and sends no bounce either). */
+  async remove(id: string): Promise<void> {
+    await this.exclusive(
+      id,
+      async (e) => {
+        await this.dropEntry(e);
+      },
+      true,
+    );
+  }
+
+  /** Bounce every pending recipient now ("bounced by administrator"), then delete. */
+  async bounceNow(id: string): Promise<void> {
+    await this.exclusive(id, async (e) => {
+      const now = this.now();
+      const h = e.header;
+      const failing = e.state.pending.map((recipient) => ({ recipient, reply: ADMIN_BOUNCE }));
+      if (failing.length > 0 && mayBounce(h.sender)) {
+        const raw = await this.deps.spool.readBody(h.id).catch(() => null);
+        const recipients: DsnRecipient[] = failing.map((f) => ({ recipient: f.recipient, action: 'failed', status: '5.0.0', diagnostic: ADMIN_BOUNCE, smtp: false, lastAttemptAt: now }));
+        await this.spoolDsn(e, raw, recipients, now);
+      }
+      e.state = {
+        ...e.state,
+        pending: [],
+        failed: [...e.state.failed, ...failing.map((f) => ({ rcpt: f.recipient, reply: ADMIN_BOUNCE }))],
+      };
+      delete e.state.nextAttemptAt;
+      await this.persist(e);
+      await this.dropEntry(e);
+      const note = mayBounce(h.sender) ? `${ADMIN_BOUNCE}; bounce sent` : `${ADMIN_BOUNCE}; null sender, no bounce`;
+      this.log(noteLine(h, e.state.attempts, now, 'bounced', failing, note));
+    });
+  }
+
+  /** Run `fn` on the entry with no attempt running and none starting meanwhile. */
+  private async exclusive(id: string, fn: (e: Entry) => Promise<void>, removing = false): Promise<void> {
+    await this.loading;
+    const e = this.entries.get(id);
+    if (!e) throw notFound(id);
+    if (e.locked) throw new Error(`message ${id} is busy with another admin operation`);
+    e.locked = true;
+    try {
+      if (e.running) {
+        // The attempt sees this when it settles: no DSN, and it removes the message itself.
+        if (removing) e.removeRequested = true;
+        await e.running;
+      }
+      if (!this.entries.has(id)) return; // the attempt finished it
+      await fn(e);
+    } finally {
+      e.locked = false;
+      this.changed();
+      this.pump();
+    }
+  }
+
+  routeHealth(): RouteHealth[] {
+    return this.health.list(configuredHops(this.deps.config()));
+  }
+
+  stats(): DeliveryStats {
+    let queued = 0;
+    let active = 0;
+    let deferred = 0;
+    let hold = 0;
+    for (const e of this.entries.values()) {
+      if (e.state.held) hold++;
+      else if (e.running) active++;
+      else if (e.state.attempts > 0) deferred++;
+      else queued++;
+    }
+    const p = this.pool.stats();
+    return { total: this.entries.size, queued, active, deferred, hold, connections: p.connections, waitingForConnection: p.waiting };
+  }
+
+  // ---- stop ----
+
+  /** Start nothing new; let attempts finish up to stopTimeoutMs, then cut their sessions. */
+  stop(): Promise<void> {
+    if (!this.stopped) this.stopped = this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.loading.catch(() => undefined);
+    const limit = this.deps.stopTimeoutMs ?? 10_000;
+    const settledIn = async (ms: number): Promise<boolean> => {
+      const running = [...this.entries.values()].map((e) => e.running).filter((p): p is Promise<void> => p !== null);
+      if (running.length === 0) return true;
+      let t: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((r) => {
+        t = setTimeout(() => r(false), ms);
+      });
+      const done = await Promise.race([Promise.allSettled(running).then(() => true as const), timeout]);
+      clearTimeout(t);
+      return done;
+    };
+    if (!(await settledIn(limit))) {
+      // Cut the sessions: those sends fail, the attempts record them as deferred and save.
+      this.pool.close(true);
+      await settledIn(5_000);
+    }
+    this.pool.close(true);
+    await Promise.allSettled([...this.entries.values()].map((e) => e.writes));
+    this.changed();
+  }
+}
