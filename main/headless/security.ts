@@ -1,0 +1,86 @@
+/*
+ * The admin host's request checks, each a small pure function: is a bind address loopback,
+ * is the Host header one of ours (DNS rebinding), is the Origin ours (cross-site requests),
+ * does the presented token match (constant time), and a per-IP counter of failed logins.
+ * They return booleans or a verdict; none throws. The rate limiter keeps at most one
+ * minute of timestamps per address, so a flood cannot grow its memory without bound.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+
+/** True for 127.0.0.0/8, ::1 and `localhost`; the admin host refuses to bind anything else. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** The Host header values a browser on this machine sends for our port. */
+export function allowedHosts(boundHost: string, port: number): Set<string> {
+  const set = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const h = boundHost.toLowerCase();
+  if (isIP(h) === 4) set.add(`${h}:${port}`);
+  if (isIP(h) === 6) set.add(`[${h}]:${port}`);
+  return set;
+}
+
+export function hostAllowed(hostHeader: string | undefined, allowed: Set<string>): boolean {
+  return typeof hostHeader === 'string' && allowed.has(hostHeader.trim().toLowerCase());
+}
+
+/**
+ * An absent Origin is fine (same-origin GETs, the CLI); a present one must be exactly
+ * `http://<one of our hosts>`. `Origin: null` (sandboxed frames, file://) is refused.
+ */
+export function originAllowed(origin: string | undefined, allowed: Set<string>): boolean {
+  if (origin === undefined) return true;
+  const o = origin.trim().toLowerCase();
+  if (!o.startsWith('http://')) return false;
+  return allowed.has(o.slice('http://'.length));
+}
+
+/** Constant-time comparison: both sides are hashed first so lengths leak nothing either. */
+export function tokenMatches(presented: string | null | undefined, expected: string): boolean {
+  if (!presented) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** `Authorization: Bearer <token>` -> token, else null. */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/** Counts failed logins per address in a sliding window; `limited` once over the limit. */
+export class FailureLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly maxFailures = 20,
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private recent(ip: string): number[] {
+    const cutoff = this.now() - this.windowMs;
+    const list = (this.failures.get(ip) ?? []).filter((t) => t > cutoff);
+    if (list.length) this.failures.set(ip, list);
+    else this.failures.delete(ip);
+    return list;
+  }
+
+  limited(ip: string): boolean {
+    return this.recent(ip).length > this.maxFailures;
+  }
+
+  fail(ip: string): void {
+    const list = this.recent(ip);
+    list.push(this.now());
+    // Cap memory: we only need to know "more than max".
+    this.failures.set(ip, list.slice(-(this.maxFailures + 1)));
+  }
+}

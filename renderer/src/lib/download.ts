@@ -1,0 +1,26 @@
+/*
+ * Saves text as a file through the browser's download (a Blob URL on a temporary link).
+ * Returns nothing; the only failure is a browser that blocks downloads, which it reports
+ * itself. The Blob URL is revoked right after the click.
+ */
+export function downloadText(filename: string, text: string, mime = 'text/plain;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Reads a chosen file as UTF-8 text (Shift_JIS files are decoded when UTF-8 fails). */
+export async function readTextFile(file: File): Promise<string> {
+  const buf = await file.arrayBuffer();
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
+  } catch {
+    return new TextDecoder('shift_jis').decode(buf);
+  }
+}

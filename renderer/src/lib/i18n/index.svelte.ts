@@ -1,0 +1,121 @@
+/*
+ * The UI language: Japanese or English, chosen from localStorage, else navigator.language,
+ * switchable at run time (`setLocale`, persisted). `t(key, params)` looks a string up in the
+ * current dictionary and fills `{name}` placeholders; keys are typed (MessageKey), so a typo
+ * or a key missing from ja.ts is a compile error. Dates, times, numbers and sizes go through
+ * Intl in the current locale. Nothing here throws: a bad date prints as given.
+ */
+import { en, type MessageKey } from './en.js';
+import { ja } from './ja.js';
+import type { RuleName } from '../../../../main/shared/types.js';
+
+export type Locale = 'ja' | 'en';
+export type { MessageKey };
+
+const DICTS: Record<Locale, Record<MessageKey, string>> = { ja, en };
+const STORAGE_KEY = 'gatehouse.locale';
+
+function initialLocale(): Locale {
+  try {
+    const stored = localStorage.getItem(STORAGE_KEY);
+    if (stored === 'ja' || stored === 'en') return stored;
+  } catch {
+    // storage blocked: fall through to the browser language
+  }
+  const langs = typeof navigator !== 'undefined' ? [...(navigator.languages ?? []), navigator.language] : [];
+  return langs.some((l) => l && l.toLowerCase().startsWith('ja')) ? 'ja' : 'en';
+}
+
+export const i18n = $state<{ locale: Locale }>({ locale: initialLocale() });
+
+if (typeof document !== 'undefined') document.documentElement.lang = i18n.locale;
+
+export function setLocale(locale: Locale): void {
+  i18n.locale = locale;
+  try {
+    localStorage.setItem(STORAGE_KEY, locale);
+  } catch {
+    // not persisted; still switched for this session
+  }
+  document.documentElement.lang = locale;
+}
+
+export function t(key: MessageKey, params?: Record<string, string | number>): string {
+  const text = DICTS[i18n.locale][key] ?? en[key] ?? key;
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** Rule descriptions are dictionary keys too: `rule.<name>`. */
+export function ruleText(rule: RuleName): string {
+  return t(`rule.${rule}` as MessageKey);
+}
+
+/* ---- Intl formatting in the current locale (formatters cached per locale) ---- */
+
+const cache = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+
+function dtf(kind: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const k = `${i18n.locale}|d|${kind}`;
+  let f = cache.get(k) as Intl.DateTimeFormat | undefined;
+  if (!f) cache.set(k, (f = new Intl.DateTimeFormat(i18n.locale === 'ja' ? 'ja-JP' : 'en-GB', opts)));
+  return f;
+}
+
+function nf(kind: string, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const k = `${i18n.locale}|n|${kind}`;
+  let f = cache.get(k) as Intl.NumberFormat | undefined;
+  if (!f) cache.set(k, (f = new Intl.NumberFormat(i18n.locale === 'ja' ? 'ja-JP' : 'en-US', opts)));
+  return f;
+}
+
+function toDate(v: string | number | Date): Date | null {
+  const d = v instanceof Date ? v : new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function fmtNumber(n: number): string {
+  return nf('int', { maximumFractionDigits: 0 }).format(n);
+}
+
+export function fmtDateTime(v: string | number | Date | undefined | null): string {
+  if (v === undefined || v === null || v === '') return '';
+  const d = toDate(v);
+  return d ? dtf('dt', { dateStyle: 'medium', timeStyle: 'medium' }).format(d) : String(v);
+}
+
+/** Log timestamps: time with seconds (and milliseconds). */
+export function fmtTime(v: string | undefined): string {
+  if (!v) return '';
+  const d = toDate(v);
+  return d ? dtf('t', { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hour12: false }).format(d) : v;
+}
+
+export function fmtHour(v: string): string {
+  const d = toDate(v);
+  return d ? dtf('h', { hour: 'numeric', hour12: false }).format(d) : v;
+}
+
+/** A day key `YYYY-MM-DD` or ISO day start, shown as a short local date with weekday. */
+export function fmtDay(v: string): string {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00`) : toDate(v);
+  return d ? dtf('day', { month: 'short', day: 'numeric', weekday: 'short' }).format(d) : v;
+}
+
+export function fmtBytes(n: number): string {
+  if (!Number.isFinite(n)) return '';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${nf(i === 0 ? 'b' : 'kb', { maximumFractionDigits: i === 0 ? 0 : 1 }).format(v)} ${units[i]}`;
+}
+
+/** Local day key (YYYY-MM-DD) of a date, as the log files are named. */
+export function localDay(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}

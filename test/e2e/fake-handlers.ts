@@ -1,0 +1,446 @@
+/*
+ * An in-memory stand-in for the core's CommandHandlers, for screenshots and UI tests that
+ * must not depend on a real gateway: a small office (test.jp, the back end 192.168.0.102,
+ * baito@test.jp blocked), deterministic traffic and logs for "today", a queue, a history.
+ * `createFake()` returns the handlers, a `subscribe` for the admin server, `emit` to push
+ * events like the core would, and `addLines(n)` to grow the receivelog. Handlers throw
+ * ApiError('validation' | 'not-found' | 'bad-request') like the core does; nothing else.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  ApiError,
+  type AuditEntryView,
+  type CommandHandlers,
+  type ConfigView,
+  type EventName,
+  type Events,
+  type GatewayStatus,
+  type LogFilter,
+  type RouteHealth,
+  type TrafficBucket,
+} from '../../main/shared/contract.js';
+import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName, SenderLogEntry } from '../../main/shared/types.js';
+
+export interface Fake {
+  handlers: CommandHandlers;
+  subscribe: <E extends EventName>(event: E, cb: (data: Events[E]) => void) => () => void;
+  emit: <E extends EventName>(event: E, data: Events[E]) => void;
+  addLines(n: number): void;
+  state: { setupNeeded: boolean; running: boolean; config: ConfigView };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+function localDay(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function baseConfig(): ConfigView {
+  return {
+    listener: { host: '0.0.0.0', port: 25 },
+    hostname: 'gw.test.jp',
+    trustedNetworks: ['192.168.0.102/32', '127.0.0.1/32'],
+    internalDomains: ['test.jp', 'part.test.jp'],
+    routes: [
+      { domain: 'test.jp', hosts: [{ host: '192.168.0.102', port: 25 }, { host: '192.168.0.104', port: 25 }] },
+      { domain: 'part.test.jp', hosts: [{ host: '192.168.0.102', port: 2525 }] },
+    ],
+    accounts: [
+      { pattern: 'baito@test.jp', blockExternal: true, allow: [], note: 'アルバイト（4月〜）' },
+      { pattern: '*@part.test.jp', blockExternal: true, allow: ['partner.example', 'boss@customer.example'], note: 'パート全員' },
+      { pattern: 'tanaka@test.jp', blockExternal: false, allow: [], note: '営業部' },
+    ],
+    limits: { maxMessageSize: 25 * 1024 * 1024, maxRecipients: 100, maxClients: 50, maxConnectionsPerIp: 10, idleTimeoutMs: 60_000, dataTimeoutMs: 600_000 },
+    replies: {
+      blockExternal: '5.7.1 <{sender}> is not allowed to send to external recipients',
+      blockExternalHeaderFrom: '5.7.1 From: <{account}> may not send externally',
+      relayDenied: '5.7.1 Relaying denied',
+      addressSyntax: '5.1.3 Bad address syntax',
+      noRoute: '5.1.2 No route for domain',
+      recipientUnknown: '5.1.1 User unknown',
+      tooManyRecipients: '5.5.3 Too many recipients',
+      messageTooBig: '5.3.4 Message too big',
+      tooManyClients: '4.7.0 Too many connections',
+      tooManyConnectionsFromIp: '4.7.0 Too many connections from your IP',
+      badLineEndings: '5.5.2 Bare CR or LF not allowed',
+      senderLoginMismatch: 'Sender address <{sender}> is not owned by the authenticated user',
+    },
+    delivery: {
+      smarthost: { host: 'smtp.provider.ne.jp', port: 587, security: 'starttls', user: 'office@test.jp', hasPassword: true, allowInvalidCert: false },
+      transportOverrides: [],
+      retrySchedule: [60, 300, 900, 3600],
+      maxLifetimeSeconds: 5 * 86400,
+      delayWarningSeconds: 4 * 3600,
+      maxConnectionsPerHop: 5,
+      maxConnectionsTotal: 20,
+      connectTimeoutMs: 30_000,
+      verifyRecipients: false,
+      verifyPositiveTtlSeconds: 3600,
+      verifyNegativeTtlSeconds: 600,
+    },
+    log: { retentionDays: 30 },
+    tls: { mode: 'auto', certFile: '', keyFile: '' },
+    auth: { enabled: false, users: [] },
+    admin: { host: '127.0.0.1', port: 8025 },
+  };
+}
+
+/** A deterministic pseudo-random sequence (screenshots must not change run to run). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const USERS = ['tanaka@test.jp', 'suzuki@test.jp', 'baito@test.jp', 'yamada@test.jp', 'sato@part.test.jp', 'kobayashi@test.jp'];
+const EXTERNAL = ['info@customer.example', 'order@partner.example', 'support@vendor.example', 'news@example.com'];
+
+function receiveLine(i: number, ts: Date, r: () => number): ReceiveLogEntry {
+  const sender = USERS[Math.floor(r() * USERS.length)]!;
+  const external = r() < 0.6;
+  const recipient = external ? EXTERNAL[Math.floor(r() * EXTERNAL.length)]! : USERS[Math.floor(r() * USERS.length)]!;
+  const blocked = external && (sender === 'baito@test.jp' || sender.endsWith('@part.test.jp')) && !recipient.endsWith('@partner.example');
+  const session = `s${(1000 + Math.floor(i / 3)).toString(36)}`;
+  const base = { ts: ts.toISOString(), session, clientIp: '192.168.0.102', tls: false, trusted: true } as const;
+  if (blocked) {
+    return { ...base, event: 'rcpt', sender, recipient, decision: 'reject', rule: 'block-external', account: sender.endsWith('@part.test.jp') ? '*@part.test.jp' : sender, code: 550, reply: `5.7.1 <${sender}> is not allowed to send to external recipients` };
+  }
+  if (r() < 0.04) {
+    return { ...base, event: 'rcpt', clientIp: '203.0.113.9', trusted: false, sender: 'spam@bad.example', recipient: 'someone@elsewhere.example', decision: 'reject', rule: 'relay-denied', code: 554, reply: '5.7.1 Relaying denied' };
+  }
+  return { ...base, event: 'rcpt', sender, recipient, decision: 'accept', rule: external ? 'relay' : 'inbound', code: 250, reply: '2.1.5 OK' };
+}
+
+export interface FakeOptions {
+  setupNeeded?: boolean;
+  /** Receivelog lines of today (default 400). */
+  lines?: number;
+  /** Minimal lines (for the million-line test: ~80 bytes each). */
+  tiny?: boolean;
+  /** log.page returns up to limit x boost lines (the UI treats pages as opaque). */
+  pageBoost?: number;
+  now?: Date;
+}
+
+export function createFake(opts: FakeOptions = {}): Fake {
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const now = opts.now ?? new Date();
+  const today = localDay(now);
+  const r = rng(42);
+  const state = { setupNeeded: opts.setupNeeded ?? false, running: true, config: baseConfig() };
+  let startedAt = new Date(now.getTime() - 3 * 3600_000).toISOString();
+
+  // Receivelog of today: `lines` entries spread over the day so far.
+  const receive: ReceiveLogEntry[] = [];
+  const dayStart = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+  const span = Math.max(1, now.getTime() - dayStart);
+  const nLines = opts.lines ?? 400;
+  for (let i = 0; i < nLines; i++) {
+    const ts = new Date(dayStart + (span * i) / nLines);
+    receive.push(opts.tiny ? { ts: ts.toISOString(), event: 'rcpt', session: String(i), clientIp: '10.0.0.1', tls: false } : receiveLine(i, ts, r));
+  }
+  const send: SenderLogEntry[] = receive
+    .filter((e) => e.decision === 'accept' && !opts.tiny)
+    .slice(-150)
+    .map((e, i) => ({
+      ts: new Date(Date.parse(e.ts) + 800).toISOString(),
+      queueId: `Q${(100000 + i).toString(36).toUpperCase()}`,
+      attempt: 1,
+      sender: e.sender ?? '',
+      recipients: [e.recipient ?? ''],
+      hop: e.rule === 'inbound' ? '192.168.0.102:25' : 'smtp.provider.ne.jp:587',
+      via: e.rule === 'inbound' ? 'route' : 'smarthost',
+      tls: e.rule !== 'inbound',
+      outcome: i % 17 === 5 ? 'deferred' : 'delivered',
+      code: i % 17 === 5 ? 451 : 250,
+      reply: i % 17 === 5 ? '4.4.1 Connection timed out' : '2.0.0 OK queued',
+      durationMs: 120 + (i % 9) * 37,
+    }));
+  const days = [today, localDay(new Date(now.getTime() - 86400_000)), localDay(new Date(now.getTime() - 2 * 86400_000))];
+
+  let accounts: AccountView[] = [
+    ...state.config.accounts.map((a, i) => ({ ...a, configured: true, messages: [42, 7, 310][i] ?? 0, firstSeen: '2025-04-01T09:00:00.000Z', lastSeen: new Date(now.getTime() - (i + 1) * 600_000).toISOString() })),
+    { pattern: 'suzuki@test.jp', blockExternal: false, allow: [], note: '', configured: false, messages: 128, firstSeen: '2025-04-02T09:00:00.000Z', lastSeen: new Date(now.getTime() - 120_000).toISOString() },
+    { pattern: 'yamada@test.jp', blockExternal: false, allow: [], note: '', configured: false, messages: 56, firstSeen: '2025-04-03T09:00:00.000Z', lastSeen: new Date(now.getTime() - 3_600_000).toISOString() },
+  ];
+
+  let queue: QueueItem[] = [
+    { id: 'Q2K9F1', receivedAt: new Date(now.getTime() - 40 * 60_000).toISOString(), sender: 'tanaka@test.jp', recipients: ['order@partner.example'], pending: ['order@partner.example'], size: 48_213, state: 'deferred', attempts: 3, nextAttemptAt: new Date(now.getTime() + 15 * 60_000).toISOString(), lastError: '451 4.4.1 smtp.provider.ne.jp:587: connection timed out' },
+    { id: 'Q2K9G7', receivedAt: new Date(now.getTime() - 5 * 60_000).toISOString(), sender: 'suzuki@test.jp', recipients: ['a@customer.example', 'b@customer.example'], pending: ['b@customer.example'], size: 1_204_551, state: 'queued', attempts: 1 },
+    { id: 'Q2K9H3', receivedAt: new Date(now.getTime() - 2 * 3600_000).toISOString(), sender: 'yamada@test.jp', recipients: ['big@vendor.example'], pending: ['big@vendor.example'], size: 18_400_000, state: 'hold', attempts: 0 },
+  ];
+
+  const history: AuditEntryView[] = [];
+  const record = (via: AuditEntryView['via'], what: string, before: ConfigView | null) => {
+    history.push({ n: history.length + 1, at: new Date().toISOString(), via, what, before, after: structuredClone(state.config) });
+  };
+  record('default', 'defaults', null);
+  if (!state.setupNeeded) {
+    const b = structuredClone(state.config);
+    history[0]!.at = new Date(now.getTime() - 7 * 86400_000).toISOString();
+    record('setup', 'first-run setup', b);
+    history[1]!.at = new Date(now.getTime() - 7 * 86400_000 + 60_000).toISOString();
+    record('ui', 'block baito@test.jp', structuredClone(state.config));
+    history[2]!.at = new Date(now.getTime() - 2 * 86400_000).toISOString();
+  }
+
+  const emit = <E extends EventName>(event: E, data: Events[E]) => void events.emit(event, data);
+  const change = (what: string, mutate: (c: ConfigView) => void) => {
+    const before = structuredClone(state.config);
+    mutate(state.config);
+    record('ui', what, before);
+    emit('config', structuredClone(state.config));
+  };
+
+  const counts = () => {
+    const t = { accepted: 0, rejected: 0, deferred: 0, bounced: 0, delivered: 0 };
+    for (const e of receive) {
+      if (e.decision === 'accept') t.accepted++;
+      if (e.decision === 'reject') t.rejected++;
+    }
+    for (const e of send) {
+      if (e.outcome === 'delivered') t.delivered++;
+      if (e.outcome === 'deferred') t.deferred++;
+    }
+    t.bounced = 2;
+    return t;
+  };
+
+  const status = (): GatewayStatus => ({
+    running: state.running,
+    listen: state.running ? { host: '0.0.0.0', port: 25 } : null,
+    configured: state.config.listener,
+    startedAt: state.running ? startedAt : null,
+    error: null,
+    configProblem: null,
+    dataDir: 'C:\\ProgramData\\Gatehouse',
+    logDir: 'C:\\ProgramData\\Gatehouse\\logs',
+    today: counts(),
+    queue: { total: queue.length, deferred: queue.filter((q) => q.state === 'deferred').length, hold: queue.filter((q) => q.state === 'hold').length },
+  });
+
+  const match = (e: ReceiveLogEntry | SenderLogEntry, f?: LogFilter) => {
+    if (!f) return true;
+    if ('event' in e) {
+      if (f.decision && e.decision !== f.decision) return false;
+      if (f.rule && e.rule !== f.rule) return false;
+    } else if (f.decision === 'accept' ? e.outcome !== 'delivered' : f.decision === 'reject' ? e.outcome === 'delivered' : false) return false;
+    return !f.text || JSON.stringify(e).toLowerCase().includes(f.text.toLowerCase());
+  };
+
+  const trusted = (ip: string) => state.config.trustedNetworks.some((n) => n.split('/')[0] === ip);
+  const internal = (addr: string) => state.config.internalDomains.includes(addr.split('@')[1]?.toLowerCase() ?? '');
+  const decision = (action: 'accept' | 'reject', rule: RuleName, code: number, message: string, en: string, ja: string, account?: string): Decision => ({ action, rule, code, message, account, reason: { en, ja } });
+
+  const handlers: CommandHandlers = {
+    'status': async () => status(),
+    'gateway.start': async () => {
+      state.running = true;
+      startedAt = new Date().toISOString();
+      emit('status', status());
+      return status();
+    },
+    'gateway.stop': async () => {
+      state.running = false;
+      emit('status', status());
+      return status();
+    },
+    'stats.traffic': async () => {
+      const hours: TrafficBucket[] = [];
+      for (let h = 0; h < 24; h++) {
+        const start = new Date(now.getFullYear(), now.getMonth(), now.getDate(), h).toISOString();
+        const work = h >= 8 && h <= 19 && h <= now.getHours();
+        const a = work ? 20 + ((h * 37) % 45) : h <= now.getHours() ? (h * 7) % 4 : 0;
+        hours.push({ start, accepted: a, rejected: work ? 2 + (h % 5) : 0, deferred: work && h % 4 === 1 ? 3 : 0, bounced: 0, delivered: a });
+      }
+      const week: TrafficBucket[] = [];
+      for (let d = 6; d >= 0; d--) {
+        const day = new Date(now.getFullYear(), now.getMonth(), now.getDate() - d);
+        const weekend = day.getDay() === 0 || day.getDay() === 6;
+        const a = weekend ? 12 + d : 380 + ((d * 53) % 120);
+        week.push({ start: day.toISOString(), accepted: a, rejected: weekend ? 3 : 25 + d * 3, deferred: weekend ? 0 : 6 + (d % 3) * 4, bounced: d % 3 === 0 ? 1 : 0, delivered: a });
+      }
+      return {
+        today: hours,
+        week,
+        recentErrors: [
+          { ts: new Date(now.getTime() - 4 * 60_000).toISOString(), text: 'baito@test.jp -> info@customer.example: rejected (550 5.7.1)', rule: 'block-external' },
+          { ts: new Date(now.getTime() - 35 * 60_000).toISOString(), text: 'smtp.provider.ne.jp:587: connection timed out; Q2K9F1 deferred' },
+          { ts: new Date(now.getTime() - 80 * 60_000).toISOString(), text: '203.0.113.9 -> someone@elsewhere.example: relaying denied', rule: 'relay-denied' },
+        ],
+      };
+    },
+    'setup.needed': async () => state.setupNeeded,
+    'setup.complete': async (input) => {
+      const issues = [];
+      if (!input?.officeServer?.host) issues.push({ path: 'officeServer.host', message: 'required' });
+      if (!input?.domains?.length) issues.push({ path: 'domains', message: 'at least one domain' });
+      if (issues.length) throw new ApiError('Invalid setup', 'validation', issues);
+      change('first-run setup', (c) => {
+        c.trustedNetworks = [`${input.officeServer.host}/32`];
+        c.internalDomains = input.domains;
+        c.routes = input.domains.map((domain) => ({ domain, hosts: [{ ...input.officeServer }] }));
+        if (input.outbound.mode === 'direct') c.delivery.smarthost = null;
+      });
+      state.setupNeeded = false;
+      state.running = true;
+      return state.config;
+    },
+    'config.get': async () => state.config,
+    'config.set': async ({ key, value }) => {
+      if (key === 'listener') {
+        const v = value as { host: string; port: number };
+        if (!(v.port >= 0 && v.port <= 65535)) throw new ApiError('Invalid settings', 'validation', [{ path: 'listener.port', message: 'must be 0-65535' }]);
+      }
+      change(`set ${key}`, (c) => void ((c as unknown as Record<string, unknown>)[key] = value));
+      return state.config;
+    },
+    'config.setSmarthost': async (input) => {
+      change('set smarthost', (c) => {
+        c.delivery.smarthost = input ? { host: input.host, port: input.port, security: input.security, user: input.user, allowInvalidCert: input.allowInvalidCert, hasPassword: Boolean(input.password) || Boolean(c.delivery.smarthost?.hasPassword) } : null;
+      });
+      return state.config;
+    },
+    'accounts.list': async (args) => {
+      const q = args && args.query ? args.query.toLowerCase() : '';
+      return accounts.filter((a) => !q || a.pattern.includes(q));
+    },
+    'accounts.setBlock': async ({ pattern, block }) => {
+      const a = accounts.find((x) => x.pattern === pattern);
+      if (!a) throw new ApiError(`no account ${pattern}`, 'not-found');
+      accounts = accounts.map((x) => (x.pattern === pattern ? { ...x, blockExternal: block, configured: true } : x));
+      change(`${block ? 'block' : 'unblock'} ${pattern}`, () => undefined);
+      return accounts;
+    },
+    'accounts.setAllow': async ({ pattern, allow }) => {
+      const bad = allow.findIndex((x) => x.includes('*'));
+      if (bad >= 0) throw new ApiError('Invalid settings', 'validation', [{ path: `accounts[0].allow[${bad}]`, message: 'wildcards are not supported in the allow-list' }]);
+      accounts = accounts.map((x) => (x.pattern === pattern ? { ...x, allow, configured: true } : x));
+      change(`allow-list of ${pattern}`, () => undefined);
+      return accounts;
+    },
+    'accounts.save': async ({ original, account }) => {
+      if (!original && accounts.some((a) => a.configured && a.pattern === account.pattern)) {
+        throw new ApiError('Account not added', 'validation', [{ path: `accounts[0].pattern`, message: `'${account.pattern}' is already configured` }]);
+      }
+      const rest = accounts.filter((a) => a.pattern !== (original ?? account.pattern) && a.pattern !== account.pattern);
+      accounts = [...rest, { ...account, configured: true, messages: 0 }];
+      change(`save account ${account.pattern}`, () => undefined);
+      return accounts;
+    },
+    'accounts.remove': async ({ pattern }) => {
+      accounts = accounts.filter((a) => a.pattern !== pattern);
+      change(`remove account ${pattern}`, () => undefined);
+      return accounts;
+    },
+    'accounts.import': async ({ csv }) => {
+      const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r?\n/).slice(1);
+      for (const l of lines) {
+        const [pattern = '', block = '', allow = '', note = ''] = l.split(',');
+        accounts = [...accounts.filter((a) => a.pattern !== pattern), { pattern, blockExternal: block === 'true', allow: allow ? allow.split(';') : [], note, configured: true, messages: 0 }];
+      }
+      return { imported: lines.length };
+    },
+    'accounts.export': async () => ({
+      csv: '\uFEFFpattern,blockExternal,allow,note\r\n' + accounts.filter((a) => a.configured).map((a) => `${a.pattern},${a.blockExternal},${a.allow.join(';')},${a.note}`).join('\r\n') + '\r\n',
+    }),
+    'routes.set': async ({ routes }) => {
+      change('edit routes', (c) => void (c.routes = routes));
+      return state.config;
+    },
+    'routes.import': async ({ text, mode }) => {
+      const routes: Route[] = [];
+      const issues = [];
+      let n = 0;
+      for (const raw of text.split(/\r?\n/)) {
+        n++;
+        const line = raw.trim();
+        if (!line || line.startsWith('#')) continue;
+        const [domain, host, port] = line.split(',').map((s) => s.trim());
+        if (!domain || !host || !port || !/^\d+$/.test(port)) {
+          issues.push({ path: `line ${n}`, line: n, message: 'expected "domain, host, port"' });
+          continue;
+        }
+        let r = routes.find((x) => x.domain === domain);
+        if (!r) routes.push((r = { domain, hosts: [] }));
+        r.hosts.push({ host, port: Number(port) });
+      }
+      if (issues.length) throw new ApiError(`Gateway.dat has ${issues.length} bad line(s); nothing imported`, 'validation', issues);
+      change(`import Gateway.dat (${routes.length} domains, ${mode})`, (c) => {
+        c.routes = mode === 'replace' ? routes : [...c.routes.filter((x) => !routes.some((y) => y.domain === x.domain)), ...routes];
+      });
+      return { imported: routes.length, routes: state.config.routes };
+    },
+    'routes.export': async () => ({ text: state.config.routes.flatMap((r) => r.hosts.map((h) => `${r.domain}, ${h.host}, ${h.port}`)).join('\r\n') + '\r\n' }),
+    'routes.health': async (): Promise<RouteHealth[]> => [
+      { hop: '192.168.0.102:25', via: 'route', state: 'ok', lastSuccess: new Date(now.getTime() - 60_000).toISOString(), consecutiveFailures: 0 },
+      { hop: '192.168.0.104:25', via: 'route', state: 'failing', lastFailure: new Date(now.getTime() - 300_000).toISOString(), lastError: 'connect ECONNREFUSED 192.168.0.104:25', consecutiveFailures: 4 },
+      { hop: 'smtp.provider.ne.jp:587', via: 'smarthost', state: 'ok', lastSuccess: new Date(now.getTime() - 30_000).toISOString(), consecutiveFailures: 0 },
+    ],
+    'log.tail': async ({ kind, n }) => (kind === 'send' ? send : receive).slice(-n),
+    'log.days': async () => days,
+    'log.page': async ({ kind, day, before, limit, filter }) => {
+      const all: (ReceiveLogEntry | SenderLogEntry)[] = day === today ? (kind === 'send' ? send : receive) : [];
+      // `before` is an index here (the core uses byte offsets; the UI treats it as opaque).
+      let i = Math.min(before ?? all.length, all.length);
+      const out: (ReceiveLogEntry | SenderLogEntry)[] = [];
+      const want = limit * (opts.pageBoost ?? 1);
+      while (i > 0 && out.length < want) {
+        const e = all[--i]!;
+        if (match(e, filter)) out.push(e);
+      }
+      return { entries: out.reverse(), nextBefore: i > 0 ? i : null };
+    },
+    'queue.list': async (args) => queue.filter((q) => (!args || !args.state || q.state === args.state) && (!args || !args.text || JSON.stringify(q).includes(args.text))),
+    'queue.show': async ({ id }) => {
+      const item = queue.find((q) => q.id === id);
+      if (!item) throw new ApiError(`no message ${id} in the queue`, 'not-found');
+      return { item, headers: `From: <${item.sender}>\r\nTo: ${item.recipients.join(', ')}\r\nSubject: 見積書の件\r\nDate: ${new Date(item.receivedAt).toUTCString()}\r\n`, failed: item.lastError ? [{ rcpt: item.pending[0]!, code: 451, reply: item.lastError }] : [] };
+    },
+    'queue.retry': async () => undefined,
+    'queue.hold': async ({ id }) => void (queue = queue.map((q) => (q.id === id ? { ...q, state: 'hold' } : q))),
+    'queue.release': async ({ id }) => void (queue = queue.map((q) => (q.id === id ? { ...q, state: 'queued' } : q))),
+    'queue.delete': async ({ id }) => void (queue = queue.filter((q) => q.id !== id)),
+    'queue.bounce': async ({ id }) => void (queue = queue.filter((q) => q.id !== id)),
+    'check': async ({ sender, recipient, clientIp }) => {
+      const s = decision('accept', 'sender-ok', 250, '2.1.0 OK', 'Sender accepted', '送信者を受け付けました');
+      if (internal(recipient)) return { sender: s, recipient: decision('accept', 'inbound', 250, '2.1.5 OK', 'Internal recipient with a route', '運用ドメイン宛て') };
+      if (!trusted(clientIp)) return { sender: s, recipient: decision('reject', 'relay-denied', 554, '5.7.1 Relaying denied', 'Client not trusted', '中継が許可されていないクライアント') };
+      const acc = accounts.find((a) => a.configured && a.blockExternal && (a.pattern === sender || (a.pattern.startsWith('*@') && sender.endsWith(a.pattern.slice(1)))));
+      if (acc && !acc.allow.some((x) => recipient.endsWith(x))) {
+        return { sender: s, recipient: decision('reject', 'block-external', 550, `5.7.1 <${sender}> is not allowed to send to external recipients`, `Account ${acc.pattern} may not send outside the office`, `アカウント ${acc.pattern} は外部への送信が禁止されています`, acc.pattern) };
+      }
+      return { sender: s, recipient: decision('accept', 'relay', 250, '2.1.5 OK', 'Trusted client, relayed', '中継を許可') };
+    },
+    'history.list': async () => [...history].reverse(),
+    'history.restore': async ({ n }) => {
+      const e = history.find((h) => h.n === n);
+      if (!e) throw new ApiError(`no change #${n}`, 'not-found');
+      const before = structuredClone(state.config);
+      state.config = structuredClone(e.after);
+      record('restore', `restore change #${n} (${e.what})`, before);
+      emit('config', state.config);
+      return state.config;
+    },
+  };
+
+  return {
+    handlers,
+    subscribe: (event, cb) => {
+      events.on(event, cb);
+      return () => void events.off(event, cb);
+    },
+    emit,
+    addLines(n: number) {
+      const start = receive.length;
+      for (let i = 0; i < n; i++) {
+        const e = receiveLine(start + i, new Date(), r);
+        receive.push(e);
+        emit('receivelog', e);
+      }
+    },
+    state,
+  };
+}
