@@ -1,0 +1,257 @@
+/*
+ * The Electron wiring: hosts the gateway core in-process and connects it to the tray, the
+ * window and IPC. Everything with a decision in it lives in the pure modules beside this one
+ * (lifecycle, tray-state, ipc-guard, window-security); this file only adapts them to
+ * Electron's objects. `bootstrap(argv, env)` resolves to a handle (used by tests with a
+ * stubbed electron module) once the app is ready and the gateway is open, or to null when
+ * this is a second instance (it focuses the first one and quits) or the command line is bad.
+ * When the data folder cannot be opened (a broken config.json with no last good copy) it
+ * shows an error box and exits with code 1.
+ */
+import path from 'node:path';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  protocol,
+  session,
+  shell as electronShell,
+  Tray,
+  type MenuItemConstructorOptions,
+} from 'electron';
+import { Gateway } from '../core/gateway.js';
+import { createHandlers } from '../core/api.js';
+import { demoConfig } from '../core/config/index.js';
+import { defaultDataDir } from '../core/paths.js';
+import { EVENT_NAMES, type EventName } from '../shared/contract.js';
+import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.js';
+import { createInvokeHandler, EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-guard.js';
+import { parseShellArgs, Shell, ShellArgsError, type ShellOptions } from './lifecycle.js';
+import { langFor, menuTemplate, type TrayModel } from './tray-state.js';
+import {
+  APP_ENTRY,
+  APP_ORIGIN,
+  APP_SCHEME,
+  createAppProtocolHandler,
+  hardenContents,
+  isAppUrl,
+  permissionAllowed,
+  secureWebPreferences,
+} from './window-security.js';
+
+export const APP_ID = 'jp.gatehouse.app';
+
+export interface ShellHandle {
+  shell: Shell;
+  gateway: Gateway;
+  options: ShellOptions;
+  window(): BrowserWindow | null;
+  tray(): Tray | null;
+}
+
+/**
+ * Where the shell's files are. `appDir` is app.getAppPath(): the project folder in
+ * development, resources/app.asar when installed.
+ */
+export function appPaths(appDir: string, packaged: boolean, resourcesPath: string = process.resourcesPath): { renderer: string; preload: string; resources: string } {
+  return {
+    renderer: path.join(appDir, 'dist', 'renderer'),
+    preload: path.join(appDir, 'dist', 'main', 'electron', 'preload.cjs'),
+    // Icons are extraResources in the installed app (outside app.asar, where the OS can read them).
+    resources: packaged ? resourcesPath : path.join(appDir, 'resources'),
+  };
+}
+
+function log(line: string): void {
+  process.stdout.write(`[shell] ${line}\n`);
+}
+
+export async function bootstrap(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Promise<ShellHandle | null> {
+  let options: ShellOptions;
+  try {
+    options = parseShellArgs(argv, env);
+  } catch (err) {
+    if (!(err instanceof ShellArgsError)) throw err;
+    process.stderr.write(`gatehouse: ${err.message}\n`);
+    app.exit(2);
+    return null;
+  }
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : defaultDataDir(env);
+  const paths = appPaths(app.getAppPath(), app.isPackaged);
+
+  // Before ready: one folder per data folder for Electron's own files too, and the app:// scheme.
+  app.setName('Gatehouse');
+  app.setPath('userData', dataDir);
+  app.setPath('sessionData', path.join(dataDir, 'browser'));
+  app.setPath('crashDumps', path.join(dataDir, 'browser', 'Crashpad'));
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
+
+  if (!app.requestSingleInstanceLock()) {
+    log('Gatehouse is already running: focusing its window');
+    app.quit();
+    return null;
+  }
+
+  let mainWindow: BrowserWindow | null = null;
+  let tray: Tray | null = null;
+  let shellRef: Shell | null = null;
+  // Until the shell exists, the window and a second launch have nothing to talk to.
+  app.on('second-instance', () => shellRef?.menuAction('open'));
+  app.on('window-all-closed', () => {
+    /* the gateway keeps running in the tray */
+  });
+  app.on('before-quit', (e) => {
+    if (shellRef?.beforeQuit()) e.preventDefault();
+  });
+
+  await app.whenReady();
+  Menu.setApplicationMenu(null);
+  protocol.handle(APP_SCHEME, createAppProtocolHandler(paths.renderer));
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((wc, permission, cb, details) => cb(permissionAllowed(permission, details.requestingUrl || wc.getURL())));
+  ses.setPermissionCheckHandler((_wc, permission, requestingOrigin) => permissionAllowed(permission, requestingOrigin));
+  // The window talks to the core over IPC only: no request leaves for the network.
+  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'file://*/*'] }, (d, cb) => {
+    log(`blocked request to ${d.url}`);
+    cb({ cancel: true });
+  });
+
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.open({ dataDir, createWith: options.demo ? demoConfig() : undefined, listen: options.listen });
+  } catch (err) {
+    const msg = (err as Error).message;
+    log(`cannot open the data folder ${dataDir}: ${msg}`);
+    dialog.showErrorBox('Gatehouse', `${dataDir}\n\n${msg}`);
+    app.exit(1);
+    return null;
+  }
+  log(`data folder ${dataDir}`);
+  const lang = env.GATEHOUSE_LANG === 'en' || env.GATEHOUSE_LANG === 'ja' ? env.GATEHOUSE_LANG : langFor(app.getLocale());
+  const loginArgs = app.isPackaged ? ['--hidden'] : [app.getAppPath(), '--hidden'];
+  const iconPath = path.join(paths.resources, 'icon.png');
+
+  const showWindow = () => {
+    if (!mainWindow || mainWindow.isDestroyed()) mainWindow = createWindow();
+    else {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.show();
+      mainWindow.focus();
+    }
+  };
+
+  const createWindow = (): BrowserWindow => {
+    const win = new BrowserWindow({
+      width: 1200,
+      height: 820,
+      minWidth: 760,
+      minHeight: 520,
+      show: false,
+      title: 'Gatehouse',
+      icon: iconPath,
+      autoHideMenuBar: true,
+      webPreferences: secureWebPreferences(paths.preload),
+    });
+    hardenContents(win.webContents, {
+      openExternal: (url) => void electronShell.openExternal(url),
+      onBlocked: (what, url) => log(`blocked ${what}${url ? ` to ${url}` : ''}`),
+    });
+    win.webContents.on('render-process-gone', (_e, details) => log(`window renderer gone: ${details.reason}`));
+    win.once('ready-to-show', () => {
+      win.show();
+      win.focus();
+    });
+    win.on('close', (e) => {
+      if (shellRef?.onWindowClose() === 'hide') {
+        e.preventDefault();
+        win.hide();
+      }
+    });
+    // Windows log-off / shut-down: close the gateway while there is time (the spool is durable anyway).
+    win.on('session-end', () => void shellRef?.quit());
+    win.on('closed', () => {
+      if (mainWindow === win) mainWindow = null;
+    });
+    void win.loadURL(APP_ENTRY).catch((err: Error) => log(`cannot load ${APP_ENTRY}: ${err.message}`));
+    return win;
+  };
+
+  let lastIcon = '';
+  let lastTooltip = '';
+  let lastMenu = '';
+  const renderTray = (model: TrayModel) => {
+    const icon = nativeImage.createFromPath(path.join(paths.resources, 'tray', model.icon));
+    if (!tray) {
+      tray = new Tray(icon);
+      tray.on('click', () => void shellRef?.menuAction('open'));
+    } else if (model.icon !== lastIcon) tray.setImage(icon);
+    lastIcon = model.icon;
+    if (model.tooltip !== lastTooltip) tray.setToolTip((lastTooltip = model.tooltip));
+    const menuKey = JSON.stringify(model.menu);
+    if (menuKey !== lastMenu) {
+      lastMenu = menuKey;
+      const template = menuTemplate(model.menu, (id) => void shellRef?.menuAction(id)) as MenuItemConstructorOptions[];
+      tray.setContextMenu(Menu.buildFromTemplate(template));
+    }
+  };
+
+  const shell = new Shell({
+    gateway,
+    lang,
+    showWindow,
+    openFolder: (dir) => electronShell.openPath(dir),
+    getOpenAtLogin: () => app.getLoginItemSettings({ args: loginArgs }).openAtLogin,
+    setOpenAtLogin: (open) => app.setLoginItemSettings({ openAtLogin: open, args: loginArgs }),
+    loadSettings: () => {
+      const { settings, problem } = loadDesktopSettings(dataDir);
+      if (problem) log(problem);
+      return settings;
+    },
+    saveSettings: (s) => saveDesktopSettings(dataDir, s),
+    renderTray,
+    notify: (n) => {
+      if (!Notification.isSupported()) return log(`${n.title}: ${n.body}`);
+      const note = new Notification({ title: n.title, body: n.body, icon: iconPath });
+      note.on('click', showWindow);
+      note.show();
+    },
+    exit: (code) => {
+      tray?.destroy();
+      tray = null;
+      app.exit(code);
+    },
+    log,
+  });
+  shellRef = shell;
+
+  // Events fan out from the core once: to the window (IPC) and to the tray.
+  const forward = (name: EventName) => (data: unknown) => {
+    const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+    if (wc && !wc.isDestroyed() && isAppUrl(wc.getURL())) wc.send(EVENT_CHANNEL, name, data);
+  };
+  for (const name of EVENT_NAMES) gateway.on(name, forward(name));
+  gateway.on('status', (s) => shell.onStatus(s));
+  gateway.on('queue', (q) => shell.onQueue(q));
+  gateway.on('receivelog', () => shell.onTraffic());
+  gateway.on('senderlog', () => shell.onTraffic());
+
+  ipcMain.handle(
+    INVOKE_CHANNEL,
+    createInvokeHandler({
+      handlers: shell.wrapHandlers(createHandlers(gateway)),
+      policy: { origin: APP_ORIGIN, allowedContentsId: () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents.id : null) },
+      onRefused: log,
+    }),
+  );
+
+  process.once('SIGINT', () => void shell.quit());
+  process.once('SIGTERM', () => void shell.quit());
+
+  await shell.startup(options);
+  return { shell, gateway, options, window: () => mainWindow, tray: () => tray };
+}
