@@ -20,6 +20,7 @@ import {
 } from '../core/config/index.js';
 import { check, checkDomainSyntax, compilePolicy, validateCidr } from '../core/policy/index.js';
 import { toConfigView } from '../core/api.js';
+import { hashPassword } from '../core/smtp/auth.js';
 import type { Decision, GatehouseConfig } from '../shared/types.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import { print, printJson, table } from './output.js';
@@ -264,4 +265,62 @@ export async function cmdRestore(dataDir: string, a: ParsedArgs): Promise<number
   }
   print(`restored the config as it was after change ${n}`);
   return 0;
+}
+
+/** Reads the password from stdin (a pipe, or typed at a prompt), first line only. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    if (Buffer.concat(chunks).includes(0x0a)) break;
+  }
+  const pw = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (pw.length < 8) throw new UsageError('the password must have at least 8 characters');
+  return pw;
+}
+
+export async function cmdAuth(dataDir: string, a: ParsedArgs): Promise<number> {
+  const sub = arg(a, 0, 'list|add|remove|enable|disable');
+  switch (sub) {
+    case 'list': {
+      const store = await openStore(dataDir);
+      const auth = store.get().auth;
+      await store.close();
+      if (a.flags.json) return printJson({ enabled: auth.enabled, users: auth.users.map((u) => ({ username: u.username, addresses: u.addresses })) }), 0;
+      print(`SMTP AUTH: ${auth.enabled ? 'enabled (offered after STARTTLS)' : 'disabled'}`);
+      table(['user', 'may send as'], auth.users.map((u) => [u.username, u.addresses.join(', ')]));
+      return 0;
+    }
+    case 'enable':
+    case 'disable':
+      await change(dataDir, `${sub} SMTP AUTH`, (d) => void (d.auth.enabled = sub === 'enable'));
+      print(`SMTP AUTH ${sub}d`);
+      return 0;
+    case 'add': {
+      const username = arg(a, 1, 'user');
+      const addresses = typeof a.flags.addresses === 'string' ? a.flags.addresses.split(',').map((x) => x.trim()).filter(Boolean) : [];
+      if (addresses.length === 0) throw new UsageError('add needs --addresses a@test.jp[,b@test.jp]: the senders this login may use');
+      const passwordHash = await hashPassword(await readPassword());
+      await change(dataDir, `set SMTP AUTH user ${username}`, (d) => {
+        const existing = d.auth.users.find((u) => u.username.toLowerCase() === username.toLowerCase());
+        if (existing) Object.assign(existing, { passwordHash, addresses });
+        else d.auth.users.push({ username, passwordHash, addresses });
+      });
+      print(`user ${username} may send as ${addresses.join(', ')} (password stored as a scrypt hash)`);
+      return 0;
+    }
+    case 'remove': {
+      const username = arg(a, 1, 'user');
+      await change(dataDir, `remove SMTP AUTH user ${username}`, (d) => {
+        const i = d.auth.users.findIndex((u) => u.username.toLowerCase() === username.toLowerCase());
+        if (i < 0) throw new UsageError(`no user ${username}`);
+        d.auth.users.splice(i, 1);
+      });
+      print(`removed ${username}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown auth command "${sub}"`);
+  }
 }

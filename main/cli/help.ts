@@ -22,6 +22,8 @@ Commands:
   config show                    the config in force
   history                        the audit trail of config changes
   restore <n>                    restore the config as it was after change n
+  auth list|add|remove|enable|disable
+                                 SMTP AUTH users (offered only after STARTTLS)
   queue list|show|retry|hold|release|delete|bounce
   log tail [-f]                  the receivelog (or --senderlog), readable
   export postfix [--out DIR]     the same policy as Postfix configuration
@@ -101,6 +103,19 @@ ${COMMON}`,
 
 Restores the config as it was right after change n of 'gatehouse history'. The restore is
 itself recorded as a change.
+${COMMON}`,
+
+  auth: `Usage: gatehouse auth <list|add|remove|enable|disable> ...
+
+SMTP AUTH for clients outside the trusted networks (a branch office, a laptop). It is
+offered only after STARTTLS, and a login may use only its own addresses in MAIL FROM and
+From: (sender-login binding). Passwords are stored as scrypt hashes.
+
+  list [--json]
+  add <user> --addresses a@test.jp[,*@branch.test.jp]
+                  the password is read from standard input (first line, 8+ characters)
+  remove <user>
+  enable | disable
 ${COMMON}`,
 
   queue: `Usage: gatehouse queue <list|show|retry|hold|release|delete|bounce> ...

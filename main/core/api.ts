@@ -31,7 +31,7 @@ import {
 import { check } from './policy/index.js';
 import type { Gateway } from './gateway.js';
 
-const CONFIG_KEYS: readonly ConfigKey[] = ['listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery'];
+const CONFIG_KEYS: readonly ConfigKey[] = ['listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls'];
 
 export function toConfigView(cfg: GatehouseConfig): ConfigView {
   const { smarthost, ...delivery } = cfg.delivery;
@@ -40,7 +40,8 @@ export function toConfigView(cfg: GatehouseConfig): ConfigView {
     const { password, ...rest } = smarthost;
     sh = { ...rest, hasPassword: password.length > 0 };
   }
-  return { ...cfg, delivery: { ...delivery, smarthost: sh } };
+  const auth = { enabled: cfg.auth.enabled, users: cfg.auth.users.map((u) => ({ username: u.username, addresses: [...u.addresses] })) };
+  return { ...cfg, delivery: { ...delivery, smarthost: sh }, auth };
 }
 
 function auditView(e: AuditEntry): AuditEntryView {

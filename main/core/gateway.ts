@@ -9,11 +9,12 @@
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { ConfigStore, SeenAccounts } from './config/index.js';
+import { ConfigStore, SeenAccounts, useFileKey } from './config/index.js';
 import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './policy/index.js';
 import { Spool, type SpoolHeader } from './spool/index.js';
 import { JsonlLog, localDay } from './log/index.js';
 import { Receiver } from './smtp/receiver.js';
+import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { dataPaths, type DataPaths } from './paths.js';
@@ -59,6 +60,7 @@ export class Gateway {
 
   static async open(opts: GatewayOptions): Promise<Gateway> {
     const paths = dataPaths(opts.dataDir);
+    useFileKey(paths.root);
     const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
     const cfg = store.get();
     const seen = await SeenAccounts.open(paths.root);
@@ -190,6 +192,7 @@ export class Gateway {
       policy: () => this.policy(),
       verifyRecipient: (rcpt) => this.verifier.verify(rcpt),
       spool: this.spool,
+      tls: () => loadTlsMaterial(this.paths.root, this.store.get().tls, this.store.get().hostname),
       log: (e) => this.onReceive(e),
       onQueued: (header) => this.onQueued(header),
     });

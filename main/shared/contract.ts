@@ -24,8 +24,10 @@ import type {
 
 /** Config as the UI sees it: the smarthost password replaced by a flag. */
 export type SmarthostView = Omit<SmarthostConfig, 'password'> & { hasPassword: boolean };
-export type ConfigView = Omit<GatehouseConfig, 'delivery'> & {
+export type ConfigView = Omit<GatehouseConfig, 'delivery' | 'auth'> & {
   delivery: Omit<GatehouseConfig['delivery'], 'smarthost'> & { smarthost: SmarthostView | null };
+  /** SMTP AUTH users without their password hashes (managed with `gatehouse auth`). */
+  auth: { enabled: boolean; users: { username: string; addresses: string[] }[] };
 };
 /** Smarthost as the UI sends it: password omitted = keep the stored one. */
 export type SmarthostInput = Omit<SmarthostConfig, 'password'> & { password?: string };
@@ -40,7 +42,8 @@ export type ConfigKey =
   | 'replies'
   | 'log'
   | 'admin'
-  | 'delivery';
+  | 'delivery'
+  | 'tls';
 
 export interface GatewayStatus {
   running: boolean;

@@ -185,6 +185,7 @@ export type ReceiveEvent =
   | 'mail'
   | 'rcpt'
   | 'data'
+  | 'auth'
   | 'reject-connection'
   | 'close'
   | 'error';

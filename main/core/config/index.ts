@@ -56,3 +56,4 @@ export {
   checkHost,
   checkLoopbackHost,
 } from './validate-helpers.js';
+export { isSealed, openSecret, registerSecretProvider, sealSecret, useFileKey, type SecretProvider } from './secrets.js';

@@ -11,6 +11,7 @@
  * one (see `startupProblem`); without one, open() throws ConfigError naming file and fields.
  * Whatever content is refused is copied to `config.rejected.json` first, so no edit is lost.
  */
+import { isSealed, sealSecret, useFileKey } from './secrets.js';
 import { EventEmitter } from 'node:events';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { copyFile, mkdir, open, readFile } from 'node:fs/promises';
@@ -319,6 +320,12 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   async #commit(via: ChangeVia, what: string, next: unknown): Promise<GatehouseConfig> {
     const r = validateConfig(next, this.#platform);
     if (!r.ok) throw new ConfigError(r.errors, { summary: `Not saved (${what}): invalid settings` });
+    // The smarthost password never reaches the file (or the audit trail) in clear text.
+    const sh = r.config.delivery.smarthost;
+    if (sh && sh.password && !isSealed(sh.password)) {
+      useFileKey(this.dataDir);
+      sh.password = sealSecret(sh.password);
+    }
     const before = this.#current;
     if (sameConfig(before, r.config)) return before;
     const after = deepFreeze(r.config);

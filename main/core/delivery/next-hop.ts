@@ -9,6 +9,7 @@
  * that cannot receive mail (NXDOMAIN, null MX) a permanent one, and an unresolvable route
  * host a hop that fails without connecting (so the next host is tried and health shows it).
  */
+import { openSecret } from '../config/secrets.js';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { GatehouseConfig, HostPort, SmarthostConfig } from '../../shared/types.js';
@@ -196,7 +197,8 @@ export async function planHops(dest: Destination, resolver: MxResolver, opts: Pl
       security: sh.security,
       rejectUnauthorized: !sh.allowInvalidCert,
     };
-    if (sh.user) base.auth = { user: sh.user, pass: sh.password };
+    // Sealed at rest (config/secrets.ts); opened only for the session that needs it.
+    if (sh.user) base.auth = { user: sh.user, pass: openSecret(sh.password) };
     hops.push(...(await expand(sh.host, base, resolver)));
   } else {
     for (const h of dest.hosts ?? []) {

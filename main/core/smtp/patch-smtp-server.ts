@@ -11,7 +11,11 @@
  *    declared SIZE too big, ...) are reported through `onProtocolReply` so the receivelog
  *    holds every refusal, not only ours.
  *
- * Both hooks are options on the server object; servers without them behave as upstream.
+ * 3. AUTH before STARTTLS: smtp-server advertises AUTH on a plaintext connection and only
+ *    refuses it later (538). With `hideAuthBeforeTls`, the EHLO reply lists AUTH only once the
+ *    session is encrypted (RFC 4954 section 4: no plaintext mechanisms before TLS).
+ *
+ * The hooks are options on the server object; servers without them behave as upstream.
  * Fails loudly at import if the patched methods are gone (an smtp-server upgrade changed
  * its internals), rather than silently running without the fixes.
  */
@@ -21,11 +25,13 @@ import type { SMTPServerSession } from 'smtp-server';
 export interface PatchedServerOptions {
   skipGreetingDelay?: (remoteAddress: string) => boolean;
   onProtocolReply?: (session: SMTPServerSession, code: number, text: string) => void;
+  hideAuthBeforeTls?: boolean;
 }
 
 interface ConnectionInternals {
   _server: { options: PatchedServerOptions };
   remoteAddress: string;
+  secure: boolean;
   session: SMTPServerSession;
   _setListeners(cb: () => void): void;
   connectionReady(): void;
@@ -56,6 +62,9 @@ if (!(proto as unknown as Record<symbol, boolean>)[PATCHED]) {
 
   const originalSend = proto.send;
   proto.send = function (this: ConnectionInternals, code: number, data?: unknown, context?: unknown) {
+    if (code === 250 && Array.isArray(data) && !this.secure && this._server.options.hideAuthBeforeTls) {
+      data = data.filter((line) => !/^AUTH /i.test(String(line)));
+    }
     if (context === undefined && typeof data === 'string' && ENHANCED.test(data)) {
       return originalSend.call(this, code, data, false);
     }

@@ -17,6 +17,8 @@ import { decideHeaderFrom, decideRecipient, decideSender, ruleDecision, trustOf,
 import type { SpoolEnvelope, SpoolHeader } from '../spool/index.js';
 import type { PatchedServerOptions } from './patch-smtp-server.js';
 import { checkLineEndings, headerFromAddresses, receivedHeader } from './message-checks.js';
+import { findUser, senderAllowed, verifyPassword } from './auth.js';
+import type { TlsMaterial } from './tls.js';
 
 export interface SpoolWriter {
   write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader>;
@@ -29,6 +31,8 @@ export interface ReceiverDeps {
   /** Recipient verification against the office server (inbound from untrusted clients). */
   verifyRecipient?(recipient: string): Promise<'ok' | 'unknown' | 'tempfail'>;
   spool: SpoolWriter;
+  /** Certificate for STARTTLS (null: STARTTLS off). Read at each listener start. */
+  tls?(): Promise<TlsMaterial | null>;
   log(entry: ReceiveLogEntry): void;
   /** A message is safely spooled (after fsync). */
   onQueued?(header: SpoolHeader): void;
@@ -75,7 +79,8 @@ export class Receiver {
 
   /** Binds the listener; resolves with the bound address (port 0 picks one). */
   async start(host: string, port: number): Promise<AddressInfo> {
-    const server = new SMTPServer(this.options());
+    const tls = (await this.deps.tls?.()) ?? null;
+    const server = new SMTPServer(this.options(tls));
     server.on('error', (err: Error) => this.deps.log(this.entry('error', null, { error: err.message })));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
@@ -110,16 +115,28 @@ export class Receiver {
     opts.socketTimeout = limits.idleTimeoutMs;
   }
 
-  private options(): SMTPServerOptions & PatchedServerOptions {
+  private options(tls: TlsMaterial | null): SMTPServerOptions & PatchedServerOptions {
     const cfg = this.deps.config();
+    const disabled: string[] = [];
+    if (!tls) disabled.push('STARTTLS');
+    // AUTH only over TLS (allowInsecureAuth false): a password never crosses the LAN in clear.
+    if (!tls || !cfg.auth.enabled) disabled.push('AUTH');
     return {
       name: cfg.hostname,
       banner: 'Gatehouse',
       logger: false,
       disableReverseLookup: true,
-      // STARTTLS and AUTH come with the hardening issue (own certificate, AUTH after TLS).
-      disabledCommands: ['AUTH', 'STARTTLS'],
-      hideSTARTTLS: true,
+      // Stop waits this long for open sessions, then cuts them (they get no 250, so the
+      // client keeps its copy): a stop from the tray must not hang on an idle office server.
+      closeTimeout: 5000,
+      disabledCommands: disabled,
+      hideSTARTTLS: !tls,
+      ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: true,
+      allowInsecureAuth: false,
+      hideAuthBeforeTls: true,
+      onAuth: (auth, session, cb) => void this.onAuth(auth.username ?? '', auth.password ?? '', auth.method, session, cb),
       size: cfg.limits.maxMessageSize,
       socketTimeout: cfg.limits.idleTimeoutMs,
       // We count clients ourselves in onConnect so the refusal is logged with its rule.
@@ -178,6 +195,35 @@ export class Receiver {
     cb();
   }
 
+  private async onAuth(
+    username: string,
+    password: string,
+    method: string,
+    session: SMTPServerSession,
+    cb: (err: Error | null | undefined, response?: { user: string }) => void,
+  ): Promise<void> {
+    const cfg = this.deps.config();
+    const user = cfg.auth.enabled ? findUser(cfg.auth.users, username) : undefined;
+    const ok = user ? await verifyPassword(password, user.passwordHash).catch(() => false) : false;
+    const code = ok ? 235 : 535;
+    const reply = ok ? '2.7.0 Authentication successful' : '5.7.8 Authentication credentials invalid';
+    this.deps.log(this.entry('auth', session, { auth: username.slice(0, 64), decision: ok ? 'accept' : 'reject', code, reply: `${code} ${reply} (${method})` }));
+    if (!ok || !user) return cb(smtpError(535, reply));
+    cb(null, { user: user.username });
+  }
+
+  /** Sender-login binding: an authenticated user may use only its own addresses. */
+  private loginMismatch(session: SMTPServerSession, addresses: string[]): Decision | null {
+    if (!session.user) return null;
+    const user = findUser(this.deps.config().auth.users, String(session.user));
+    const bad = addresses.find((a) => !user || !senderAllowed(user, a));
+    if (bad === undefined) return null;
+    return ruleDecision(this.deps.policy(), 'sender-login-mismatch', { sender: bad }, {
+      en: `login ${String(session.user)} may not send as <${bad}>`,
+      ja: `認証ユーザー ${String(session.user)} は <${bad}> を送信者に使えません`,
+    });
+  }
+
   private onClose(session: SMTPServerSession): void {
     this.sessions.delete(session.id);
     if (!this.counted.delete(session.id)) return;
@@ -204,7 +250,8 @@ export class Receiver {
   ): void {
     const state = this.state(session);
     state.smtputf8 = Boolean(args && args.SMTPUTF8);
-    const d = decideSender(this.deps.policy(), { sender, clientIp: session.remoteAddress, smtputf8: state.smtputf8 });
+    let d = decideSender(this.deps.policy(), { sender, clientIp: session.remoteAddress, smtputf8: state.smtputf8 });
+    if (d.action === 'accept' && sender) d = this.loginMismatch(session, [sender]) ?? d;
     this.logDecision('mail', session, d, { sender });
     cb(d.action === 'reject' ? smtpError(d.code, d.message) : null);
   }
@@ -337,7 +384,7 @@ export class Receiver {
     // Bare LF rewritten to CRLF (rare): the body changed, assemble again.
     if (lines.body !== raw) body = Buffer.concat([trace, lines.body]);
     const headerFrom = headerFromAddresses(lines.body);
-    const hf = decideHeaderFrom(this.deps.policy(), { headerFrom, recipients, clientIp: session.remoteAddress, authenticated });
+    const hf = this.loginMismatch(session, headerFrom) ?? decideHeaderFrom(this.deps.policy(), { headerFrom, recipients, clientIp: session.remoteAddress, authenticated });
     if (hf.action === 'reject') {
       this.logDecision('data', session, hf, { sender, recipients, headerFrom: headerFrom.join(', ') });
       return cb(smtpError(hf.code, hf.message));

@@ -1,0 +1,85 @@
+/*
+ * Secrets at rest (the smarthost password). A secret is stored sealed as
+ * `enc:v1:<provider>:<base64>`; plain text (a hand-edited config) is still read and gets
+ * sealed on the next save. Providers:
+ *   - 'safe': Electron's safeStorage (DPAPI on Windows), registered by the desktop shell;
+ *   - 'file': AES-256-GCM with a random key in <data>/secret.key (mode 0600), the fallback
+ *     for the headless host and the CLI. It keeps the password out of config.json, its
+ *     backups and the audit trail, not away from someone who can read the whole data folder;
+ *     the README says so.
+ * `openSecret` throws a clear error when the provider that sealed a value is not available
+ * (e.g. a safeStorage secret read by the headless CLI): the admin re-enters the password.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface SecretProvider {
+  id: string;
+  encrypt(plain: string): Buffer;
+  decrypt(data: Buffer): string;
+}
+
+const PREFIX = 'enc:v1:';
+const providers = new Map<string, SecretProvider>();
+let preferred: string | null = null;
+
+/** Registers a provider; `prefer` makes new secrets use it (the Electron shell's safeStorage). */
+export function registerSecretProvider(p: SecretProvider, prefer = false): void {
+  providers.set(p.id, p);
+  if (prefer || preferred === null) preferred = p.id;
+}
+
+/** The AES-256-GCM file-key provider for a data folder (made once, then reused). */
+export function useFileKey(dataDir: string): void {
+  if (providers.has('file')) return;
+  const file = path.join(dataDir, 'secret.key');
+  let key: Buffer;
+  try {
+    key = fs.readFileSync(file);
+  } catch {
+    key = randomBytes(32);
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
+  }
+  if (key.length !== 32) throw new Error(`${file} is not a 32-byte key; remove it and re-enter the smarthost password`);
+  registerSecretProvider({
+    id: 'file',
+    encrypt(plain) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), body]);
+    },
+    decrypt(data) {
+      const d = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
+      d.setAuthTag(data.subarray(12, 28));
+      return Buffer.concat([d.update(data.subarray(28)), d.final()]).toString('utf8');
+    },
+  });
+}
+
+export function isSealed(s: string): boolean {
+  return s.startsWith(PREFIX);
+}
+
+export function sealSecret(plain: string): string {
+  if (plain === '' || isSealed(plain)) return plain;
+  const p = preferred ? providers.get(preferred) : undefined;
+  if (!p) throw new Error('no secret provider registered (call useFileKey(dataDir) first)');
+  return `${PREFIX}${p.id}:${p.encrypt(plain).toString('base64')}`;
+}
+
+export function openSecret(stored: string): string {
+  if (!isSealed(stored)) return stored;
+  const rest = stored.slice(PREFIX.length);
+  const colon = rest.indexOf(':');
+  const id = rest.slice(0, colon);
+  const p = providers.get(id);
+  if (!p) throw new Error(`the smarthost password was sealed with '${id}', which is not available here; enter the password again`);
+  try {
+    return p.decrypt(Buffer.from(rest.slice(colon + 1), 'base64'));
+  } catch {
+    throw new Error(`the smarthost password cannot be decrypted (${id} key changed?); enter the password again`);
+  }
+}
