@@ -8,12 +8,12 @@ import { defaultDataDir } from '../core/paths.js';
 import { ConfigError } from '../core/config/index.js';
 import { UsageError, parseArgs, type FlagSpec } from './args.js';
 import { HELP } from './help.js';
-import { cmdAccounts, cmdCheck, cmdConfig, cmdHistory, cmdList, cmdRestore, cmdRoutes } from './config-commands.js';
+import { cmdAccounts, cmdAuth, cmdCheck, cmdConfig, cmdHistory, cmdList, cmdRestore, cmdRoutes } from './config-commands.js';
 import { cmdLog, cmdQueue, cmdRoutesStatus, cmdServe } from './runtime-commands.js';
 import { cmdExport } from './export-commands.js';
 
 const SPEC: FlagSpec = {
-  values: ['data', 'listen', 'admin', 'client', 'note', 'state', 'sender', 'recipient', 'lines', 'day', 'search', 'out'],
+  values: ['addresses', 'data', 'listen', 'admin', 'client', 'note', 'state', 'sender', 'recipient', 'lines', 'day', 'search', 'out'],
   booleans: ['help', 'json', 'follow', 'remove', 'replace', 'senderlog', 'no-admin'],
   aliases: { h: 'help', f: 'follow', n: 'lines' },
 };
@@ -56,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdHistory(dataDir, args);
       case 'restore':
         return await cmdRestore(dataDir, args);
+      case 'auth':
+        return await cmdAuth(dataDir, args);
       case 'queue':
         return await cmdQueue(dataDir, args);
       case 'log':
