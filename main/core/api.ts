@@ -30,19 +30,12 @@ import {
 } from './config/index.js';
 import { check } from './policy/index.js';
 import type { Gateway } from './gateway.js';
+import { toConfigView } from './config-view.js';
+
+export { toConfigView };
 
 const CONFIG_KEYS: readonly ConfigKey[] = ['listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls'];
 
-export function toConfigView(cfg: GatehouseConfig): ConfigView {
-  const { smarthost, ...delivery } = cfg.delivery;
-  let sh: ConfigView['delivery']['smarthost'] = null;
-  if (smarthost) {
-    const { password, ...rest } = smarthost;
-    sh = { ...rest, hasPassword: password.length > 0 };
-  }
-  const auth = { enabled: cfg.auth.enabled, users: cfg.auth.users.map((u) => ({ username: u.username, addresses: [...u.addresses] })) };
-  return { ...cfg, delivery: { ...delivery, smarthost: sh }, auth };
-}
 
 function auditView(e: AuditEntry): AuditEntryView {
   return { ...e, before: e.before ? toConfigView(e.before) : null, after: toConfigView(e.after) };

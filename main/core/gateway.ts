@@ -14,6 +14,7 @@ import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './pol
 import { Spool, type SpoolHeader } from './spool/index.js';
 import { JsonlLog, localDay } from './log/index.js';
 import { Receiver } from './smtp/receiver.js';
+import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
@@ -209,7 +210,7 @@ export class Gateway {
       this.emitStatus();
       throw new Error(this.lastError);
     }
-    this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `listening on ${this.boundListen.host}:${this.boundListen.port}` });
+    this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `listening on ${this.boundListen.host}:${this.boundListen.port}` });
     this.emitStatus();
     return this.status();
   }
@@ -219,7 +220,10 @@ export class Gateway {
     this.receiver = null;
     this.boundListen = null;
     this.startedAt = null;
-    if (receiver) await receiver.stop();
+    if (receiver) {
+      await receiver.stop();
+      this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: 'listener stopped' });
+    }
     this.emitStatus();
     return this.status();
   }
@@ -236,6 +240,7 @@ export class Gateway {
 
   private onConfigChange(): void {
     const cfg = this.store.get();
+    this.emit('config', toConfigView(cfg));
     this.receivelog.setRetentionDays(cfg.log.retentionDays);
     this.senderlog.setRetentionDays(cfg.log.retentionDays);
     this.receiver?.applyLimits();

@@ -188,7 +188,9 @@ export type ReceiveEvent =
   | 'auth'
   | 'reject-connection'
   | 'close'
-  | 'error';
+  | 'error'
+  /** The service itself: listener started or stopped (not an error). */
+  | 'service';
 
 /** One receivelog line. */
 export interface ReceiveLogEntry {
@@ -214,6 +216,8 @@ export interface ReceiveLogEntry {
   queueId?: string;
   size?: number;
   error?: string;
+  /** Text of a 'service' line (e.g. `listening on 127.0.0.1:2525`). */
+  note?: string;
 }
 
 /** One senderlog line: one delivery attempt to one next hop. */

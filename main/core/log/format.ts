@@ -84,6 +84,7 @@ export function formatReceiveLine(e: ReceiveLogEntry): string {
   const reply = replyText(e.code, e.reply);
   if (reply) parts.push(reply);
   if (e.error) parts.push(`error=${clean(e.error)}`);
+  if (e.note) parts.push(clean(e.note));
   return parts.join(' ');
 }
 

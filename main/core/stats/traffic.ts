@@ -25,6 +25,8 @@ export function receiveCounter(e: ReceiveLogEntry): Counter | null {
 }
 
 export function sendCounter(e: SenderLogEntry): Counter | null {
+  // A null-sender drop note follows the attempt line that already counted the 5xx.
+  if (e.via === 'dsn' && e.outcome === 'bounced' && e.reply?.startsWith('null sender')) return null;
   switch (e.outcome) {
     case 'delivered':
       return 'delivered';
