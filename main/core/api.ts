@@ -29,6 +29,7 @@ import {
   upsertAccount,
 } from './config/index.js';
 import { check } from './policy/index.js';
+import { hashPassword } from './smtp/auth.js';
 import type { Gateway } from './gateway.js';
 import { toConfigView } from './config-view.js';
 
@@ -232,6 +233,30 @@ export function createHandlers(gw: Gateway): CommandHandlers {
       need(typeof sender === 'string' && typeof recipient === 'string' && typeof clientIp === 'string', 'sender, recipient and clientIp are required');
       return check(gw.policy(), sender.trim(), recipient.trim(), clientIp.trim());
     },
+
+    'auth.setEnabled': async ({ enabled }) =>
+      toConfigView(await change(gw, 'ui', `${enabled ? 'enable' : 'disable'} SMTP AUTH`, (d) => void (d.auth.enabled = Boolean(enabled)))),
+    'auth.setUser': async ({ username, password, addresses }) => {
+      need(typeof username === 'string' && username.trim(), 'username is required');
+      need(Array.isArray(addresses), 'addresses must be a list');
+      const existing = gw.store.get().auth.users.find((u) => u.username.toLowerCase() === username.trim().toLowerCase());
+      if (!existing && !password) throw new ApiError('a new user needs a password', 'validation', [{ path: 'password', message: 'required for a new user' }]);
+      if (password !== undefined && password.length < 8) throw new ApiError('the password must have at least 8 characters', 'validation', [{ path: 'password', message: 'at least 8 characters' }]);
+      const passwordHash = password ? await hashPassword(password) : existing!.passwordHash;
+      return toConfigView(
+        await change(gw, 'ui', `set SMTP AUTH user ${username.trim()}`, (d) => {
+          const u = d.auth.users.find((x) => x.username.toLowerCase() === username.trim().toLowerCase());
+          if (u) Object.assign(u, { passwordHash, addresses });
+          else d.auth.users.push({ username: username.trim(), passwordHash, addresses });
+        }),
+      );
+    },
+    'auth.removeUser': async ({ username }) =>
+      toConfigView(
+        await change(gw, 'ui', `remove SMTP AUTH user ${username}`, (d) => {
+          d.auth.users = d.auth.users.filter((u) => u.username.toLowerCase() !== String(username).toLowerCase());
+        }),
+      ),
 
     'history.list': async () => (await gw.store.history()).map(auditView).reverse(),
     'history.restore': async ({ n }) => {

@@ -103,6 +103,9 @@ export const ARG_SPECS: Record<CommandName, ArgSpec> = {
   'queue.delete': { shape: 'object', required: { id: 'string' } },
   'queue.bounce': { shape: 'object', required: { id: 'string' } },
   'check': { shape: 'object', required: { sender: 'string', recipient: 'string', clientIp: 'string' } },
+  'auth.setEnabled': { shape: 'object', required: { enabled: 'boolean' } },
+  'auth.setUser': { shape: 'object', required: { username: 'string', addresses: 'array' }, optional: { password: 'string' } },
+  'auth.removeUser': { shape: 'object', required: { username: 'string' } },
   'history.list': { shape: 'void' },
   'history.restore': { shape: 'object', required: { n: 'number' } },
 };

@@ -168,6 +168,11 @@ export interface Commands {
 
   'check': [{ sender: string; recipient: string; clientIp: string }, { sender: Decision; recipient: Decision }];
 
+  /** SMTP AUTH users: the password goes in once and is stored only as a scrypt hash. */
+  'auth.setEnabled': [{ enabled: boolean }, ConfigView];
+  'auth.setUser': [{ username: string; password?: string; addresses: string[] }, ConfigView];
+  'auth.removeUser': [{ username: string }, ConfigView];
+
   'history.list': [void, AuditEntryView[]];
   'history.restore': [{ n: number }, ConfigView];
 }
@@ -229,6 +234,7 @@ const COMMANDS: Record<CommandName, true> = {
   'queue.list': true, 'queue.show': true, 'queue.retry': true, 'queue.hold': true, 'queue.release': true,
   'queue.delete': true, 'queue.bounce': true,
   'check': true,
+  'auth.setEnabled': true, 'auth.setUser': true, 'auth.removeUser': true,
   'history.list': true, 'history.restore': true,
 };
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];

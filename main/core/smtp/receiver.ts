@@ -417,7 +417,6 @@ export class Receiver {
         recipients,
         headerFrom: headerFrom.join(', ') || undefined,
         decision: 'accept',
-        rule: hf.rule,
         code: 250,
         reply: `250 ${reply}`,
         queueId: queued.id,
