@@ -5,6 +5,7 @@
  * tricks never relay; limits answer 452/552/421; toggles apply to the next RCPT.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import { SmtpTestClient, message } from '../helpers/smtp-client.js';
 import { openTestGateway } from '../helpers/gateway.js';
 import type { ReceiveLogEntry } from '../../main/shared/types.js';
@@ -231,6 +232,37 @@ describe('limits', () => {
       const lines = await logLines(env);
       expect(lines.some((e) => e.rule === 'too-many-clients')).toBe(true);
       expect(lines.some((e) => e.rule === 'too-many-connections-from-ip')).toBe(true);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('live config', () => {
+  it('moves the listener without a restart of the rest (queue, logs keep going)', async () => {
+    const env = await openTestGateway();
+    try {
+      const free = await new Promise<number>((resolve) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as net.AddressInfo).port;
+          srv.close(() => resolve(p));
+        });
+      });
+      const oldPort = env.port;
+      const startedAt = env.gw.status().startedAt;
+      await env.gw.store.update('api', 'move listener', (d) => void (d.listener = { host: '127.0.0.1', port: free }));
+      let st = env.gw.status();
+      for (let i = 0; i < 50 && st.listen?.port !== free; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        st = env.gw.status();
+      }
+      expect(st.running).toBe(true);
+      expect(st.listen?.port).toBe(free);
+      expect(st.startedAt).not.toBe(startedAt);
+      const c = await SmtpTestClient.connect(free, { localAddress: '127.0.0.2' });
+      expect((await c.greeting).code).toBe(220);
+      await c.quit();
+      await expect(SmtpTestClient.connect(oldPort)).rejects.toThrow();
     } finally {
       await env.close();
     }
