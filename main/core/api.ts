@@ -29,6 +29,7 @@ import {
   upsertAccount,
 } from './config/index.js';
 import { check } from './policy/index.js';
+import { matchesFilter } from '../shared/log-filter.js';
 import { hashPassword } from './smtp/auth.js';
 import type { Gateway } from './gateway.js';
 import { toConfigView } from './config-view.js';
@@ -65,22 +66,6 @@ function mergeSmarthost(current: GatehouseConfig['delivery']['smarthost'], input
   return { ...input, password };
 }
 
-function matchesFilter(e: ReceiveLogEntry | SenderLogEntry, f: LogFilter | undefined): boolean {
-  if (!f) return true;
-  if ('event' in e) {
-    if (f.decision && e.decision !== f.decision) return false;
-    if (f.rule && e.rule !== f.rule) return false;
-  } else if (f.decision || f.rule) {
-    if (f.decision === 'reject' && e.outcome === 'delivered') return false;
-    if (f.decision === 'accept' && e.outcome !== 'delivered') return false;
-  }
-  if (f.text) {
-    const needle = f.text.toLowerCase();
-    const hay = JSON.stringify(e).toLowerCase();
-    if (!hay.includes(needle)) return false;
-  }
-  return true;
-}
 
 export function createHandlers(gw: Gateway): CommandHandlers {
   const accounts = (query?: string) => {

@@ -14,7 +14,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { CSP, resolveStaticPath } from '../headless/static-files.js';
+import { CSP, MIME, resolveStaticPath } from '../headless/static-files.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'gatehouse';
@@ -111,18 +111,6 @@ export function permissionAllowed(permission: string, requestingUrl: string): bo
   return permission === 'clipboard-sanitized-write' && isAppUrl(requestingUrl);
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 const BASE_HEADERS: Record<string, string> = {
   'content-security-policy': APP_CSP,

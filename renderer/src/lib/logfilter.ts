@@ -1,18 +1,11 @@
 /*
- * The log filter as the core applies it (main/core/api.ts `matchesFilter`), repeated here so
- * live lines arriving over the event stream are filtered exactly like the pages the core
- * returns: text is a case-insensitive substring of the whole entry (sender, recipient,
- * client IP, account, reply...); decision and rule match receivelog fields; for the
- * senderlog, "accept" means delivered. Pure; never throws.
+ * Log filter helpers for the UI. The matching itself is main/shared/log-filter.ts, the same
+ * function the core applies to log pages, so live lines filter exactly like pages. Pure.
  */
 import type { LogFilter } from '../../../main/shared/contract.js';
-import type { ReceiveLogEntry, RuleName, SenderLogEntry } from '../../../main/shared/types.js';
+import type { RuleName } from '../../../main/shared/types.js';
 
-export type AnyLogEntry = ReceiveLogEntry | SenderLogEntry;
-
-export function isReceive(e: AnyLogEntry): e is ReceiveLogEntry {
-  return 'event' in e;
-}
+export { isReceive, matchesFilter, type AnyLogEntry } from '../../../main/shared/log-filter.js';
 
 /** Drops empty fields so `{}` means "no filter" on the wire. */
 export function cleanFilter(f: LogFilter): LogFilter | undefined {
@@ -23,21 +16,6 @@ export function cleanFilter(f: LogFilter): LogFilter | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-export function matchesFilter(e: AnyLogEntry, f: LogFilter | undefined): boolean {
-  if (!f) return true;
-  if (isReceive(e)) {
-    if (f.decision && e.decision !== f.decision) return false;
-    if (f.rule && e.rule !== f.rule) return false;
-  } else if (f.decision || f.rule) {
-    if (f.decision === 'reject' && e.outcome === 'delivered') return false;
-    if (f.decision === 'accept' && e.outcome !== 'delivered') return false;
-  }
-  if (f.text) {
-    const needle = f.text.toLowerCase();
-    if (!JSON.stringify(e).toLowerCase().includes(needle)) return false;
-  }
-  return true;
-}
 
 /** "550 5.7.1 ..." from a code and a reply that may or may not already start with it. */
 export function withCode(code: number | undefined, reply: string | undefined): string {
