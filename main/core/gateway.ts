@@ -34,6 +34,10 @@ export interface GatewayOptions {
   spoolFsync?: boolean;
 }
 
+function listenerTlsKey(cfg: GatehouseConfig): string {
+  return JSON.stringify([cfg.tls, cfg.auth.enabled, cfg.hostname]);
+}
+
 export class Gateway {
   readonly paths: DataPaths;
   readonly events = new EventEmitter();
@@ -44,6 +48,8 @@ export class Gateway {
   private lastError: string | null = null;
   private boundListen: HostPort | null = null;
   private transition: Promise<unknown> = Promise.resolve();
+  /** TLS / AUTH settings the running listener was started with. */
+  private listenerTls = '';
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -200,6 +206,7 @@ export class Gateway {
     const want = this.wantedListen();
     try {
       const addr = await receiver.start(want.host, want.port);
+      this.listenerTls = listenerTlsKey(this.store.get());
       this.receiver = receiver;
       this.boundListen = { host: addr.address, port: addr.port };
       this.startedAt = new Date().toISOString();
@@ -245,8 +252,11 @@ export class Gateway {
     this.senderlog.setRetentionDays(cfg.log.retentionDays);
     this.receiver?.applyLimits();
     const bound = this.boundListen;
-    if (this.receiver && bound && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0))) {
-      // A listener move restarts only the listener; queue, logs and delivery keep running.
+    const moved = bound !== null && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0));
+    // The certificate and the AUTH offer are fixed per listener (smtp-server options).
+    const tlsChanged = this.listenerTls !== listenerTlsKey(cfg);
+    if (this.receiver && (moved || tlsChanged)) {
+      // Restarts only the listener; queue, logs and delivery keep running.
       void this.serial(async () => {
         await this.stopNow();
         await this.startNow().catch(() => undefined);

@@ -19,7 +19,7 @@ import {
   type RouteHealth,
   type TrafficBucket,
 } from '../../main/shared/contract.js';
-import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName, SenderLogEntry } from '../../main/shared/types.js';
+import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName, SenderLogEntry, TlsConfig } from '../../main/shared/types.js';
 
 export interface Fake {
   handlers: CommandHandlers;
@@ -27,6 +27,8 @@ export interface Fake {
   emit: <E extends EventName>(event: E, data: Events[E]) => void;
   addLines(n: number): void;
   state: { setupNeeded: boolean; running: boolean; config: ConfigView };
+  /** Every `auth.setUser` call as received (the fake's stand-in for the core's hashes). */
+  authCalls: { username: string; password?: string; addresses: string[] }[];
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -172,6 +174,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
     { id: 'Q2K9H3', receivedAt: new Date(now.getTime() - 2 * 3600_000).toISOString(), sender: 'yamada@test.jp', recipients: ['big@vendor.example'], pending: ['big@vendor.example'], size: 18_400_000, state: 'hold', attempts: 0 },
   ];
 
+  const authCalls: Fake['authCalls'] = [];
   const history: AuditEntryView[] = [];
   const record = (via: AuditEntryView['via'], what: string, before: ConfigView | null) => {
     history.push({ n: history.length + 1, at: new Date().toISOString(), via, what, before, after: structuredClone(state.config) });
@@ -294,6 +297,16 @@ export function createFake(opts: FakeOptions = {}): Fake {
         const v = value as { host: string; port: number };
         if (!(v.port >= 0 && v.port <= 65535)) throw new ApiError('Invalid settings', 'validation', [{ path: 'listener.port', message: 'must be 0-65535' }]);
       }
+      if (key === 'tls') {
+        // The core's schema rules for TlsConfig.
+        const v = value as Partial<TlsConfig>;
+        const issues = [];
+        if (!['auto', 'files', 'off'].includes(String(v.mode))) issues.push({ path: 'tls.mode', message: "must be one of 'auto', 'files', 'off'" });
+        if (v.mode === 'files' && !v.certFile) issues.push({ path: 'tls.certFile', message: "is required when mode is 'files'" });
+        if (v.mode === 'files' && !v.keyFile) issues.push({ path: 'tls.keyFile', message: "is required when mode is 'files'" });
+        if (issues.length) throw new ApiError('Invalid settings', 'validation', issues);
+        value = { mode: v.mode, certFile: v.certFile ?? '', keyFile: v.keyFile ?? '' };
+      }
       change(`set ${key}`, (c) => void ((c as unknown as Record<string, unknown>)[key] = value));
       return state.config;
     },
@@ -414,6 +427,43 @@ export function createFake(opts: FakeOptions = {}): Fake {
       }
       return { sender: s, recipient: decision('accept', 'relay', 250, '2.1.5 OK', 'Trusted client, relayed', '中継を許可') };
     },
+    'auth.setEnabled': async ({ enabled }) => {
+      change(`${enabled ? 'enable' : 'disable'} SMTP AUTH`, (c) => void (c.auth.enabled = Boolean(enabled)));
+      return state.config;
+    },
+    // Like the core: a new user needs a password, a password has 8+ characters, names and
+    // addresses follow the schema (issues at `auth.users[n]...`). The fake keeps no hash, but
+    // records what it was sent so a test can see the password was (or was not) sent.
+    'auth.setUser': async ({ username, password, addresses }) => {
+      if (typeof username !== 'string' || !username.trim()) throw new ApiError('username is required', 'bad-request');
+      if (!Array.isArray(addresses)) throw new ApiError('addresses must be a list', 'bad-request');
+      const name = username.trim();
+      authCalls.push({ username: name, addresses, ...(password !== undefined ? { password } : {}) });
+      const users = state.config.auth.users;
+      const existing = users.findIndex((u) => u.username.toLowerCase() === name.toLowerCase());
+      if (existing < 0 && !password) throw new ApiError('a new user needs a password', 'validation', [{ path: 'password', message: 'required for a new user' }]);
+      if (password !== undefined && password.length < 8) throw new ApiError('the password must have at least 8 characters', 'validation', [{ path: 'password', message: 'at least 8 characters' }]);
+      const n = existing < 0 ? users.length : existing;
+      const issues = [];
+      if (!/^[\x21-\x7e]{1,64}$/.test(name)) issues.push({ path: `auth.users[${n}].username`, message: 'must be 1-64 printable ASCII characters without spaces' });
+      addresses.forEach((a, i) => {
+        if (!/^[^@\s]+@[^@\s]+$/.test(a)) issues.push({ path: `auth.users[${n}].addresses[${i}]`, message: 'must be an address or a pattern like *@example.com' });
+      });
+      if (issues.length) throw new ApiError('Invalid settings', 'validation', issues);
+      change(`set SMTP AUTH user ${name}`, (c) => {
+        const u = c.auth.users[n];
+        if (u) u.addresses = addresses;
+        else c.auth.users.push({ username: name, addresses });
+      });
+      return state.config;
+    },
+    'auth.removeUser': async ({ username }) => {
+      change(`remove SMTP AUTH user ${username}`, (c) => {
+        c.auth.users = c.auth.users.filter((u) => u.username.toLowerCase() !== String(username).toLowerCase());
+      });
+      return state.config;
+    },
+
     'history.list': async () => [...history].reverse(),
     'history.restore': async ({ n }) => {
       const e = history.find((h) => h.n === n);
@@ -442,5 +492,6 @@ export function createFake(opts: FakeOptions = {}): Fake {
       }
     },
     state,
+    authCalls,
   };
 }

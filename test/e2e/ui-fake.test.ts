@@ -121,6 +121,115 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
     await context.close();
   }, 60_000);
 
+  it('sets the STARTTLS mode and adds, edits and removes an SMTP AUTH user', async () => {
+    for (const lang of ['ja', 'en'] as const) {
+      const L = (ja: string, en: string) => (lang === 'ja' ? ja : en);
+      const fake = createFake();
+      const url = await host(fake);
+      // Tall enough for both cards, with the user form open, in one screenshot.
+      const { page, problems, context } = await openPage(browser, `${url}/#token=${TOKEN}`, { locale: lang, height: 1200 });
+      await openTab(page, L('設定', 'Settings'));
+
+      // STARTTLS: the file fields show only for "files", where both are required.
+      const tls = page.getByTestId('tls-section');
+      await tls.getByRole('heading', { name: L('STARTTLS（通信の暗号化）', 'STARTTLS (encryption)') }).waitFor();
+      expect(await tls.getByLabel(L('自動（初回起動時に自己署名証明書を作成）', 'Automatic (a self-signed certificate is made at first start)')).isChecked()).toBe(true);
+      expect(await page.locator('#set-tls-cert').count()).toBe(0);
+      await tls.getByLabel(L('ファイルを指定', 'Use certificate files'), { exact: true }).check();
+      await tls.getByRole('button', { name: L('保存', 'Save') }).click();
+      await page.locator('#set-tls-cert-desc .problem').waitFor();
+      await page.locator('#set-tls-key-desc .problem').waitFor();
+      expect(fake.state.config.tls.mode).toBe('auto');
+      await page.locator('#set-tls-cert').fill('C:\\certs\\gw.test.jp.crt');
+      await page.locator('#set-tls-key').fill('C:\\certs\\gw.test.jp.key');
+      // Another choice hides the paths but keeps what was typed.
+      await tls.getByLabel(L('使わない', 'Off'), { exact: true }).check();
+      expect(await page.locator('#set-tls-cert').count()).toBe(0);
+      await tls.getByLabel(L('ファイルを指定', 'Use certificate files'), { exact: true }).check();
+      expect(await page.locator('#set-tls-cert').inputValue()).toBe('C:\\certs\\gw.test.jp.crt');
+      await tls.getByRole('button', { name: L('保存', 'Save') }).click();
+      await tls.getByText(L('✓ 保存しました。待ち受けを再起動して反映しました', '✓ Saved — the listener restarted with it')).waitFor();
+      expect(fake.state.config.tls).toEqual({ mode: 'files', certFile: 'C:\\certs\\gw.test.jp.crt', keyFile: 'C:\\certs\\gw.test.jp.key' });
+
+      // SMTP AUTH on.
+      const auth = page.getByTestId('auth-section');
+      await auth.getByText(L('ユーザーはまだ登録されていません。', 'No users yet.')).waitFor();
+      await auth.getByRole('switch', { name: L('SMTP 認証を使う', 'Use SMTP AUTH') }).check();
+      await auth.getByText(L('✓ オンにしました。STARTTLS の後に使えます', '✓ Turned on — offered after STARTTLS from now on')).waitFor();
+      expect(fake.state.config.auth.enabled).toBe(true);
+
+      // Add a user: the client checks first, nothing is sent while they fail.
+      await auth.getByRole('button', { name: L('＋ ユーザーを追加', '＋ Add user') }).click();
+      const editor = page.getByTestId('auth-editor');
+      const saveUser = editor.getByRole('button', { name: L('保存', 'Save') });
+      await page.locator('#auth-username').fill('yamada');
+      await page.locator('#auth-password').fill('short');
+      await page.locator('#auth-addresses').fill('yamada@test.jp\nnot-an-address');
+      await saveUser.click();
+      await page.locator('#auth-password-desc .problem').waitFor();
+      await page.locator('#auth-addresses-bad .problem').filter({ hasText: 'not-an-address' }).waitFor();
+      expect(fake.authCalls).toEqual([]);
+      await page.locator('#auth-password').fill('s3cret-pass');
+      await page.locator('#auth-addresses').fill('yamada@test.jp\n*@part.test.jp');
+      // The core's own issues show at their field (one refused answer, as the core words it).
+      await page.route(
+        '**/api/auth.setUser',
+        (r) => r.fulfill({ json: { ok: false, error: { code: 'validation', message: 'Invalid settings', issues: [{ path: 'auth.users[0].addresses[1]', message: 'refused by the core' }] } } }),
+        { times: 1 },
+      );
+      await saveUser.click();
+      await page.locator('#auth-addresses-desc .problem').filter({ hasText: '*@part.test.jp: refused by the core' }).waitFor();
+      await saveUser.click();
+      await auth.locator('[data-username="yamada"]').waitFor();
+      expect(fake.authCalls.at(-1)).toEqual({ username: 'yamada', password: 's3cret-pass', addresses: ['yamada@test.jp', '*@part.test.jp'] });
+      expect(fake.state.config.auth.users).toEqual([{ username: 'yamada', addresses: ['yamada@test.jp', '*@part.test.jp'] }]);
+      expect(await page.getByTestId('auth-editor').count()).toBe(0);
+
+      // Edit: the password is empty ("leave empty to keep") and then not sent at all.
+      await auth.getByRole('button', { name: L('yamada を編集', 'Edit yamada') }).click();
+      expect(await page.locator('#auth-password').inputValue()).toBe('');
+      expect(await page.locator('#auth-username').getAttribute('readonly')).not.toBeNull();
+      expect(await page.locator('#auth-addresses').inputValue()).toBe('yamada@test.jp\n*@part.test.jp');
+      await page.locator('#auth-addresses').fill('yamada@test.jp');
+      await saveUser.click();
+      await expect.poll(() => fake.state.config.auth.users[0]?.addresses).toEqual(['yamada@test.jp']);
+      expect(fake.authCalls.at(-1)).toEqual({ username: 'yamada', addresses: ['yamada@test.jp'] });
+      expect('password' in fake.authCalls.at(-1)!).toBe(false);
+
+      // A second user; a name already taken is caught before sending.
+      await auth.getByRole('button', { name: L('＋ ユーザーを追加', '＋ Add user') }).click();
+      await page.locator('#auth-username').fill('YAMADA');
+      await saveUser.click();
+      await page.locator('#auth-username-desc .problem').waitFor();
+      await page.locator('#auth-username').fill('suzuki@test.jp');
+      await page.locator('#auth-password').fill('another-pass-1');
+      await page.locator('#auth-addresses').fill('suzuki@test.jp, sales*@test.jp');
+      await saveUser.click();
+      await auth.locator('[data-username="suzuki@test.jp"]').waitFor();
+
+      // Remove, after the confirmation.
+      await auth.getByRole('button', { name: L('yamada を削除', 'Remove yamada') }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('yamada').waitFor();
+      await dialog.getByRole('button', { name: L('削除', 'Remove'), exact: true }).click();
+      await auth.locator('[data-username="yamada"]').waitFor({ state: 'detached' });
+      expect(fake.state.config.auth.users.map((u) => u.username)).toEqual(['suzuki@test.jp']);
+
+      // The screenshot: both sections, with the edit form open (password empty, "keep" hint).
+      await auth.getByRole('button', { name: L('suzuki@test.jp を編集', 'Edit suzuki@test.jp') }).click();
+      await editor.waitFor();
+      // Scroll the settings screen (not the document) so the STARTTLS card is at the top.
+      await tls.evaluate((el) => {
+        const screen = el.closest('.screen')!;
+        screen.scrollTop += el.getBoundingClientRect().top - screen.getBoundingClientRect().top - 16;
+      });
+      await shot(page, `fake-${lang}-settings-tls-auth`);
+      expect(await unlabelledControls(page), 'tls/auth').toEqual([]);
+      expect(realProblems(problems)).toEqual([]);
+      await context.close();
+    }
+  }, 60_000);
+
   it('renders at 150 % scale', async () => {
     const fake = createFake();
     const url = await host(fake);

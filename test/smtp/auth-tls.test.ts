@@ -102,6 +102,30 @@ describe('auth commands of the contract', () => {
   });
 });
 
+describe('turning AUTH on at runtime', () => {
+  it('restarts only the listener, and AUTH is offered at once', async () => {
+    const off = await openTestGateway();
+    try {
+      const passwordHash = await hashPassword('carol-password');
+      await off.gw.store.update('api', 'add carol', (d) => void d.auth.users.push({ username: 'carol', passwordHash, addresses: ['carol@test.jp'] }));
+      const send = (port: number) =>
+        nodemailer
+          .createTransport({ host: '127.0.0.1', port, localAddress: '127.0.0.3', requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'carol', pass: 'carol-password' } })
+          .sendMail({ from: 'carol@test.jp', to: 'z@example.com', text: 'x' });
+      await expect(send(off.port)).rejects.toThrow();
+      const before = off.gw.status().startedAt;
+      await off.gw.store.update('api', 'enable auth', (d) => void (d.auth.enabled = true));
+      for (let i = 0; i < 100 && (off.gw.status().startedAt === before || !off.gw.status().running); i++) await new Promise((r) => setTimeout(r, 50));
+      const st = off.gw.status();
+      expect(st.running).toBe(true);
+      const info = await send(st.listen!.port);
+      expect(info.accepted).toEqual(['z@example.com']);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe('smarthost password at rest', () => {
   it('is sealed in config.json and the audit trail, and opens for delivery', async () => {
     await env.gw.store.update('cli', 'smarthost', (d) => {
