@@ -61,6 +61,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   } else {
     say(`Electron not launched: ${choice.why}.`);
     say('running the headless host instead: open the admin URL printed below in a browser.');
-    run(process.execPath, [path.join(root, 'bin', 'gatehouse.js'), 'serve', ...rest], process.env);
+    run(process.execPath, ['--max-semi-space-size=4', path.join(root, 'bin', 'gatehouse.js'), 'serve', ...rest], process.env);
   }
 }

@@ -1,0 +1,15 @@
+#!/bin/bash
+# `npm run bench [-- --quick | --reps N | ...]`: Gatehouse vs a private Postfix instance
+# configured from Gatehouse's own config (`gatehouse export postfix`), back to back, on
+# loopback only. Needs root (private Postfix instance, `unshare -n`) and Debian's postfix
+# package for smtp-source / smtp-sink / postfix (without it only Gatehouse is measured).
+# The system Postfix is never configured or started. Output: a table on stdout and
+# bench/results/<timestamp>.json (+ bench/results/latest.json). Exit code: bench.py's.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" = 0 ] || { echo "bench: must run as root (private postfix instance, unshare -n)"; exit 1; }
+command -v python3 >/dev/null || { echo "bench: python3 is required"; exit 1; }
+[ -f "$HERE/../dist/main/cli/index.js" ] || { echo "bench: run 'npm run build:core' first"; exit 1; }
+# Hard wall-clock bound for the whole run (bench.py also keeps its own budget).
+LIMIT=${BENCH_TIMEOUT:-900}
+exec timeout --signal=TERM --kill-after=20 "$LIMIT" unshare -n python3 "$HERE/bench.py" "$@"
