@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  fullSyntaxCheck,
   check,
   checkAddressSyntax,
   compileNetworks,
@@ -443,6 +444,24 @@ describe('properties', () => {
         if (d.rule === 'block-external') expect(d.account).toBe('baito@test.jp');
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('address syntax fast path', () => {
+  // checkAddressSyntax answers everyday addresses with one regex; it must never accept what
+  // the full rule-by-rule check refuses, and must agree on everything else.
+  const unit = fc.constantFrom(...'aZ09._+-%!"@:[]<>\\ \u00e9\u3002x'.split(''));
+  const addr = fc.oneof(
+    fc.string({ unit, maxLength: 30 }),
+    fc.tuple(fc.string({ unit, maxLength: 70 }), fc.string({ unit, maxLength: 20 }), fc.string({ unit, maxLength: 10 })).map(([l, d, t]) => `${l}@${d}.${t}`),
+  );
+  it('agrees with the full check on generated addresses', () => {
+    fc.assert(
+      fc.property(addr, fc.boolean(), (a, smtputf8) => {
+        expect(checkAddressSyntax(a, { smtputf8 }) === null).toBe(fullSyntaxCheck(a, { smtputf8 }) === null);
+      }),
+      { numRuns: 5000 },
     );
   });
 });

@@ -108,7 +108,10 @@ export function compileAccounts(accounts: readonly Account[]): AccountIndex {
   const exact = new Map<string, Account>();
   const byDomain = new Map<string, CompiledPattern[]>();
   const bySuffix = new Map<string, CompiledPattern[]>();
-  const other: CompiledPattern[] = [];
+  // Patterns with no literal domain tail (`temp*@*`): bucketed by the literal start of their
+  // local part, so a lookup scans only the buckets its own local part could match.
+  const other = new Map<string, CompiledPattern[]>();
+  let maxPrefix = 0;
   const allowSets = new Map<Account, Set<string>>();
 
   accounts.forEach((account, order) => {
@@ -140,11 +143,15 @@ export function compileAccounts(accounts: readonly Account[]): AccountIndex {
     const tail = domain.slice(domain.lastIndexOf('*') + 1);
     const dot = tail.indexOf('.');
     if (dot >= 0) push(bySuffix, tail.slice(dot), p);
-    else other.push(p);
+    else {
+      const prefix = local.slice(0, local.indexOf('*') < 0 ? local.length : local.indexOf('*'));
+      maxPrefix = Math.max(maxPrefix, prefix.length);
+      push(other, prefix, p);
+    }
   });
   for (const list of byDomain.values()) list.sort(bySpecificity);
   for (const list of bySuffix.values()) list.sort(bySpecificity);
-  other.sort(bySpecificity);
+  for (const list of other.values()) list.sort(bySpecificity);
 
   return {
     size: accounts.length,
@@ -163,7 +170,9 @@ export function compileAccounts(accounts: readonly Account[]): AccountIndex {
           best = scan(bySuffix.get(domain.slice(i)), local, domain, best);
         }
       }
-      best = scan(other, local, domain, best);
+      if (other.size > 0) {
+        for (let k = Math.min(maxPrefix, local.length); k >= 0; k--) best = scan(other.get(local.slice(0, k)), local, domain, best);
+      }
       return best?.account;
     },
     allows(account: Account, recipient: string): boolean {

@@ -6,6 +6,7 @@ export {
   addressKey,
   checkAddressSyntax,
   checkDomainSyntax,
+  fullSyntaxCheck,
   lowerAscii,
   normalizeAddress,
   splitAddress,

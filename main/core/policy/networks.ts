@@ -59,9 +59,19 @@ export function compileNetworks(cidrs: readonly string[]): NetworkMatcher {
     list.addSubnet(r.address, r.prefix, r.family);
     empty = false;
   }
-  return {
-    contains(ip: string): boolean {
-      if (empty || typeof ip !== 'string') return false;
+  // BlockList.check costs ~2 us; an office has a handful of client addresses, so remember
+  // answers (bounded; the matcher is rebuilt, and the memory dropped, on every config change).
+  const seen = new Map<string, boolean>();
+  const check = (ip: string): boolean => {
+    let r = seen.get(ip);
+    if (r === undefined) {
+      r = uncached(ip);
+      if (seen.size >= 10_000) seen.clear();
+      seen.set(ip, r);
+    }
+    return r;
+  };
+  const uncached = (ip: string): boolean => {
       const addr = stripZone(ip.trim());
       const v = isIP(addr);
       if (v === 0) return false;
@@ -72,6 +82,11 @@ export function compileNetworks(cidrs: readonly string[]): NetworkMatcher {
         return list.check(lower.slice(7), 'ipv4');
       }
       return false;
+  };
+  return {
+    contains(ip: string): boolean {
+      if (empty || typeof ip !== 'string') return false;
+      return check(ip);
     },
   };
 }

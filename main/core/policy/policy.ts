@@ -111,11 +111,14 @@ const MAX_MESSAGE = 480; // an SMTP reply line is at most 512 octets with code a
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 /** Printable ASCII only: anything else (non-ASCII, CR, LF, NUL, ...) becomes '?'. */
+const NOT_PRINTABLE = /[^\x20-\x7e]/;
+
 export function toAsciiReply(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '?');
+  return NOT_PRINTABLE.test(s) ? s.replace(/[^\x20-\x7e]/g, '?') : s;
 }
 
 function substitute(text: string, vars: ReplyVars): string {
+  if (!text.includes('{')) return text;
   return text.replace(/\{(account|recipient|sender)\}/g, (_, k: keyof ReplyVars) =>
     (vars[k] ?? '').slice(0, MAX_VAR),
   );
