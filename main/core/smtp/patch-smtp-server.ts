@@ -1,5 +1,5 @@
 /*
- * Two narrow patches to smtp-server's connection class, applied once at import.
+ * Narrow patches to smtp-server's connection class, applied once at import.
  *
  * 1. Greeting delay: smtp-server waits a fixed 100 ms before every 220 to catch early
  *    talkers. That caps a one-message-per-connection client (the office server) at
@@ -14,6 +14,12 @@
  * 3. AUTH before STARTTLS: smtp-server advertises AUTH on a plaintext connection and only
  *    refuses it later (538). With `hideAuthBeforeTls`, the EHLO reply lists AUTH only once the
  *    session is encrypted (RFC 4954 section 4: no plaintext mechanisms before TLS).
+ * 4. Command deadline: smtp-server's socketTimeout is an idle timer, reset by every byte, so a
+ *    client trickling one byte a second can hold a session (and a maxClients slot) forever.
+ *    With `commandDeadline`, a complete command line must arrive within socketTimeout of our
+ *    last reply (Postfix's smtpd_per_record_deadline), else 421 and close. Not during DATA,
+ *    which has its own total deadline (receiver.ts); server-side work (a slow onRcptTo) does
+ *    not count, the clock starts when the reply is sent.
  *
  * The hooks are options on the server object; servers without them behave as upstream.
  * Fails loudly at import if the patched methods are gone (an smtp-server upgrade changed
@@ -26,6 +32,8 @@ export interface PatchedServerOptions {
   skipGreetingDelay?: (remoteAddress: string) => boolean;
   onProtocolReply?: (session: SMTPServerSession, code: number, text: string) => void;
   hideAuthBeforeTls?: boolean;
+  commandDeadline?: boolean;
+  socketTimeout?: number;
 }
 
 interface ConnectionInternals {
@@ -37,6 +45,12 @@ interface ConnectionInternals {
   connectionReady(): void;
   init(): void;
   send(code: number, data?: unknown, context?: unknown): void;
+  _onCommand(command: Buffer, callback?: () => void): void;
+  _onClose(): void;
+  close(): void;
+  _dataStream: unknown;
+  _closing: boolean;
+  _closed: boolean;
 }
 
 const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
@@ -72,5 +86,46 @@ if (!(proto as unknown as Record<symbol, boolean>)[PATCHED]) {
       this._server.options.onProtocolReply(this.session, code, typeof data === 'string' ? data : String(data ?? ''));
     }
     return originalSend.call(this, code, data, context);
+  };
+
+  if (typeof proto._onCommand !== 'function' || typeof proto._onClose !== 'function' || typeof proto.close !== 'function') {
+    throw new Error('smtp-server internals changed: cannot apply the command deadline patch');
+  }
+  const deadlines = new WeakMap<ConnectionInternals, NodeJS.Timeout>();
+  const clearDeadline = (conn: ConnectionInternals): void => {
+    const t = deadlines.get(conn);
+    if (t) clearTimeout(t);
+    deadlines.delete(conn);
+  };
+  const idle = (conn: ConnectionInternals): boolean => !conn._dataStream && !conn._closing && !conn._closed;
+  const armDeadline = (conn: ConnectionInternals): void => {
+    clearDeadline(conn);
+    const opts = conn._server.options;
+    if (!opts.commandDeadline || !idle(conn)) return;
+    const ms = Number(opts.socketTimeout) || 60_000;
+    const t = setTimeout(() => {
+      deadlines.delete(conn);
+      if (!idle(conn)) return;
+      // 421 closes the connection (smtp-server); onProtocolReply logs it.
+      conn.send(421, `Error: no complete command within ${Math.round(ms / 100) / 10} s, closing connection`);
+    }, ms);
+    t.unref();
+    deadlines.set(conn, t);
+  };
+  const sendWithReplies = proto.send;
+  proto.send = function (this: ConnectionInternals, code: number, data?: unknown, context?: unknown) {
+    const r = sendWithReplies.call(this, code, data, context);
+    armDeadline(this);
+    return r;
+  };
+  const originalOnCommand = proto._onCommand;
+  proto._onCommand = function (this: ConnectionInternals, command: Buffer, callback?: () => void) {
+    clearDeadline(this);
+    return originalOnCommand.call(this, command, callback);
+  };
+  const originalOnClose = proto._onClose;
+  proto._onClose = function (this: ConnectionInternals) {
+    clearDeadline(this);
+    return originalOnClose.call(this);
   };
 }

@@ -10,7 +10,7 @@
  */
 import './patch-smtp-server.js';
 import { SMTPServer } from 'smtp-server';
-import type { SMTPServerDataStream, SMTPServerSession, SMTPServerOptions } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession, SMTPServerOptions } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import type { Decision, GatehouseConfig, ReceiveLogEntry, RuleName } from '../../shared/types.js';
 import { decideHeaderFrom, decideRecipient, decideSender, ruleDecision, trustOf, type CompiledPolicy } from '../policy/index.js';
@@ -52,6 +52,13 @@ const LIMIT_REASONS: Partial<Record<RuleName, { en: string; ja: string }>> = {
   'message-too-big': { en: 'message larger than the size limit', ja: 'メールのサイズが上限を超えました' },
   'bad-line-endings': { en: 'bare CR or NUL in the message (SMTP smuggling guard)', ja: 'メール本文に不正な改行（CR 単独）または NUL があります' },
 };
+
+/**
+ * MAIL / RCPT parameters of the extensions we announce (SIZE, 8BITMIME, SMTPUTF8, DSN, AUTH,
+ * and REQUIRETLS, which smtp-server checks itself); any other gets 555 (RFC 5321 4.1.1.11).
+ */
+const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH', 'REQUIRETLS']);
+const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
 function verifyTempfail(recipient: string): Decision {
   return {
@@ -139,14 +146,16 @@ export class Receiver {
       onAuth: (auth, session, cb) => void this.onAuth(auth.username ?? '', auth.password ?? '', auth.method, session, cb),
       size: cfg.limits.maxMessageSize,
       socketTimeout: cfg.limits.idleTimeoutMs,
+      // A whole command line within idleTimeoutMs, not just a byte (patch-smtp-server.ts).
+      commandDeadline: true,
       // We count clients ourselves in onConnect so the refusal is logged with its rule.
       maxClients: 0,
       skipGreetingDelay: (ip: string) => this.isTrusted(ip),
       onProtocolReply: (session, code, text) =>
         this.deps.log(this.entry('error', session, { code, reply: `${code} ${text}`, decision: 'reject' })),
       onConnect: (session, cb) => this.onConnect(session, cb),
-      onMailFrom: (address, session, cb) => this.onMailFrom(address.address, address.args, session, cb),
-      onRcptTo: (address, session, cb) => this.onRcptTo(address.address, session, cb),
+      onMailFrom: (address, session, cb) => this.unknownParam('mail', address, session, cb) || this.onMailFrom(address.address, address.args, session, cb),
+      onRcptTo: (address, session, cb) => this.unknownParam('rcpt', address, session, cb) || this.onRcptTo(address.address, session, cb),
       onData: (stream, session, cb) => this.onData(stream, session, cb),
       onClose: (session) => this.onClose(session),
     };
@@ -240,6 +249,19 @@ export class Receiver {
       this.sessions.set(session.id, s);
     }
     return s;
+  }
+
+  /** Answers 555 (and returns true) for a MAIL / RCPT parameter we do not offer. */
+  private unknownParam(event: 'mail' | 'rcpt', address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): boolean {
+    const known = event === 'mail' ? MAIL_PARAMS : RCPT_PARAMS;
+    const bad = Object.keys(address.args || {}).find((k) => !known.has(k.toUpperCase()));
+    if (bad === undefined) return false;
+    const message = `5.5.4 ${event === 'mail' ? 'MAIL FROM' : 'RCPT TO'} parameter ${bad.slice(0, 40).replace(/[^\x21-\x7e]/g, '?')} not recognized`;
+    const sender = event === 'mail' ? address.address : session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const who = event === 'mail' ? { sender } : { sender, recipient: address.address };
+    this.deps.log(this.entry(event, session, { ...who, decision: 'reject', code: 555, reply: `555 ${message}`, error: 'unknown-parameter' }));
+    cb(smtpError(555, message));
+    return true;
   }
 
   private onMailFrom(
