@@ -39,7 +39,7 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
   const adminFlag = typeof a.flags.admin === 'string' ? parseHostPort(a.flags.admin, '--admin') : undefined;
   let gw: Gateway;
   try {
-    gw = await Gateway.open({ dataDir, createWith: demoConfig(), listen });
+    gw = await Gateway.open({ dataDir, createWith: demoConfig(), listen, report: (m) => process.stderr.write(`gatehouse: ${m}\n`) });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;

@@ -32,6 +32,8 @@ export interface GatewayOptions {
   resolver?: MxResolver;
   /** false only for explicit benchmarks of the non-durable path. */
   spoolFsync?: boolean;
+  /** Problems an operator must see at once (log folder unwritable, config refused): serve prints them. */
+  report?: (message: string) => void;
 }
 
 function listenerTlsKey(cfg: GatehouseConfig): string {
@@ -99,13 +101,19 @@ export class Gateway {
     this.store.on('change', () => this.onConfigChange());
     this.store.on('error', (err: Error) => {
       this.lastError = err.message;
+      this.opts.report?.(`config: ${err.message}`);
       this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `config: ${err.message}` });
       this.emitStatus();
     });
-    this.receivelog.onError = (err) => this.traffic.addError(new Date().toISOString(), `receivelog: ${err.message}`);
-    this.senderlog.onError = (err) => this.traffic.addError(new Date().toISOString(), `senderlog: ${err.message}`);
+    this.receivelog.onError = (err) => this.logProblem(`receivelog: ${err.message}`);
+    this.senderlog.onError = (err) => this.logProblem(`senderlog: ${err.message}`);
     this.store.watch();
     void this.seedTraffic();
+  }
+
+  private logProblem(text: string): void {
+    this.traffic.addError(new Date().toISOString(), text);
+    this.opts.report?.(text);
   }
 
   private async seedTraffic(): Promise<void> {

@@ -122,6 +122,31 @@ describe('gatehouse serve (child process)', () => {
     }
   });
 
+  it('says on the console when the log folder cannot be written, and keeps accepting mail', async () => {
+    const d = await tempDir();
+    try {
+      await writeConfig(d);
+      await fs.writeFile(path.join(d, 'logs'), 'not a folder');
+      const s = await serve(d);
+      try {
+        const c = await SmtpTestClient.connect(s.port, { localAddress: '127.0.0.2' });
+        await c.greeting;
+        await c.cmd('EHLO mail.test.jp');
+        await c.cmd('MAIL FROM:<tanaka@test.jp>');
+        await c.cmd('RCPT TO:<boss@test.jp>');
+        expect((await c.data(message('tanaka@test.jp', ['boss@test.jp']))).end.code).toBe(250);
+        await c.quit();
+        for (let i = 0; i < 50 && !/receivelog: .*logs/.test(s.output()); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(s.output()).toMatch(/gatehouse: receivelog: .*logs/);
+      } finally {
+        s.child.kill('SIGTERM');
+        await new Promise((r) => s.child.once('exit', r));
+      }
+    } finally {
+      await fs.rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an invalid config file with a clear error and exit code 2', async () => {
     const bad = await tempDir();
     try {

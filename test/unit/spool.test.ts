@@ -1,7 +1,7 @@
 /*
  * The spool against real files in a temp dir: roundtrips, ids, group commit, state, removal,
  * recovery of torn and corrupt files, and failed writes (ENOSPC / EIO injected by wrapping
- * node:fs/promises `open` for tmp files only). No timing assertions anywhere.
+ * node:fs/promises `open` for files being written only). No timing assertions anywhere.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { GroupSync } from '../../main/core/spool/fsync.js';
 import { newId } from '../../main/core/spool/ids.js';
 import { isValidId, MAGIC, Spool, SpoolCorruptError, SpoolError, type SpoolEnvelope } from '../../main/core/spool/index.js';
 
-// Fault injection: when set, handles of files under tmp/ fail writev (after writing half of
+// Fault injection: when set, handles of files being written (queue/*.msg, tmp/*.tmp) fail writev (after writing half of
 // the first buffer, i.e. a torn write) or datasync with the given errno code.
 const faults = vi.hoisted(() => ({ writev: null as string | null, datasync: null as string | null }));
 
@@ -21,7 +21,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   const errno = (code: string): Error => Object.assign(new Error(`${code}: injected fault`), { code, errno: -5 });
   const open = async (...args: Parameters<typeof real.open>) => {
     const fh = await real.open(...args);
-    if (!String(args[0]).endsWith('.tmp')) return fh;
+    if (!/\.(tmp|msg)$/.test(String(args[0]))) return fh;
     return new Proxy(fh, {
       get(target, prop) {
         if (prop === 'writev' && faults.writev) {

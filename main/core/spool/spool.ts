@@ -234,8 +234,8 @@ export class Spool {
   }
 
   /**
-   * Store one message durably. Resolves after: tmp file written in one writev, fdatasync'd,
-   * closed, renamed into queue/, and a queue/ fsync that started after the rename completed.
+   * Store one message durably. Resolves after: queue/<id>.msg created and written in one
+   * writev, then both its fdatasync and a queue/ fsync that started after its creation.
    */
   async write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader> {
     this.assertOpen();
@@ -271,26 +271,26 @@ export class Spool {
     if (env.helo !== undefined) header.helo = env.helo;
     if (env.authUser !== undefined) header.authUser = env.authUser;
 
-    const tmp = join(this.tmpDir, `${id}.tmp`);
     const final = join(this.queueDir, `${id}.msg`);
     let fh: FileHandle | undefined;
-    let renamed = false;
+    let created = false;
     try {
-      fh = await open(tmp, 'wx', FILE_MODE);
+      fh = await open(final, 'wx', FILE_MODE);
+      created = true;
       await writeAllv(fh, encodeMessage(header, body));
-      // fdatasync covers the data and the size, which is all a new file needs.
-      if (this.fsyncOn) await fh.datasync();
+      // The data (fdatasync) and the directory entry (queue/ fsync, group-committed) are made
+      // durable in parallel, halving the latency a single client sees. Safe because the file
+      // checks itself (size and both checksums in its trailer): a crash that keeps the entry
+      // but not all the data leaves a file that open() quarantines, and nobody got a 250 for it.
+      await Promise.all([this.fsyncOn ? fh.datasync() : undefined, this.queueSync!.sync()]);
       const h = fh;
       fh = undefined;
       await h.close();
-      await rename(tmp, final);
-      renamed = true;
-      await this.queueSync!.sync();
     } catch (err) {
       if (fh) await fh.close().catch(() => undefined);
       // Rejected means "not queued": the client will retry, so nothing may stay behind to be
-      // delivered a second time (after a rename whose dir fsync failed, that is queue/ too).
-      await unlink(renamed ? final : tmp).catch(() => undefined);
+      // delivered a second time.
+      if (created) await unlink(final).catch(() => undefined);
       throw ioError('write', id, err);
     }
     this.track(id, body.length);
