@@ -11,7 +11,7 @@
  *    other throw becomes 'internal'), so nothing the renderer sends can throw in main.
  */
 import {
-  ApiError,
+  errorToData,
   isCommandName,
   type ApiErrorData,
   type ApiResult,
@@ -222,10 +222,6 @@ export interface InvokeHandlerOptions {
 
 export type InvokeHandler = (event: InvokeEventLike, command: unknown, args: unknown) => Promise<ApiResult<unknown>>;
 
-export function toErrorData(err: unknown): ApiErrorData {
-  if (err instanceof ApiError) return err.toData();
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
-}
 
 export function createInvokeHandler(opts: InvokeHandlerOptions): InvokeHandler {
   return async (event, command, args) => {
@@ -244,7 +240,7 @@ export function createInvokeHandler(opts: InvokeHandlerOptions): InvokeHandler {
       const value = await handler(checked.args);
       return { ok: true, value };
     } catch (err) {
-      return { ok: false, error: toErrorData(err) };
+      return { ok: false, error: errorToData(err) };
     }
   };
 }

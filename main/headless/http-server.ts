@@ -15,9 +15,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ApiError,
+  errorToData,
   isCommandName,
-  type ApiErrorData,
   type ApiResult,
   type CommandHandlers,
   type CommandName,
@@ -62,18 +61,6 @@ function sendJson(res: ServerResponse, status: number, body: ApiResult<unknown>)
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { ok: false, error: { code, message } });
-}
-
-/** Turns anything a handler threw into transportable data. */
-export function errorToData(err: unknown): ApiErrorData {
-  if (err instanceof ApiError) return err.toData();
-  // An ApiError from another copy of the contract module (duck-typed).
-  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string' && 'issues' in err) {
-    const e = err as { message?: unknown; code: string; issues?: unknown };
-    const issues = Array.isArray(e.issues) && e.issues.length ? (e.issues as ApiErrorData['issues']) : undefined;
-    return { message: String(e.message ?? 'error'), code: e.code, issues };
-  }
-  return { message: err instanceof Error ? err.message : String(err), code: 'internal' };
 }
 
 class BodyTooLarge extends Error {}

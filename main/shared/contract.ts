@@ -219,6 +219,18 @@ export class ApiError extends Error {
   }
 }
 
+/** Anything a handler threw, as transportable data (both transports use this). */
+export function errorToData(err: unknown): ApiErrorData {
+  if (err instanceof ApiError) return err.toData();
+  // An ApiError from another copy of this module (bundled renderer, tests): duck-typed.
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string' && 'issues' in err) {
+    const e = err as { message?: unknown; code: string; issues?: unknown };
+    const issues = Array.isArray(e.issues) && e.issues.length ? (e.issues as ApiErrorData['issues']) : undefined;
+    return { message: String(e.message ?? 'error'), code: e.code, issues };
+  }
+  return { message: err instanceof Error ? err.message : String(err), code: 'internal' };
+}
+
 /** The core implements this; transports only route to it. */
 export type CommandHandlers = { [C in CommandName]: (args: ArgsOf<C>) => Promise<ResultOf<C>> };
 
