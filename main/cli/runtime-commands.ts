@@ -9,24 +9,15 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gateway } from '../core/gateway.js';
-import { createHandlers } from '../core/api.js';
 import { demoConfig, ConfigError } from '../core/config/index.js';
 import { Spool } from '../core/spool/index.js';
 import { dataPaths } from '../core/paths.js';
 import { formatReceiveLine, formatSenderLine, JsonlLog, localDay } from '../core/log/index.js';
-import { startAdminServer } from '../headless/http-server.js';
-import { loadOrCreateToken } from '../headless/token.js';
+import { ADMIN_FILE, startAdminHost, type AdminHost, type AdminInfo } from '../headless/admin-host.js';
 import type { ApiResult, CommandName, ArgsOf, ResultOf } from '../shared/contract.js';
 import type { QueueItem, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
 import { UsageError, parseHostPort, type ParsedArgs } from './args.js';
 import { print, printJson, table } from './output.js';
-
-const ADMIN_FILE = 'admin.json';
-
-interface AdminInfo {
-  url: string;
-  pid: number;
-}
 
 function rendererDir(): string {
   // dist/main/cli -> dist/renderer (built by `npm run build:ui`).
@@ -57,22 +48,10 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
     print(`SMTP listener NOT started: ${(err as Error).message} (start it from the admin UI after fixing the listener)`);
   }
 
-  let admin: { url: string; close(): Promise<void> } | null = null;
+  let admin: AdminHost | null = null;
   if (!a.flags['no-admin']) {
-    const where = adminFlag ?? gw.store.get().admin;
-    const token = await loadOrCreateToken(dataDir);
-    const handlers = createHandlers(gw);
-    admin = await startAdminServer({
-      handlers,
-      subscribe: (event, cb) => gw.on(event, cb),
-      host: where.host,
-      port: where.port,
-      token,
-      staticDir: rendererDir(),
-    });
-    const url = `${admin.url}/#token=${token}`;
-    await fsp.writeFile(path.join(dataDir, ADMIN_FILE), JSON.stringify({ url, pid: process.pid } satisfies AdminInfo), { mode: 0o600 });
-    print(`Admin UI: ${url}`);
+    admin = await startAdminHost({ gateway: gw, where: adminFlag ?? gw.store.get().admin, staticDir: rendererDir() });
+    print(`Admin UI: ${admin.url}`);
   }
   print('Press Ctrl+C to stop.');
 
@@ -88,7 +67,6 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await admin?.close();
-  await fsp.rm(path.join(dataDir, ADMIN_FILE), { force: true });
   await gw.close();
   print('stopped');
   return 0;

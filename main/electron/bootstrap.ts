@@ -25,6 +25,7 @@ import {
 } from 'electron';
 import { Gateway } from '../core/gateway.js';
 import { createHandlers } from '../core/api.js';
+import { startAdminHost, type AdminHost } from '../headless/admin-host.js';
 import { demoConfig } from '../core/config/index.js';
 import { defaultDataDir } from '../core/paths.js';
 import { EVENT_NAMES, type EventName } from '../shared/contract.js';
@@ -200,6 +201,7 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
     }
   };
 
+  let adminHost: AdminHost | null = null;
   const shell = new Shell({
     gateway,
     lang,
@@ -223,7 +225,10 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
     exit: (code) => {
       tray?.destroy();
       tray = null;
-      app.exit(code);
+      // app.exit emits no will-quit: close the admin API (and remove admin.json) first.
+      const done = () => app.exit(code);
+      if (adminHost) adminHost.close().then(done, done);
+      else done();
     },
     log,
   });
@@ -240,14 +245,27 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
   gateway.on('receivelog', () => shell.onTraffic());
   gateway.on('senderlog', () => shell.onTraffic());
 
+  const handlers = shell.wrapHandlers(createHandlers(gateway));
   ipcMain.handle(
     INVOKE_CHANNEL,
     createInvokeHandler({
-      handlers: shell.wrapHandlers(createHandlers(gateway)),
+      handlers,
       policy: { origin: APP_ORIGIN, allowedContentsId: () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents.id : null) },
       onRefused: log,
     }),
   );
+
+  // The same admin API over HTTP on loopback (token, Origin/Host checks) and admin.json, so
+  // `gatehouse queue retry|hold|...` and a browser reach the gateway while the app runs.
+  // Not fatal: the window works over IPC without it (e.g. when another Gatehouse holds the port).
+  if (!options.noAdminHttp) {
+    startAdminHost({ gateway, where: gateway.store.get().admin, staticDir: paths.renderer, handlers })
+      .then((h) => {
+        adminHost = h;
+        log(`admin API on ${h.url.replace(/#.*/, '')} (token in admin-token)`);
+      })
+      .catch((err: Error) => log(`admin API over HTTP not started: ${err.message}`));
+  }
 
   process.once('SIGINT', () => void shell.quit());
   process.once('SIGTERM', () => void shell.quit());

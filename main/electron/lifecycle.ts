@@ -26,6 +26,8 @@ export interface ShellOptions {
   demo: boolean;
   /** Data folder (default: GATEHOUSE_DATA or the per-user folder). */
   dataDir?: string;
+  /** Do not serve the admin API over HTTP on loopback (--no-admin-http, GATEHOUSE_NO_ADMIN_HTTP=1). */
+  noAdminHttp: boolean;
 }
 
 export class ShellArgsError extends Error {}
@@ -39,11 +41,12 @@ function parseListen(s: string): HostPort {
 
 /**
  * Reads Gatehouse's own switches from anywhere in argv (Electron and Chromium add their own,
- * which are ignored). Environment: GATEHOUSE_LISTEN, GATEHOUSE_DEMO=1, GATEHOUSE_DATA.
+ * which are ignored). Environment: GATEHOUSE_LISTEN, GATEHOUSE_DEMO=1, GATEHOUSE_DATA,
+ * GATEHOUSE_NO_ADMIN_HTTP=1.
  * Throws ShellArgsError for a malformed --listen.
  */
 export function parseShellArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ShellOptions {
-  const opts: ShellOptions = { hidden: false, noGatewayStart: false, demo: env.GATEHOUSE_DEMO === '1' };
+  const opts: ShellOptions = { hidden: false, noGatewayStart: false, demo: env.GATEHOUSE_DEMO === '1', noAdminHttp: env.GATEHOUSE_NO_ADMIN_HTTP === '1' };
   if (env.GATEHOUSE_LISTEN) opts.listen = parseListen(env.GATEHOUSE_LISTEN);
   if (env.GATEHOUSE_DATA) opts.dataDir = env.GATEHOUSE_DATA;
   for (let i = 0; i < argv.length; i++) {
@@ -63,6 +66,9 @@ export function parseShellArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         break;
       case '--demo':
         opts.demo = true;
+        break;
+      case '--no-admin-http':
+        opts.noAdminHttp = true;
         break;
       case '--listen':
         opts.listen = parseListen(value());

@@ -6,6 +6,8 @@
  * before exiting. Plus: a second instance quits at once.
  */
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
+import { demoConfig } from '../../main/core/config/index.js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -38,6 +40,8 @@ async function until<T>(fn: () => T | undefined | false, what: string, ms = 5000
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gatehouse-shell-'));
+  // The demo config, with the admin API on a free port (8025 may be taken by another run).
+  await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...demoConfig(), admin: { host: '127.0.0.1', port: 0 } }));
   const h = await bootstrap(['electron', '.'], { GATEHOUSE_DATA: dir, GATEHOUSE_LISTEN: '127.0.0.1:0', GATEHOUSE_DEMO: '1' });
   if (!h) throw new Error('bootstrap returned null');
   handle = h;
@@ -115,6 +119,18 @@ describe('bootstrap with electron stubbed', () => {
     await until(() => sentEvents('receivelog').some((e: any) => e.event === 'rcpt' && e.decision === 'accept' && e.sender === 'baito@test.jp'), 'the accepted RCPT line');
   });
 
+  it('serves the same API over HTTP on loopback and writes admin.json for the CLI', async () => {
+    const info = await until(() => fsSync.existsSync(path.join(dir, 'admin.json')) && JSON.parse(fsSync.readFileSync(path.join(dir, 'admin.json'), 'utf8')), 'admin.json');
+    const url = new URL(info.url);
+    const token = new URLSearchParams(url.hash.slice(1)).get('token');
+    const res = await fetch(`${url.origin}/api/status`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' });
+    const body = await res.json();
+    expect(body.ok).toBe(true);
+    expect(body.value.running).toBe(true);
+    const refused = await fetch(`${url.origin}/api/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(401);
+  });
+
   it('closing the window hides it and keeps the gateway running; a second launch shows it again', async () => {
     const e = win().userClose();
     expect(e.defaultPrevented).toBe(true);
@@ -152,8 +168,9 @@ describe('bootstrap with electron stubbed', () => {
     expect(handle.gateway.status().running).toBe(false);
     expect(tray().destroyed).toBe(true);
     expect(fake.app.requestQuit().defaultPrevented).toBe(false);
-    // The listener is really gone.
+    // The listener is really gone, and so is the admin API's admin.json.
     await expect(SmtpTestClient.connect(smtpPort)).rejects.toThrow();
+    expect(fsSync.existsSync(path.join(dir, 'admin.json'))).toBe(false);
   });
 
   it('a second instance does not open anything: it quits (the first one gets second-instance)', async () => {

@@ -255,8 +255,11 @@ describe('parseShellArgs', () => {
       hidden: true,
       noGatewayStart: false,
       demo: false,
+      noAdminHttp: false,
       listen: { host: '127.0.0.1', port: 0 },
     });
+    expect(parseShellArgs(['electron', '.', '--no-admin-http'], {}).noAdminHttp).toBe(true);
+    expect(parseShellArgs(['electron', '.'], { GATEHOUSE_NO_ADMIN_HTTP: '1' }).noAdminHttp).toBe(true);
     expect(parseShellArgs(['electron', '.', '--data=/tmp/x', '--no-gateway-start', '--demo'], {})).toMatchObject({ dataDir: '/tmp/x', noGatewayStart: true, demo: true });
     expect(parseShellArgs(['electron', '.'], { GATEHOUSE_DATA: '/d', GATEHOUSE_DEMO: '1', GATEHOUSE_LISTEN: '[::1]:2600' })).toMatchObject({
       dataDir: '/d',

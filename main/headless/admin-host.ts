@@ -1,0 +1,58 @@
+/*
+ * The admin HTTP host as both `gatehouse serve` and the desktop app run it: the contract's
+ * handlers and events over HTTP/SSE on loopback (token made at first run), plus
+ * <data>/admin.json (URL with token, pid, mode 0600) so `gatehouse queue retry|hold|...`
+ * reaches the running gateway. `close()` stops it and removes admin.json. Rejects when the
+ * port cannot be bound (the caller decides whether that is fatal).
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Gateway } from '../core/gateway.js';
+import { createHandlers } from '../core/api.js';
+import type { CommandHandlers } from '../shared/contract.js';
+import type { HostPort } from '../shared/types.js';
+import { startAdminServer } from './http-server.js';
+import { loadOrCreateToken } from './token.js';
+
+export const ADMIN_FILE = 'admin.json';
+
+export interface AdminInfo {
+  url: string;
+  pid: number;
+}
+
+export interface AdminHost {
+  /** The admin URL with its token (`http://127.0.0.1:8025/#token=...`). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminHost(opts: {
+  gateway: Gateway;
+  where: HostPort;
+  staticDir: string;
+  /** Wraps the handlers (the desktop shell watches start/stop to update its tray). */
+  handlers?: CommandHandlers;
+}): Promise<AdminHost> {
+  const { gateway: gw } = opts;
+  const dataDir = gw.paths.root;
+  const token = await loadOrCreateToken(dataDir);
+  const server = await startAdminServer({
+    handlers: opts.handlers ?? createHandlers(gw),
+    subscribe: (event, cb) => gw.on(event, cb),
+    host: opts.where.host,
+    port: opts.where.port,
+    token,
+    staticDir: opts.staticDir,
+  });
+  const url = `${server.url}/#token=${token}`;
+  const file = path.join(dataDir, ADMIN_FILE);
+  await fsp.writeFile(file, JSON.stringify({ url, pid: process.pid } satisfies AdminInfo), { mode: 0o600 });
+  return {
+    url,
+    close: async () => {
+      await server.close();
+      await fsp.rm(file, { force: true });
+    },
+  };
+}
