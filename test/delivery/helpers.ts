@@ -4,7 +4,7 @@
  * resolver that maps names to 127.x addresses (no real DNS, ever), a config for the office,
  * a bounded waitFor, and a small multipart parser for DSNs.
  */
-import { execFile } from 'node:child_process';
+import { loadTlsMaterial } from '../../main/core/smtp/tls.js';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -297,14 +297,8 @@ export function statusGroups(body: string): Record<string, string>[] {
 }
 
 /** Self-signed cert for localhost, or null when openssl is missing. */
-export async function makeCert(dir: string): Promise<{ key: Buffer; cert: Buffer } | null> {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  const ok = await new Promise<boolean>((resolve) => {
-    execFile('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { timeout: 20000 }, (err) =>
-      resolve(!err),
-    );
-  });
-  if (!ok) return null;
-  return { key: await fs.readFile(key), cert: await fs.readFile(cert) };
+/** A self-signed certificate for a test server, made by the gateway's own first-run code. */
+export async function makeCert(dir: string): Promise<{ key: Buffer; cert: Buffer }> {
+  const m = await loadTlsMaterial(dir, { mode: 'auto', certFile: '', keyFile: '' }, 'localhost');
+  return { key: m!.key, cert: m!.cert };
 }
