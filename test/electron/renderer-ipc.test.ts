@@ -57,7 +57,7 @@ beforeAll(async () => {
     const u = new URL(req.url());
     if (u.pathname.startsWith('/api/')) apiRequests.push(u.pathname);
     const res = await serveApp({ url: `app://gatehouse${u.pathname}${u.search}`, method: req.method() });
-    await route.fulfill({ status: res.status, headers: Object.fromEntries(res.headers), body: Buffer.from(await res.arrayBuffer()) });
+    await route.fulfill({ status: res.status, headers: Object.fromEntries((res.headers as unknown as Map<string, string>).entries()), body: Buffer.from(await res.arrayBuffer()) });
   });
   // ipcRenderer.invoke('gatehouse:invoke', ...) lands here, as in the main process.
   await context.exposeFunction('__ipcInvoke', (channel: string, command: unknown, args: unknown) => {

@@ -53,6 +53,8 @@ const BASE: GatehouseConfig = {
     verifyNegativeTtlSeconds: 300,
   },
   log: { retentionDays: 30 },
+  tls: { mode: 'off', certFile: '', keyFile: '' },
+  auth: { enabled: false, users: [] },
   admin: { host: '127.0.0.1', port: 0 },
 };
 
