@@ -93,6 +93,8 @@ export class Gateway {
   }
 
   private async init(): Promise<void> {
+    // Everything logged from here on is counted live; the seed counts only what came before.
+    const seedUntil = Date.now();
     const { recovered, notes } = await this.spool.open();
     for (const n of notes) {
       this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `spool recovery: ${n.action} ${n.file}: ${n.reason}` });
@@ -108,7 +110,7 @@ export class Gateway {
     this.receivelog.onError = (err) => this.logProblem(`receivelog: ${err.message}`);
     this.senderlog.onError = (err) => this.logProblem(`senderlog: ${err.message}`);
     this.store.watch();
-    void this.seedTraffic();
+    void this.seedTraffic(seedUntil);
   }
 
   private logProblem(text: string): void {
@@ -116,12 +118,12 @@ export class Gateway {
     this.opts.report?.(text);
   }
 
-  private async seedTraffic(): Promise<void> {
+  private async seedTraffic(before: number): Promise<void> {
     const today = new Date();
     for (let i = 6; i >= 0; i--) {
       const day = localDay(new Date(today.getFullYear(), today.getMonth(), today.getDate() - i));
-      await this.traffic.seedFile(this.receivelog.fileFor(day), 'receive');
-      await this.traffic.seedFile(this.senderlog.fileFor(day), 'send');
+      await this.traffic.seedFile(this.receivelog.fileFor(day), 'receive', before);
+      await this.traffic.seedFile(this.senderlog.fileFor(day), 'send', before);
     }
   }
 

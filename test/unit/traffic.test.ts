@@ -44,6 +44,10 @@ describe('TrafficStatsCollector', () => {
     await t.seedFile(file, 'receive');
     await t.seedFile(path.join(dir, 'missing.jsonl'), 'send');
     expect(t.today()).toMatchObject({ accepted: 1, rejected: 1 });
+    // Lines from `before` on were counted live already.
+    const later = new TrafficStatsCollector(() => now);
+    await later.seedFile(file, 'receive', Date.parse(at(10)));
+    expect(later.today()).toMatchObject({ accepted: 0, rejected: 0 });
     await fs.rm(dir, { recursive: true, force: true });
   });
 });

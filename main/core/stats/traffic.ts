@@ -119,8 +119,11 @@ export class TrafficStatsCollector {
     return { today, week, recentErrors: [...this.errors].reverse() };
   }
 
-  /** Seeds counters from a day's log file; resolves even if the file is missing. */
-  async seedFile(file: string, kind: 'receive' | 'send'): Promise<void> {
+  /**
+   * Seeds counters from a day's log file; resolves even if the file is missing. Only lines
+   * before `before` (ms) count: later ones were counted live while the seed was reading.
+   */
+  async seedFile(file: string, kind: 'receive' | 'send', before = Infinity): Promise<void> {
     if (!fs.existsSync(file)) return;
     const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
     for await (const line of rl) {
@@ -131,6 +134,7 @@ export class TrafficStatsCollector {
       } catch {
         continue; // torn line after a crash
       }
+      if (!(Date.parse((e as { ts: string }).ts) < before)) continue;
       if (kind === 'receive') this.addReceive(e as ReceiveLogEntry);
       else this.addSend(e as SenderLogEntry);
     }
