@@ -36,8 +36,20 @@ const DOT_LOOKALIKES = /[\u3002\uff0e\uff61]/;
 /** A last label that resolvers may read as a number: decimal or hex (inet_aton forms). */
 const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/i;
 
-/** ASCII-only lowercase (see the file comment for why not toLowerCase on everything). */
+/**
+ * ASCII-only lowercase (see the file comment for why not toLowerCase on everything). Most
+ * addresses arrive lower case already: one charCode scan then returns the input, with no
+ * regex and no new string.
+ */
 export function lowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return lowerAsciiSlow(s);
+  }
+  return s;
+}
+
+function lowerAsciiSlow(s: string): string {
   if (!NON_ASCII.test(s)) return s.toLowerCase();
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
@@ -54,6 +66,12 @@ export function splitAddress(addr: string): AddressParts {
   const at = addr.lastIndexOf('@');
   if (at < 0) return { local: addr, domain: '' };
   return { local: addr.slice(0, at), domain: lowerAscii(addr.slice(at + 1)) };
+}
+
+/** splitAddress(addr).domain without building the parts object. */
+export function domainOf(addr: string): string {
+  const at = addr.lastIndexOf('@');
+  return at < 0 ? '' : lowerAscii(addr.slice(at + 1));
 }
 
 /** Display form: local part as given, domain lowercased. */

@@ -6,6 +6,7 @@ export {
   addressKey,
   checkAddressSyntax,
   checkDomainSyntax,
+  domainOf,
   fullSyntaxCheck,
   lowerAscii,
   normalizeAddress,
@@ -17,9 +18,11 @@ export { compileNetworks, validateCidr, type NetworkMatcher } from './networks.j
 export {
   compileAccounts,
   compileGlob,
+  onAllowList,
   validateAllowEntry,
   validatePattern,
   type AccountIndex,
+  type Governing,
 } from './accounts.js';
 export { DEFAULT_REPLIES } from './defaults.js';
 export {
@@ -37,7 +40,10 @@ export {
   trustOf,
   type CheckResult,
   type CompiledPolicy,
+  type CompiledReply,
   type HeaderFromInput,
+  type InboundAnswer,
+  type Reason,
   type ReplyVars,
   type SenderInput,
 } from './policy.js';
