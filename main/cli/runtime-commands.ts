@@ -43,7 +43,8 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
   if (status.configProblem) print(`WARNING: ${status.configProblem}`);
   try {
     const st = await gw.start();
-    print(`SMTP listening on ${st.listen?.host}:${st.listen?.port}`);
+    const procs = st.listenerProcesses > 1 ? ` (${st.listenerProcesses} processes, pids ${[process.pid, ...gw.pool.info().map((p) => p.pid)].join(' ')})` : '';
+    print(`SMTP listening on ${st.listen?.host}:${st.listen?.port}${procs}`);
   } catch (err) {
     print(`SMTP listener NOT started: ${(err as Error).message} (start it from the admin UI after fixing the listener)`);
   }

@@ -14,6 +14,9 @@ import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './pol
 import { Spool, type SpoolHeader } from './spool/index.js';
 import { JsonlLog, localDay } from './log/index.js';
 import { Receiver } from './smtp/receiver.js';
+import { ConnectionCounts, LocalGate } from './smtp/connection-gate.js';
+import { ListenerPool } from './smtp/listener-pool.js';
+import os from 'node:os';
 import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
@@ -36,6 +39,12 @@ export interface GatewayOptions {
   report?: (message: string) => void;
 }
 
+/** performance.listenerProcesses made concrete: 0 = 2 on a multi-core machine, else 1. */
+export function listenerProcessCount(cfg: GatehouseConfig, cores: number = os.availableParallelism()): number {
+  const n = cfg.performance.listenerProcesses;
+  return n > 0 ? n : Math.min(2, Math.max(1, cores));
+}
+
 function listenerTlsKey(cfg: GatehouseConfig): string {
   return JSON.stringify([cfg.tls, cfg.auth.enabled, cfg.hostname]);
 }
@@ -52,6 +61,12 @@ export class Gateway {
   private transition: Promise<unknown> = Promise.resolve();
   /** TLS / AUTH settings the running listener was started with. */
   private listenerTls = '';
+  /** Open SMTP sessions of every listener process (connection limits). */
+  private readonly connections = new ConnectionCounts();
+  /** The listener processes besides this one (performance.listenerProcesses). */
+  readonly pool: ListenerPool;
+  /** Listener processes the running listener was started with (main one included). */
+  private processes = 1;
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -65,6 +80,17 @@ export class Gateway {
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.events.setMaxListeners(0);
+    this.pool = new ListenerPool({
+      counts: this.connections,
+      config: () => this.store.get(),
+      log: (e) => this.onReceive(e),
+      onQueued: (header) => {
+        // Told twice (its report and a spool check after it died): deliver once.
+        if (this.spool.adopt(header)) this.onQueued(header);
+      },
+      verifyRecipient: (rcpt) => this.verifier.verify(rcpt),
+      onLost: () => this.adoptUnreported(),
+    });
   }
 
   static async open(opts: GatewayOptions): Promise<Gateway> {
@@ -176,6 +202,7 @@ export class Gateway {
     return {
       running: this.receiver !== null,
       listen: this.boundListen,
+      listenerProcesses: this.receiver ? this.pool.size() + 1 : 0,
       configured: this.wantedListen(),
       startedAt: this.startedAt,
       error: this.lastError,
@@ -204,19 +231,22 @@ export class Gateway {
 
   private async startNow(): Promise<GatewayStatus> {
     if (this.receiver) return this.status();
+    const cfg = this.store.get();
+    const tls = await loadTlsMaterial(this.paths.root, cfg.tls, cfg.hostname);
     const receiver = new Receiver({
       config: () => this.store.get(),
       policy: () => this.policy(),
       verifyRecipient: (rcpt) => this.verifier.verify(rcpt),
       spool: this.spool,
-      tls: () => loadTlsMaterial(this.paths.root, this.store.get().tls, this.store.get().hostname),
+      tls: async () => tls,
       log: (e) => this.onReceive(e),
       onQueued: (header) => this.onQueued(header),
+      gate: new LocalGate(this.connections, () => this.store.get().limits),
     });
     const want = this.wantedListen();
     try {
       const addr = await receiver.start(want.host, want.port);
-      this.listenerTls = listenerTlsKey(this.store.get());
+      this.listenerTls = listenerTlsKey(cfg);
       this.receiver = receiver;
       this.boundListen = { host: addr.address, port: addr.port };
       this.startedAt = new Date().toISOString();
@@ -227,7 +257,17 @@ export class Gateway {
       this.emitStatus();
       throw new Error(this.lastError);
     }
-    this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `listening on ${this.boundListen.host}:${this.boundListen.port}` });
+    this.processes = listenerProcessCount(cfg);
+    const shared = receiver.netServer();
+    if (this.processes > 1 && shared) {
+      await this.pool.start(shared, this.processes - 1, {
+        spoolDir: this.paths.spool,
+        fsync: this.opts.spoolFsync ?? true,
+        tls: tls ? { key: tls.key.toString('utf8'), cert: tls.cert.toString('utf8') } : null,
+      });
+    }
+    const also = this.pool.size() > 0 ? ` (${this.pool.size() + 1} processes)` : '';
+    this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `listening on ${this.boundListen.host}:${this.boundListen.port}${also}` });
     this.emitStatus();
     return this.status();
   }
@@ -238,7 +278,7 @@ export class Gateway {
     this.boundListen = null;
     this.startedAt = null;
     if (receiver) {
-      await receiver.stop();
+      await Promise.all([receiver.stop(), this.pool.stop()]);
       this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: 'listener stopped' });
     }
     this.emitStatus();
@@ -261,11 +301,13 @@ export class Gateway {
     this.receivelog.setRetentionDays(cfg.log.retentionDays);
     this.senderlog.setRetentionDays(cfg.log.retentionDays);
     this.receiver?.applyLimits();
+    this.pool.configChanged(cfg);
     const bound = this.boundListen;
     const moved = bound !== null && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0));
     // The certificate and the AUTH offer are fixed per listener (smtp-server options).
     const tlsChanged = this.listenerTls !== listenerTlsKey(cfg);
-    if (this.receiver && (moved || tlsChanged)) {
+    const processesChanged = listenerProcessCount(cfg) !== this.processes;
+    if (this.receiver && (moved || tlsChanged || processesChanged)) {
       // Restarts only the listener; queue, logs and delivery keep running.
       void this.serial(async () => {
         await this.stopNow();
@@ -273,6 +315,15 @@ export class Gateway {
       });
     }
     this.emitStatus();
+  }
+
+  /** Complete spool files nobody reported (a listener process died after writing them). */
+  private async adoptUnreported(): Promise<void> {
+    for (const header of await this.spool.unknownMessages()) {
+      if (!this.spool.adopt(header)) continue;
+      this.onReceive({ ts: new Date().toISOString(), event: 'service', session: header.session, clientIp: header.clientIp, tls: false, queueId: header.id, note: 'queued message taken over from a listener process that stopped' });
+      this.onQueued(header);
+    }
   }
 
   isTrusted(ip: string): boolean {

@@ -49,6 +49,8 @@ export interface GatewayStatus {
   running: boolean;
   /** Bound SMTP address while running. */
   listen: HostPort | null;
+  /** Processes accepting on it while running (the main one included; see performance.listenerProcesses). */
+  listenerProcesses: number;
   /** Configured listener (what a start will bind). */
   configured: HostPort;
   startedAt: string | null;

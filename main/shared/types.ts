@@ -123,6 +123,15 @@ export interface GatehouseConfig {
   auth: AuthConfig;
   /** Admin HTTP host (headless): loopback only. */
   admin: HostPort;
+  performance: PerformanceConfig;
+}
+
+export interface PerformanceConfig {
+  /**
+   * Processes accepting SMTP on the listener, the main one included (each adds a CPU core's
+   * worth of receiving). 0 = automatic: 2 on a machine with 2 or more cores, else 1.
+   */
+  listenerProcesses: number;
 }
 
 /** Where a config change came from (audit trail). */

@@ -83,6 +83,7 @@ function baseConfig(): ConfigView {
     tls: { mode: 'auto', certFile: '', keyFile: '' },
     auth: { enabled: false, users: [] },
     admin: { host: '127.0.0.1', port: 8025 },
+    performance: { listenerProcesses: 0 },
   };
 }
 
@@ -214,6 +215,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const status = (): GatewayStatus => ({
     running: state.running,
     listen: state.running ? { host: '0.0.0.0', port: 25 } : null,
+    listenerProcesses: state.running ? 2 : 0,
     configured: state.config.listener,
     startedAt: state.running ? startedAt : null,
     error: null,

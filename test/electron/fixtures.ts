@@ -8,6 +8,7 @@ export function status(patch: Partial<GatewayStatus> = {}): GatewayStatus {
   return {
     running: true,
     listen: { host: '127.0.0.1', port: 2525 },
+    listenerProcesses: 2,
     configured: { host: '127.0.0.1', port: 2525 },
     startedAt: '2025-01-01T00:00:00.000Z',
     error: null,

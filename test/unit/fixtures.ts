@@ -56,6 +56,7 @@ const BASE: GatehouseConfig = {
   tls: { mode: 'off', certFile: '', keyFile: '' },
   auth: { enabled: false, users: [] },
   admin: { host: '127.0.0.1', port: 0 },
+  performance: { listenerProcesses: 1 },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {

@@ -18,6 +18,7 @@ import type {
   GatehouseConfig,
   HostPort,
   Limits,
+  PerformanceConfig,
   ReplyTexts,
   Route,
   SmarthostConfig,
@@ -439,6 +440,9 @@ const SCHEMA = obj<GatehouseConfig>(
     admin: obj<HostPort>({
       host: def(str(checkLoopbackHost), '127.0.0.1'),
       port: def(listenPort, 8025),
+    }),
+    performance: obj<PerformanceConfig>({
+      listenerProcesses: def(int(0, 8), 0),
     }),
   },
   (v, _raw, _path, ctx) => {

@@ -11,7 +11,7 @@
 import './patch-smtp-server.js';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession, SMTPServerOptions } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Decision, GatehouseConfig, ReceiveLogEntry, RuleName } from '../../shared/types.js';
 import { decideHeaderFrom, decideRecipient, decideSender, ruleDecision, trustOf, type CompiledPolicy } from '../policy/index.js';
 import type { SpoolEnvelope, SpoolHeader } from '../spool/index.js';
@@ -19,6 +19,7 @@ import type { PatchedServerOptions } from './patch-smtp-server.js';
 import { checkLineEndings, headerFromAddresses, receivedHeader } from './message-checks.js';
 import { findUser, senderAllowed, verifyPassword } from './auth.js';
 import type { TlsMaterial } from './tls.js';
+import type { ConnectionGate, LimitRule } from './connection-gate.js';
 
 export interface SpoolWriter {
   write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader>;
@@ -36,6 +37,8 @@ export interface ReceiverDeps {
   log(entry: ReceiveLogEntry): void;
   /** A message is safely spooled (after fsync). */
   onQueued?(header: SpoolHeader): void;
+  /** The connection limits (shared by every listener process). */
+  gate: ConnectionGate;
 }
 
 interface SessionState {
@@ -83,27 +86,50 @@ function smtpError(code: number, message: string): SmtpError {
 
 export class Receiver {
   private server: SMTPServer | null = null;
-  private readonly perIp = new Map<string, number>();
-  private readonly counted = new Set<string>();
+  /** Admitted sessions (id -> client address), released through the gate on close. */
+  private readonly counted = new Map<string, string>();
   private readonly sessions = new Map<string, SessionState>();
 
   constructor(private readonly deps: ReceiverDeps) {}
 
   /** Binds the listener; resolves with the bound address (port 0 picks one). */
   async start(host: string, port: number): Promise<AddressInfo> {
+    return this.listen((server, done) => server.listen(port, host, done));
+  }
+
+  /**
+   * Accepts on a listening socket another process bound and shared with this one (a listener
+   * process gets the main process's socket): both accept from the same queue. Synchronous on
+   * purpose: the shared socket accepts as soon as it arrives, and a connection accepted before
+   * smtp-server is attached would hang unanswered.
+   */
+  attachShared(handle: NetServer, tls: TlsMaterial | null): AddressInfo {
+    const server = new SMTPServer(this.options(tls));
+    server.on('error', (err: Error) => this.deps.log(this.entry('error', null, { error: err.message })));
+    server.server.listen(handle);
+    this.server = server;
+    return server.server.address() as AddressInfo;
+  }
+
+  private async listen(bind: (server: SMTPServer, done: () => void) => void): Promise<AddressInfo> {
     const tls = (await this.deps.tls?.()) ?? null;
     const server = new SMTPServer(this.options(tls));
     server.on('error', (err: Error) => this.deps.log(this.entry('error', null, { error: err.message })));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       server.server.once('error', onError);
-      server.listen(port, host, () => {
+      bind(server, () => {
         server.server.off('error', onError);
         resolve();
       });
     });
     this.server = server;
     return server.server.address() as AddressInfo;
+  }
+
+  /** The listening socket, to share with listener processes. */
+  netServer(): NetServer | null {
+    return this.server?.server ?? null;
   }
 
   address(): AddressInfo | null {
@@ -190,23 +216,32 @@ export class Receiver {
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
-    const limits = this.deps.config().limits;
     const ip = session.remoteAddress;
-    const trusted = this.isTrusted(ip);
-    this.sessions.set(session.id, { trusted, smtputf8: false });
-    const refuse = (rule: RuleName) => {
+    this.sessions.set(session.id, { trusted: this.isTrusted(ip), smtputf8: false });
+    const decided = (rule: LimitRule | null) => {
+      if (!this.sessions.has(session.id)) {
+        // The client hung up while another process was deciding: give the place back.
+        if (rule === null) this.deps.gate.release(ip);
+        return;
+      }
+      if (rule === null) {
+        this.counted.set(session.id, ip);
+        this.deps.log(this.entry('connect', session, {}));
+        return cb();
+      }
       const d = this.limitDecision(rule);
       this.deps.log(this.entry('reject-connection', session, { decision: 'reject', rule, code: d.code, reply: `${d.code} ${d.message}` }));
       this.sessions.delete(session.id);
       cb(smtpError(d.code, d.message));
     };
-    if (limits.maxClients > 0 && this.counted.size >= limits.maxClients) return refuse('too-many-clients');
-    const fromIp = this.perIp.get(ip) ?? 0;
-    if (limits.maxConnectionsPerIp > 0 && fromIp >= limits.maxConnectionsPerIp) return refuse('too-many-connections-from-ip');
-    this.perIp.set(ip, fromIp + 1);
-    this.counted.add(session.id);
-    this.deps.log(this.entry('connect', session, {}));
-    cb();
+    const rule = this.deps.gate.admit(ip);
+    if (rule instanceof Promise) {
+      // Another process decides (a listener process beyond its share). If that fails the
+      // session is admitted: a limit is a guard, losing the main process must not refuse mail.
+      rule.then(decided, () => decided(null));
+    } else {
+      decided(rule);
+    }
   }
 
   private async onAuth(
@@ -240,11 +275,10 @@ export class Receiver {
 
   private onClose(session: SMTPServerSession): void {
     this.sessions.delete(session.id);
-    if (!this.counted.delete(session.id)) return;
-    const ip = session.remoteAddress;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
+    const ip = this.counted.get(session.id);
+    if (ip === undefined) return;
+    this.counted.delete(session.id);
+    this.deps.gate.release(ip);
   }
 
   private state(session: SMTPServerSession): SessionState {

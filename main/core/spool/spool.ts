@@ -133,6 +133,8 @@ export class Spool {
   /** id -> body just written (see RECENT_MAX_BYTES); Map order = oldest first. */
   private readonly recent = new Map<string, Buffer>();
   private recentBytes = 0;
+  /** Ids this process is writing now (not yet tracked): unknownMessages() must skip them. */
+  private readonly writing = new Set<string>();
 
   constructor(dir: string, opts: SpoolOptions = {}) {
     this.dir = dir;
@@ -234,6 +236,55 @@ export class Spool {
   }
 
   /**
+   * Opens for writing only, without recovery: a listener process writes into the queue the
+   * main process recovered and owns (the main process learns of each message from it, see
+   * adopt()). Creates the directories in case the main process has not yet.
+   */
+  async openForWriting(): Promise<void> {
+    if (this.opened) throw new SpoolError('EALREADYOPEN', `spool ${this.dir} is already open`);
+    for (const d of [this.dir, this.tmpDir, this.queueDir, this.quarantineDir]) {
+      await mkdir(d, { recursive: true, mode: DIR_MODE });
+    }
+    this.queueSync = new DirSync(this.queueDir, this.fsyncOn);
+    this.opened = true;
+  }
+
+  /**
+   * A message another process wrote (a listener process) becomes this one's to count,
+   * deliver and remove. False when it is already known (told twice).
+   */
+  adopt(header: SpoolHeader): boolean {
+    this.assertOpen();
+    this.checkId(header.id);
+    if (this.index.has(header.id)) return false;
+    this.track(header.id, header.size);
+    return true;
+  }
+
+  /**
+   * Complete messages in queue/ this process does not know and does not write itself: what a
+   * listener process that died had written but not yet reported. A file that does not verify
+   * is left alone (it may still be being written by a live process; open() at the next start
+   * quarantines a torn one).
+   */
+  async unknownMessages(): Promise<SpoolHeader[]> {
+    this.assertOpen();
+    const names = await readdir(this.queueDir);
+    const ids = names
+      .filter((n) => n.endsWith('.msg'))
+      .map((n) => n.slice(0, -4))
+      .filter((id) => isValidId(id) && !this.index.has(id) && !this.writing.has(id));
+    const found = await mapLimit(ids, VERIFY_PARALLEL, async (id) => {
+      try {
+        return await this.verify(id);
+      } catch {
+        return null;
+      }
+    });
+    return found.filter((h): h is SpoolHeader => h !== null && !this.index.has(h.id)).sort(byReceived);
+  }
+
+  /**
    * Store one message durably. Resolves after: queue/<id>.msg created and written in one
    * writev, then both its fdatasync and a queue/ fsync that started after its creation.
    */
@@ -255,8 +306,21 @@ export class Spool {
     ) {
       throw new SpoolError('EINVAL', 'spool write: envelope needs sender, at least one recipient, clientIp, session, trusted');
     }
-    let id = newId();
-    while (this.index.has(id)) id = newId(); // only after a clock step back across a restart
+    for (let attempt = 0; ; attempt++) {
+      let id = newId();
+      while (this.index.has(id)) id = newId(); // only after a clock step back across a restart
+      try {
+        return await this.writeAs(id, env, body);
+      } catch (err) {
+        // Another listener process made the same id in the same millisecond (1 in 1.7
+        // million): take the next one. Nothing of ours was created, so nothing to undo.
+        if (attempt < 3 && err instanceof SpoolError && err.code === 'EEXIST') continue;
+        throw err;
+      }
+    }
+  }
+
+  private async writeAs(id: string, env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader> {
     const header: SpoolHeader = {
       id,
       receivedAt: new Date().toISOString(),
@@ -274,6 +338,7 @@ export class Spool {
     const final = join(this.queueDir, `${id}.msg`);
     let fh: FileHandle | undefined;
     let created = false;
+    this.writing.add(id);
     try {
       fh = await open(final, 'wx', FILE_MODE);
       created = true;
@@ -292,6 +357,8 @@ export class Spool {
       // delivered a second time.
       if (created) await unlink(final).catch(() => undefined);
       throw ioError('write', id, err);
+    } finally {
+      this.writing.delete(id);
     }
     this.track(id, body.length);
     this.remember(id, body);

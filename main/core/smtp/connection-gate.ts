@@ -1,0 +1,96 @@
+/*
+ * Who may open an SMTP session: the maxClients and maxConnectionsPerIp limits.
+ *
+ * The counts live in one table in the main process (ConnectionCounts). Its own listener asks
+ * it directly (LocalGate); a listener process (listener-process.ts) asks the main process for
+ * each session and reports its end (ProcessGate). One table, one decider: the limits hold
+ * exactly whichever process a client lands on.
+ */
+import type { Limits, RuleName } from '../../shared/types.js';
+
+export type LimitRule = Extract<RuleName, 'too-many-clients' | 'too-many-connections-from-ip'>;
+
+/** The receiver's view: admit (now or later) and release a session. */
+export interface ConnectionGate {
+  admit(ip: string): LimitRule | null | Promise<LimitRule | null>;
+  release(ip: string): void;
+}
+
+/** Open sessions per client address, and in total. */
+export class ConnectionCounts {
+  private readonly perIp = new Map<string, number>();
+  private count = 0;
+
+  total(): number {
+    return this.count;
+  }
+
+  from(ip: string): number {
+    return this.perIp.get(ip) ?? 0;
+  }
+
+  /** The limit a new session from `ip` would break (null: it fits). */
+  check(ip: string, limits: Pick<Limits, 'maxClients' | 'maxConnectionsPerIp'>): LimitRule | null {
+    if (limits.maxClients > 0 && this.count >= limits.maxClients) return 'too-many-clients';
+    if (limits.maxConnectionsPerIp > 0 && this.from(ip) >= limits.maxConnectionsPerIp) return 'too-many-connections-from-ip';
+    return null;
+  }
+
+  add(ip: string, n = 1): void {
+    this.perIp.set(ip, this.from(ip) + n);
+    this.count += n;
+  }
+
+  remove(ip: string, n = 1): void {
+    const left = this.from(ip) - n;
+    if (left <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, left);
+    this.count = Math.max(0, this.count - n);
+  }
+
+  /** Every address with its count (to undo a dead process's sessions). */
+  entries(): [string, number][] {
+    return [...this.perIp];
+  }
+}
+
+/** The main process's own listener: decides against the shared table. */
+export class LocalGate implements ConnectionGate {
+  constructor(
+    private readonly counts: ConnectionCounts,
+    private readonly limits: () => Limits,
+  ) {}
+
+  admit(ip: string): LimitRule | null {
+    const rule = this.counts.check(ip, this.limits());
+    if (rule === null) this.counts.add(ip);
+    return rule;
+  }
+
+  release(ip: string): void {
+    this.counts.remove(ip);
+  }
+}
+
+/** How a listener process reaches the main process's table. */
+export interface GateLink {
+  /** Ask the main process; it counts the session if it admits it. */
+  ask(ip: string): Promise<LimitRule | null>;
+  closed(ip: string): void;
+}
+
+/**
+ * A listener process: every decision is the main process's (one message each way per
+ * session), so a limit holds exactly however the sessions fall on the processes.
+ */
+export class ProcessGate implements ConnectionGate {
+  constructor(private readonly link: GateLink) {}
+
+  admit(ip: string): Promise<LimitRule | null> {
+    return this.link.ask(ip);
+  }
+
+  release(ip: string): void {
+    this.link.closed(ip);
+  }
+}

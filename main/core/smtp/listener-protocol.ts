@@ -1,0 +1,36 @@
+/*
+ * Messages between the main process and a listener process (listener-process.ts), over
+ * Node's IPC channel. The listening socket itself travels with `listen`.
+ */
+import type { GatehouseConfig, ReceiveLogEntry } from '../../shared/types.js';
+import type { SpoolHeader } from '../spool/index.js';
+import type { LimitRule } from './connection-gate.js';
+
+export interface ListenerInit {
+  cfg: GatehouseConfig;
+  spoolDir: string;
+  fsync: boolean;
+  /** PEM text (Buffers do not survive the JSON channel). */
+  tls: { key: string; cert: string } | null;
+}
+
+/** Main process -> listener process. */
+export type ToListener =
+  | { t: 'init'; init: ListenerInit }
+  | { t: 'listen' } // sent with the listening net.Server as its handle, after 'prepared'
+  | { t: 'config'; cfg: GatehouseConfig }
+  | { t: 'admitted'; rid: number; rule: LimitRule | null }
+  | { t: 'verified'; rid: number; answer: 'ok' | 'unknown' | 'tempfail' }
+  | { t: 'stop' };
+
+/** Listener process -> main process. */
+export type FromListener =
+  | { t: 'prepared' }
+  | { t: 'ready' }
+  | { t: 'log'; entries: ReceiveLogEntry[] }
+  | { t: 'queued'; header: SpoolHeader }
+  | { t: 'ask'; rid: number; ip: string }
+  | { t: 'closed'; ip: string }
+  | { t: 'verify'; rid: number; recipient: string }
+  | { t: 'failed'; error: string }
+  | { t: 'stopped' };
