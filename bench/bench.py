@@ -147,7 +147,7 @@ class Sink:
             self.p.kill(); self.p.wait()
 
 
-def bench_config(listener_processes=0):
+def bench_config(listener_processes=1):
     """The one policy both systems run (Gatehouse config.json; Postfix gets it via export)."""
     return {
         'listener': {'host': '127.0.0.1', 'port': GW},
@@ -165,7 +165,7 @@ def bench_config(listener_processes=0):
             'maxConnectionsTotal': 100,
         },
         'admin': {'host': '127.0.0.1', 'port': ADMIN},
-        # 0 = Gatehouse's default (2 processes on a machine with 2 or more cores).
+        # 1 = Gatehouse's default; 2 puts a second process on the listener (--listener-processes).
         'performance': {'listenerProcesses': listener_processes},
     }
 
@@ -181,7 +181,7 @@ class Gatehouse:
     # CPU are summed over all of them, like Postfix's processes.
     multi = True
 
-    def __init__(self, work, outdir, env_extra, cpu_prof=None, root=ROOT, name='gatehouse', port=GW, admin=ADMIN, listener_processes=0):
+    def __init__(self, work, outdir, env_extra, cpu_prof=None, root=ROOT, name='gatehouse', port=GW, admin=ADMIN, listener_processes=1):
         self.name, self.port, self.admin_port = name, port, admin
         self.root = root
         self.data = os.path.join(work, f'{name}-data')
@@ -505,8 +505,8 @@ def main():
     ap.add_argument('--b-root', default=ROOT, help="A/B: system 'gatehouse-b' runs this checkout (--systems gatehouse,gatehouse-b)")
     ap.add_argument('--b-uv-threadpool', default=None, help="A/B: UV_THREADPOOL_SIZE of 'gatehouse-b'")
     ap.add_argument('--b-node-options', default=None, help="A/B: NODE_OPTIONS of 'gatehouse-b'")
-    ap.add_argument('--listener-processes', type=int, default=0, help='performance.listenerProcesses of Gatehouse (0 = its default)')
-    ap.add_argument('--b-listener-processes', type=int, default=0, help="A/B: performance.listenerProcesses of 'gatehouse-b'")
+    ap.add_argument('--listener-processes', type=int, default=1, help='performance.listenerProcesses of Gatehouse (default 1, its default)')
+    ap.add_argument('--b-listener-processes', type=int, default=1, help="A/B: performance.listenerProcesses of 'gatehouse-b'")
     a = ap.parse_args()
     if a.quick:
         a.reps, a.scale = 1, min(a.scale, 0.5)

@@ -16,7 +16,6 @@ import { JsonlLog, localDay } from './log/index.js';
 import { Receiver } from './smtp/receiver.js';
 import { ConnectionCounts, LocalGate } from './smtp/connection-gate.js';
 import { ListenerPool } from './smtp/listener-pool.js';
-import os from 'node:os';
 import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
@@ -39,10 +38,9 @@ export interface GatewayOptions {
   report?: (message: string) => void;
 }
 
-/** performance.listenerProcesses made concrete: 0 = 2 on a multi-core machine, else 1. */
-export function listenerProcessCount(cfg: GatehouseConfig, cores: number = os.availableParallelism()): number {
-  const n = cfg.performance.listenerProcesses;
-  return n > 0 ? n : Math.min(2, Math.max(1, cores));
+/** Processes that accept SMTP (performance.listenerProcesses, the main one included). */
+function listenerProcessCount(cfg: GatehouseConfig): number {
+  return Math.max(1, cfg.performance.listenerProcesses);
 }
 
 function listenerTlsKey(cfg: GatehouseConfig): string {

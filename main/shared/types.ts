@@ -128,8 +128,9 @@ export interface GatehouseConfig {
 
 export interface PerformanceConfig {
   /**
-   * Processes accepting SMTP on the listener, the main one included (each adds a CPU core's
-   * worth of receiving). 0 = automatic: 2 on a machine with 2 or more cores, else 1.
+   * Processes accepting SMTP on the listener, the main one included. 1 (the default) suits an
+   * office: lowest memory and latency. 2 gives receiving a second CPU core, which pays off with
+   * many concurrent clients (bench/README.md) at the cost of one more process (~70-100 MB).
    */
   listenerProcesses: number;
 }

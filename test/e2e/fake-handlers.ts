@@ -83,7 +83,7 @@ function baseConfig(): ConfigView {
     tls: { mode: 'auto', certFile: '', keyFile: '' },
     auth: { enabled: false, users: [] },
     admin: { host: '127.0.0.1', port: 8025 },
-    performance: { listenerProcesses: 0 },
+    performance: { listenerProcesses: 1 },
   };
 }
 

@@ -442,7 +442,7 @@ const SCHEMA = obj<GatehouseConfig>(
       port: def(listenPort, 8025),
     }),
     performance: obj<PerformanceConfig>({
-      listenerProcesses: def(int(0, 8), 0),
+      listenerProcesses: def(int(1, 8), 1),
     }),
   },
   (v, _raw, _path, ctx) => {

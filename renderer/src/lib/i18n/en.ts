@@ -91,6 +91,7 @@ export const en = {
   'dash.service': 'Gateway service',
   'dash.listen': 'Listening on',
   'dash.notListening': 'not listening',
+  'dash.processes': '{n} processes',
   'dash.since': 'Since',
   'dash.dataDir': 'Data folder',
   'dash.start': 'Start service',

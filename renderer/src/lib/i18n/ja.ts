@@ -93,6 +93,7 @@ export const ja: Record<MessageKey, string> = {
   'dash.service': 'ゲートウェイのサービス',
   'dash.listen': '待ち受け',
   'dash.notListening': '待ち受けていません',
+  'dash.processes': '{n} プロセス',
   'dash.since': '開始時刻',
   'dash.dataDir': 'データフォルダ',
   'dash.start': 'サービスの開始',
