@@ -94,7 +94,17 @@ export class Receiver {
 
   /** Binds the listener; resolves with the bound address (port 0 picks one). */
   async start(host: string, port: number): Promise<AddressInfo> {
-    return this.listen((server, done) => server.listen(port, host, done));
+    const server = this.createServer((await this.deps.tls?.()) ?? null);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.server.once('error', onError);
+      server.listen(port, host, () => {
+        server.server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server = server;
+    return server.server.address() as AddressInfo;
   }
 
   /**
@@ -104,27 +114,16 @@ export class Receiver {
    * smtp-server is attached would hang unanswered.
    */
   attachShared(handle: NetServer, tls: TlsMaterial | null): AddressInfo {
-    const server = new SMTPServer(this.options(tls));
-    server.on('error', (err: Error) => this.deps.log(this.entry('error', null, { error: err.message })));
+    const server = this.createServer(tls);
     server.server.listen(handle);
     this.server = server;
     return server.server.address() as AddressInfo;
   }
 
-  private async listen(bind: (server: SMTPServer, done: () => void) => void): Promise<AddressInfo> {
-    const tls = (await this.deps.tls?.()) ?? null;
+  private createServer(tls: TlsMaterial | null): SMTPServer {
     const server = new SMTPServer(this.options(tls));
     server.on('error', (err: Error) => this.deps.log(this.entry('error', null, { error: err.message })));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      server.server.once('error', onError);
-      bind(server, () => {
-        server.server.off('error', onError);
-        resolve();
-      });
-    });
-    this.server = server;
-    return server.server.address() as AddressInfo;
+    return server;
   }
 
   /** The listening socket, to share with listener processes. */

@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 import type { TlsConfig } from '../../shared/types.js';
 
 export interface TlsMaterial {
@@ -40,6 +39,9 @@ export async function loadTlsMaterial(dataDir: string, tls: TlsConfig, hostname:
     // First run: make one.
   }
   const now = new Date();
+  // Loaded only when a certificate must be made (first run): selfsigned and its X.509 stack
+  // are megabytes of heap a running gateway never needs again.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: hostname }], {
     keyType: 'ec',
     notBeforeDate: now,
