@@ -13,6 +13,7 @@
  * forgotten at once. Timers are unref'd.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { Hop } from './next-hop.js';
 import { fromConnectError, fromSendError, fromSendInfo, type SendErrorLike, type Transaction } from './outcome.js';
@@ -333,8 +334,9 @@ export class TransportPool {
       session.onDead = (err) => settle(fromSendError(err, afterData()));
       try {
         conn.send(
-          // 8BITMIME only when needed; SIZE lets the server refuse early instead of after the upload.
-          { from: envelope.from, to: envelope.to, size: raw.length, use8BitMime: raw.some((b) => b > 0x7f) },
+          // 8BITMIME only when needed (isAscii is native: a per-byte callback cost ~0.6 ms per
+          // 100 KB message); SIZE lets the server refuse early instead of after the upload.
+          { from: envelope.from, to: envelope.to, size: raw.length, use8BitMime: !isAscii(raw) },
           raw,
           (err, info) => settle(err ? fromSendError(err, afterData()) : fromSendInfo(info)),
         );

@@ -16,16 +16,21 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 export function checkLineEndings(raw: Buffer): LineCheck {
-  let bareLf = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === 0) return { ok: false, problem: 'nul' };
-    if (c === CR) {
-      if (raw[i + 1] !== LF) return { ok: false, problem: 'bare-cr' };
-      i++; // skip the LF of this CRLF
-    } else if (c === LF) {
-      bareLf++;
+  // Native searches instead of a JavaScript loop over every byte (a 100 KB message has ~1,500
+  // line ends and no NUL): same answers, the first problem in byte order wins.
+  const nul = raw.indexOf(0);
+  let bareCr = -1;
+  for (let i = raw.indexOf(CR); i !== -1 && (nul === -1 || i < nul); i = raw.indexOf(CR, i + 1)) {
+    if (raw[i + 1] !== LF) {
+      bareCr = i;
+      break;
     }
+  }
+  if (nul !== -1 && (bareCr === -1 || nul < bareCr)) return { ok: false, problem: 'nul' };
+  if (bareCr !== -1) return { ok: false, problem: 'bare-cr' };
+  let bareLf = 0;
+  for (let i = raw.indexOf(LF); i !== -1; i = raw.indexOf(LF, i + 1)) {
+    if (i === 0 || raw[i - 1] !== CR) bareLf++;
   }
   if (bareLf === 0) return { ok: true, body: raw };
   // Rewrite bare LF -> CRLF (Unix clients do send them; Postfix reads them as line ends too).
