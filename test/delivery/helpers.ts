@@ -22,6 +22,8 @@ export interface Received {
   raw: Buffer;
   secure: boolean;
   user?: string;
+  /** MAIL FROM's BODY= parameter (8BITMIME), if the client gave one. */
+  body?: string;
 }
 
 export type Reply = { code: number; message: string } | null;
@@ -105,6 +107,8 @@ export async function startSink(o: SinkOptions = {}): Promise<Sink> {
           secure: session.secure,
         };
         if (session.user) msg.user = String(session.user);
+        const args = session.envelope.mailFrom ? session.envelope.mailFrom.args : false;
+        if (args && typeof args.BODY === 'string') msg.body = args.BODY;
         sink.messages.push(msg);
         Promise.resolve(o.data?.(msg, ++dataN) ?? null).then(
           (r) => cb(r ? smtpError(r) : null),

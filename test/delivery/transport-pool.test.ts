@@ -39,6 +39,17 @@ describe('TransportPool', () => {
     expect(peak).toBeLessThanOrEqual(2);
   });
 
+  it('says BODY=8BITMIME only for a message with 8-bit bytes', async () => {
+    const a = await sinkOf();
+    const pool = new TransportPool({ caps: () => ({ perHop: 1, total: 1 }) });
+    cleanups.push(async () => pool.close(true));
+    const utf8 = Buffer.from('Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nこんにちは\r\n');
+    await pool.send(settings(a.port), { from: 'a@test.jp', to: ['x@x.example'] }, raw);
+    await pool.send(settings(a.port), { from: 'a@test.jp', to: ['y@x.example'] }, utf8);
+    expect(a.messages.map((m) => m.body)).toEqual([undefined, '8BITMIME']);
+    expect(a.messages[1]!.raw.toString('utf8')).toContain('こんにちは');
+  });
+
   it('reuses an idle session, and evicts another hop\'s idle session when the total is reached', async () => {
     const a = await sinkOf();
     const b = await sinkOf();
