@@ -8,11 +8,18 @@
  * launched program's code.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { electronBinary } from './electron-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The node flags on bin/gatehouse.js's `#!/usr/bin/env -S node FLAGS` line (one place for them). */
+function shebangFlags(file) {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0].split(/\s+/);
+  return first.slice(first.indexOf('node') + 1);
+}
 const say = (line) => process.stdout.write(`gatehouse start: ${line}\n`);
 
 function build() {
@@ -61,6 +68,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   } else {
     say(`Electron not launched: ${choice.why}.`);
     say('running the headless host instead: open the admin URL printed below in a browser.');
-    run(process.execPath, ['--max-semi-space-size=4', path.join(root, 'bin', 'gatehouse.js'), 'serve', ...rest], process.env);
+    const bin = path.join(root, 'bin', 'gatehouse.js');
+    run(process.execPath, [...shebangFlags(bin), bin, 'serve', ...rest], process.env);
   }
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatehouseConfig, ReceiveLogEntry } from '../../shared/types.js';
 import type { SpoolHeader } from '../spool/index.js';
+import { GATEWAY_NODE_FLAGS } from '../node-flags.js';
 import { ConnectionCounts } from './connection-gate.js';
 import type { FromListener, ListenerInit, ToListener } from './listener-protocol.js';
 
@@ -117,7 +118,7 @@ export class ListenerPool {
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     const proc = fork(listenerScript(), [], {
       env,
-      execArgv: ['--max-semi-space-size=4'],
+      execArgv: [...GATEWAY_NODE_FLAGS],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
