@@ -594,7 +594,11 @@ def main():
                 except Exception as e:
                     errors.append(f'logtail: {e}')
             try:
-                micro_res['policy'] = micro(['policy'])
+                # Like the throughput cells: several runs (each its own process), the median
+                # one reported. One process's figure moves between ~1.3 and ~2.2 us with the
+                # machine's load, so a single run says little.
+                runs = sorted((micro(['policy']) for _ in range(1 if a.quick else 3)), key=lambda r: r['us']['p50'])
+                micro_res['policy'] = dict(runs[len(runs) // 2], runs_p50=[r['us']['p50'] for r in runs])
                 log(f'policy: {micro_res["policy"]}')
             except Exception as e:
                 errors.append(f'policy: {e}')
@@ -621,7 +625,7 @@ def main():
     extra = [
         (f'peak RSS, headless gateway, sum over its {fmt(gh_procs)} processes (MB; sampled every 100 ms, max over all runs)', f'{fmt(gh_rss, 1)} (PSS {fmt(gh_pss, 1)}, VmHWM {fmt(gh_hwm, 1)}; Postfix PSS {fmt(pf_pss, 1)})', '<= 120', None if gh_rss is None else gh_rss <= 120),
         ('220 greeting latency, trusted client, p50 / p99 (ms)', f"{fmt(g.get('p50'), 2)} / {fmt(g.get('p99'), 2)} (Postfix {fmt(gp.get('p50'), 2)} / {fmt(gp.get('p99'), 2)})", 'p99 <= 5', None if g.get('p99') is None else g['p99'] <= 5),
-        ('policy decision, 100k accounts + 1k patterns, median (us)', f"{fmt(pol.get('us', {}).get('p50'), 2)} (p99 {fmt(pol.get('us', {}).get('p99'), 2)}, batch mean {fmt(pol.get('batchMeanUs'), 2)})", '<= 2', None if not pol else pol['us']['p50'] <= 2),
+        ('policy decision, 100k accounts + 1k patterns, median (us; median of the runs)', f"{fmt(pol.get('us', {}).get('p50'), 2)} (runs {' / '.join(fmt(x, 2) for x in pol.get('runs_p50', []))}; p99 {fmt(pol.get('us', {}).get('p99'), 2)}, batch mean {fmt(pol.get('batchMeanUs'), 2)})", '<= 2', None if not pol else pol['us']['p50'] <= 2),
         ('receivelog line on the live UI stream (SSE) after the 250, at 500 msg/s, p50 / p99 / max (ms)', f"{fmt(lv.get('ms', {}).get('p50'), 1)} / {fmt(lv.get('ms', {}).get('p99'), 1)} / {fmt(lv.get('ms', {}).get('max'), 1)} (achieved {fmt(lv.get('achievedRate'))} msg/s, missing {fmt(lv.get('missing'))})", 'max <= 500', None if not lv else (lv['ms']['max'] is not None and lv['ms']['max'] <= 500 and lv['missing'] == 0)),
         ('open a 1,000,000-line log: last page through the admin API (ms)', f"{fmt(lt.get('firstMs'), 1)} (median of 5 {fmt(lt.get('ms', {}).get('p50'), 1)}; log.tail {fmt(lt.get('tailMs'), 1)})", '<= 1000', None if not lt else lt['firstMs'] <= 1000),
     ]

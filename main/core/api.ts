@@ -36,7 +36,7 @@ import { toConfigView } from './config-view.js';
 
 export { toConfigView };
 
-const CONFIG_KEYS: readonly ConfigKey[] = ['listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls'];
+const CONFIG_KEYS: readonly ConfigKey[] = ['listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance'];
 
 
 function auditView(e: AuditEntry): AuditEntryView {

@@ -43,7 +43,8 @@ export type ConfigKey =
   | 'log'
   | 'admin'
   | 'delivery'
-  | 'tls';
+  | 'tls'
+  | 'performance';
 
 export interface GatewayStatus {
   running: boolean;

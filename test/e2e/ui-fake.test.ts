@@ -151,6 +151,19 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
       await tls.getByText(L('✓ 保存しました。待ち受けを再起動して反映しました', '✓ Saved — the listener restarted with it')).waitFor();
       expect(fake.state.config.tls).toEqual({ mode: 'files', certFile: 'C:\\certs\\gw.test.jp.crt', keyFile: 'C:\\certs\\gw.test.jp.key' });
 
+      // Receiving processes: 1 by default, 1-8 checked as typed, 2 saved.
+      const procs = page.locator('#set-performance-listenerProcesses');
+      expect(await procs.inputValue()).toBe('1');
+      await procs.fill('9');
+      await page.locator('#set-performance-listenerProcesses-desc .problem').waitFor();
+      await procs.fill('2');
+      const perf = page.locator('form', { has: procs });
+      await perf.getByRole('button', { name: L('保存', 'Save') }).click();
+      await perf.getByText(L('✓ 保存しました。待ち受けを再起動して反映しました', '✓ Saved — the listener restarted with it')).waitFor();
+      expect(fake.state.config.performance.listenerProcesses).toBe(2);
+      await perf.scrollIntoViewIfNeeded();
+      await shot(page, `fake-${lang}-settings-performance`);
+
       // SMTP AUTH on.
       const auth = page.getByTestId('auth-section');
       await auth.getByText(L('ユーザーはまだ登録されていません。', 'No users yet.')).waitFor();

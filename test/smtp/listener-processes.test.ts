@@ -200,6 +200,33 @@ describe('a listener process that dies', () => {
   });
 });
 
+describe('changing performance.listenerProcesses', () => {
+  it('restarts only the listener, with the new number of processes', async () => {
+    const t = await openGateway((c) => {
+      c.performance.listenerProcesses = 1;
+    });
+    try {
+      expect(t.gw.status().listenerProcesses).toBe(1);
+      await t.gw.store.update('api', 'two listener processes', (c) => {
+        c.performance.listenerProcesses = 2;
+      });
+      const pid = await waitFor(() => t.gw.pool.info()[0]?.pid, 10_000, 'a listener process');
+      expect(t.gw.status().listenerProcesses).toBe(2);
+      // Still answering (on a new port: this test listens on port 0).
+      expect(await sendOne(t.gw.status().listen!.port, 'after-change@lp.test')).toMatch(/queued as/);
+      await t.gw.store.update('api', 'one listener process', (c) => {
+        c.performance.listenerProcesses = 1;
+      });
+      await waitFor(() => !alive(pid), 10_000, 'the listener process gone');
+      await waitFor(() => t.gw.status().listenerProcesses === 1, 10_000, 'one process again');
+      // The schema refuses what it cannot run.
+      await expect(t.gw.store.update('api', 'nine', (c) => void (c.performance.listenerProcesses = 9))).rejects.toThrow(/performance\.listenerProcesses/);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('gatehouse serve with two listener processes', () => {
   it('its listener process exits when serve is killed with SIGKILL', async () => {
     const dir = await tempDir();

@@ -267,6 +267,9 @@ export const en = {
   'settings.hostname': 'Host name of the gateway',
   'settings.hostnameHint': 'Used in the greeting, Received: headers and error mails.',
   'settings.logs': 'Logs',
+  'settings.performance': 'Performance',
+  'settings.savedRestart': 'Saved — the listener restarted with it',
+  'settings.performanceHint': 'Processes that receive mail. 1 suits an office; 2 uses a second CPU core when many servers send at once, and needs about 80 MB more memory. The listener restarts when this changes.',
   'settings.retentionDays': 'Keep logs for',
   'tls.title': 'STARTTLS (encryption)',
   'tls.explain': 'Lets mail software and mail servers encrypt their connection to the gateway. SMTP AUTH needs it.',
@@ -318,6 +321,8 @@ export const en = {
   'unit.mb': 'MB',
   'unit.recipients': 'recipients',
   'unit.connections': 'connections',
+  'unit.processes': 'processes',
+  'performance.listenerProcesses': 'Receiving processes',
   'unit.seconds': 'seconds',
   'unit.days': 'days',
 
