@@ -129,8 +129,9 @@ export interface GatehouseConfig {
 export interface PerformanceConfig {
   /**
    * Processes accepting SMTP on the listener, the main one included. 1 (the default) suits an
-   * office: lowest memory and latency. 2 gives receiving a second CPU core, which pays off with
-   * many concurrent clients (bench/README.md) at the cost of one more process (~70-100 MB).
+   * office: lowest memory and latency. 2 lets receiving use another CPU core, which helps only
+   * where cores are to spare (on the 2-core bench machine it did not: bench/README.md), at the
+   * cost of one more process (~70-100 MB).
    */
   listenerProcesses: number;
 }

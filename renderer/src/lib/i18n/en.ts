@@ -269,7 +269,7 @@ export const en = {
   'settings.logs': 'Logs',
   'settings.performance': 'Performance',
   'settings.savedRestart': 'Saved — the listener restarted with it',
-  'settings.performanceHint': 'Processes that receive mail. 1 suits an office; 2 uses a second CPU core when many servers send at once, and needs about 80 MB more memory. The listener restarts when this changes.',
+  'settings.performanceHint': 'Processes that receive mail. 1 suits an office. 2 lets receiving use another CPU core, which helps only on a machine with cores to spare, and needs about 80 MB more memory. The listener restarts when this changes.',
   'settings.retentionDays': 'Keep logs for',
   'tls.title': 'STARTTLS (encryption)',
   'tls.explain': 'Lets mail software and mail servers encrypt their connection to the gateway. SMTP AUTH needs it.',

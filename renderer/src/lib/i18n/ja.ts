@@ -271,7 +271,7 @@ export const ja: Record<MessageKey, string> = {
   'settings.logs': 'ログ',
   'settings.performance': '性能',
   'settings.savedRestart': '保存しました。待ち受けを再起動して反映しました',
-  'settings.performanceHint': 'メールを受信するプロセスの数です。通常の事務所は 1 で十分です。多数のサーバーが同時に送ってくる場合は 2 にすると CPU の 2 つ目のコアも使います（メモリが約 80 MB 増えます）。変更すると受信を再起動します。',
+  'settings.performanceHint': 'メールを受信するプロセスの数です。通常の事務所は 1 で十分です。2 にすると受信に別の CPU コアも使いますが、効果があるのはコアに余裕のあるマシンだけで、メモリが約 80 MB 増えます。変更すると受信を再起動します。',
   'settings.retentionDays': 'ログの保存期間',
   'tls.title': 'STARTTLS（通信の暗号化）',
   'tls.explain': 'メールソフトやメールサーバからゲートウェイへの通信を暗号化できるようにします。SMTP 認証を使うには必要です。',
