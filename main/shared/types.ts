@@ -176,7 +176,10 @@ export interface Decision {
   message: string;
   /** The account (pattern) that decided, when one did. */
   account?: string;
-  /** Human explanation for UI and logs, English and Japanese. */
+  /**
+   * Human explanation for the tester and `gatehouse check`, English and Japanese. Empty
+   * ('' / '') for decideSender / decideRecipient unless the input asked `explain: true`.
+   */
   reason: { en: string; ja: string };
 }
 
@@ -189,6 +192,11 @@ export interface PolicyInput {
   authenticated?: boolean;
   /** Client used SMTPUTF8 in MAIL FROM (allows non-ASCII). */
   smtputf8?: boolean;
+  /**
+   * Build the bilingual reason. The tester and `gatehouse check` ask for it; the SMTP path
+   * does not (it logs the rule and the reply), and its decisions carry an empty reason.
+   */
+  explain?: boolean;
 }
 
 export type ReceiveEvent =

@@ -121,13 +121,13 @@ function sample(): [string, Decision][] {
   const out: [string, Decision][] = [];
   for (const [name, p] of [['P', P], ['Q', Q]] as const) {
     for (const [sender, recipient, clientIp, o] of RCPT) {
-      const d = decideRecipient(p, { sender, recipient, clientIp, authenticated: o?.auth, smtputf8: o?.utf8 });
+      const d = decideRecipient(p, { sender, recipient, clientIp, authenticated: o?.auth, smtputf8: o?.utf8, explain: true });
       out.push([`${name} rcpt ${sender} -> ${recipient}`, d]);
     }
     for (const [rule, vars, enhanced] of RULES) {
       out.push([`${name} rule ${rule}`, ruleDecision(p, rule, vars, { en: `en ${rule}`, ja: `ja ${rule}` }, { enhanced })]);
     }
-    for (const sender of SENDERS) out.push([`${name} mail ${sender}`, decideSender(p, { sender, clientIp: OUT, smtputf8: false })]);
+    for (const sender of SENDERS) out.push([`${name} mail ${sender}`, decideSender(p, { sender, clientIp: OUT, smtputf8: false, explain: true })]);
     for (const [headerFrom, recipients] of HEADER_FROM) {
       out.push([`${name} from ${headerFrom.join()}`, decideHeaderFrom(p, { headerFrom, recipients, clientIp: LAN })]);
     }
@@ -167,7 +167,7 @@ function bulk(): Decision[] {
         : i % 12 === 5 ? '' : `temp${(i % 50) * 4 + 3}-x@anywhere.example`;
       const recipient = i % 4 === 0 ? 'colleague@test.jp' : i % 7 === 0 ? `friend${i % 30}@X.example` : `x${i}@external${i % 50}.example`;
       const clientIp = i % 3 === 0 ? '127.0.0.1' : i % 3 === 1 ? '192.168.0.10' : '10.0.0.1';
-      out.push(decideRecipient(p, { sender, recipient, clientIp, authenticated: i % 9 === 2 }));
+      out.push(decideRecipient(p, { sender, recipient, clientIp, authenticated: i % 9 === 2, explain: true }));
     }
   }
   return out;

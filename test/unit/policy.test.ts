@@ -42,13 +42,14 @@ interface Row {
   utf8?: boolean;
 }
 
-function run(p: CompiledPolicy, r: Row) {
+function run(p: CompiledPolicy, r: Row, explain = true) {
   return decideRecipient(p, {
     sender: r.sender,
     recipient: r.rcpt,
     clientIp: r.client,
     authenticated: r.auth,
     smtputf8: r.utf8,
+    explain,
   });
 }
 
@@ -176,15 +177,36 @@ describe('decideRecipient golden table', () => {
   );
 });
 
+describe('explain', () => {
+  it('only changes the reason: the SMTP path (no explain) gets the same rule, reply and account', () => {
+    for (const r of GOLDEN) {
+      const { reason, ...explained } = run(P, r, true);
+      const { reason: none, ...plain } = run(P, r, false);
+      expect(plain).toEqual(explained);
+      expect(reason.en.length).toBeGreaterThan(0);
+      expect(none).toEqual({ en: '', ja: '' });
+    }
+    const s = decideSender(P, { sender: 'baito@test.jp', clientIp: LAN });
+    expect(s.reason).toEqual({ en: '', ja: '' });
+    expect(decideSender(P, { sender: 'baito@test.jp', clientIp: LAN, explain: true }).reason.en).toContain('baito@test.jp');
+  });
+
+  it('check() (tester, gatehouse check) always explains', () => {
+    const c = check(P, 'baito@test.jp', 'x@gmail.example', LAN);
+    expect(c.sender.reason.en.length).toBeGreaterThan(0);
+    expect(c.recipient.reason.ja).toContain('外部への送信を禁止');
+  });
+});
+
 describe('reply texts', () => {
   it('block-external names the account, 550 5.7.1', () => {
-    const d = decideRecipient(P, { sender: 'baito@test.jp', recipient: 'x@gmail.example', clientIp: LAN });
+    const d = decideRecipient(P, { sender: 'baito@test.jp', recipient: 'x@gmail.example', clientIp: LAN, explain: true });
     expect(d.code).toBe(550);
     expect(d.message).toBe('5.7.1 <baito@test.jp> is not allowed to send to external recipients');
     expect(d.reason.ja).toContain('外部への送信を禁止');
   });
   it('relay-denied is 554 5.7.1 and names the recipient', () => {
-    const d = decideRecipient(P, { sender: 'a@b.example', recipient: 'v@evil.com', clientIp: OUT });
+    const d = decideRecipient(P, { sender: 'a@b.example', recipient: 'v@evil.com', clientIp: OUT, explain: true });
     expect(d.message).toBe(
       '5.7.1 Relaying denied: <v@evil.com> is not a local domain and the client is not trusted',
     );
@@ -192,25 +214,25 @@ describe('reply texts', () => {
     expect(d.reason.ja).toContain('中継を許可するネットワーク');
   });
   it('recipient syntax is 553 5.1.3, sender syntax 553 5.1.7', () => {
-    const r = decideRecipient(P, { sender: '', recipient: 'a%b@test.jp', clientIp: OUT });
+    const r = decideRecipient(P, { sender: '', recipient: 'a%b@test.jp', clientIp: OUT, explain: true });
     expect(r.message.startsWith('5.1.3 ')).toBe(true);
     expect(r.reason.en).toContain('percent');
-    const s = decideSender(P, { sender: 'a!b@test.jp', clientIp: OUT });
+    const s = decideSender(P, { sender: 'a!b@test.jp', clientIp: OUT, explain: true });
     expect([s.rule, s.code]).toEqual(['address-syntax', 553]);
     expect(s.message.startsWith('5.1.7 ')).toBe(true);
   });
   it('no-route is a temporary 451 4.3.5', () => {
     const p = compilePolicy(testConfig({ internalDomains: ['test.jp', 'part.test.jp', 'new.test.jp'] }));
-    const d = decideRecipient(p, { sender: 'a@b.example', recipient: 'user@New.Test.JP', clientIp: OUT });
+    const d = decideRecipient(p, { sender: 'a@b.example', recipient: 'user@New.Test.JP', clientIp: OUT, explain: true });
     expect([d.action, d.rule, d.code]).toEqual(['reject', 'no-route', 451]);
     expect(d.message.startsWith('4.3.5 ')).toBe(true);
     expect(d.reason.ja).toContain('振り分け設定');
     // a route with no hosts is no route either
     const q = compilePolicy(testConfig({ routes: [{ domain: 'test.jp', hosts: [] }] }));
-    expect(decideRecipient(q, { sender: '', recipient: 'u@test.jp', clientIp: OUT }).rule).toBe('no-route');
+    expect(decideRecipient(q, { sender: '', recipient: 'u@test.jp', clientIp: OUT, explain: true }).rule).toBe('no-route');
   });
   it('inbound reason names the route target and 運用ドメイン', () => {
-    const d = decideRecipient(P, { sender: '', recipient: 'u@part.test.jp', clientIp: OUT });
+    const d = decideRecipient(P, { sender: '', recipient: 'u@part.test.jp', clientIp: OUT, explain: true });
     expect(d.message).toBe('2.1.5 Recipient <u@part.test.jp> OK');
     expect(d.reason.en).toContain('192.168.0.102:25, 192.168.0.104:2525');
     expect(d.reason.ja).toContain('運用ドメイン');
@@ -220,9 +242,9 @@ describe('reply texts', () => {
     cfg.replies.blockExternal = '5.7.0 {account} は外部送信禁止 ({recipient})';
     cfg.replies.relayDenied = '';
     const p = compilePolicy(cfg);
-    const d = decideRecipient(p, { sender: 'baito@test.jp', recipient: 'x@gmail.example', clientIp: LAN });
+    const d = decideRecipient(p, { sender: 'baito@test.jp', recipient: 'x@gmail.example', clientIp: LAN, explain: true });
     expect(d.message).toBe('5.7.0 baito@test.jp ??????? (x@gmail.example)');
-    const r = decideRecipient(p, { sender: '', recipient: 'v@evil.com', clientIp: OUT });
+    const r = decideRecipient(p, { sender: '', recipient: 'v@evil.com', clientIp: OUT, explain: true });
     expect(r.message).toContain('Relaying denied');
   });
   it('ruleDecision covers the SMTP-layer rules and strips CR/LF', () => {
