@@ -428,3 +428,53 @@ describe('failed writes', () => {
     });
   }
 });
+
+describe('a second writer (listener process)', () => {
+  it('writes into the queue the main spool owns; the main spool adopts each message once', async () => {
+    const main = await newSpool();
+    const writer = new Spool(dir);
+    await writer.openForWriting();
+    opened.push(writer);
+    const body = Buffer.from('Subject: from the listener process\r\n\r\nhello\r\n');
+    const h = await writer.write(env, body);
+    expect(main.stats().count).toBe(0);
+    // What a dead listener process left unreported is found, whole and verified.
+    const found = await main.unknownMessages();
+    expect(found.map((x) => x.id)).toEqual([h.id]);
+    expect(main.adopt(found[0]!)).toBe(true);
+    expect(main.adopt(h)).toBe(false); // its own report arriving late: already known
+    expect(main.stats()).toEqual({ count: 1, bytes: body.length });
+    expect(await main.unknownMessages()).toEqual([]);
+    expect(await main.readBody(h.id)).toEqual(body);
+    await main.remove(h.id);
+    expect(main.stats().count).toBe(0);
+  });
+
+  it('leaves a file that does not verify alone (it may still be being written)', async () => {
+    const main = await newSpool();
+    const writer = new Spool(dir);
+    await writer.openForWriting();
+    opened.push(writer);
+    const h = await writer.write(env, Buffer.from('Subject: x\r\n\r\nbody\r\n'));
+    const file = join(dir, 'queue', `${h.id}.msg`);
+    await truncate(file, (await stat(file)).size - 10);
+    expect(await main.unknownMessages()).toEqual([]);
+    expect(await readdir(join(dir, 'queue'))).toContain(`${h.id}.msg`);
+  });
+
+  it('takes another id when the one it made is taken (two processes, same millisecond)', async () => {
+    const writer = await newSpool();
+    const taken = newId(Date.now() + 60_000);
+    await writeFile(join(dir, 'queue', `${taken}.msg`), 'someone else');
+    const ids = vi.spyOn(await import('../../main/core/spool/ids.js'), 'newId');
+    ids.mockReturnValueOnce(taken);
+    try {
+      const h = await writer.write(env, Buffer.from('Subject: y\r\n\r\nbody\r\n'));
+      expect(ids).toHaveBeenCalledTimes(2); // the taken id, then a new one
+      expect(h.id).not.toBe(taken);
+      expect(await readFile(join(dir, 'queue', `${taken}.msg`), 'utf8')).toBe('someone else');
+    } finally {
+      ids.mockRestore();
+    }
+  });
+});
