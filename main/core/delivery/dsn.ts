@@ -104,16 +104,12 @@ function humanText(input: DsnInput, delayed: boolean): string {
   const lines = input.recipients.map((r) => `<${r.recipient}>: ${r.remoteMta ? `host ${r.remoteMta} said: ` : ''}${cleanReply(r.diagnostic)}`);
   const linesJa = input.recipients.map((r) => `<${r.recipient}>: ${r.remoteMta ? `${r.remoteMta} の応答: ` : ''}${cleanReply(r.diagnostic)}`);
   const until = input.recipients.find((r) => r.willRetryUntil)?.willRetryUntil;
-  if (delayed) {
-    return [
+  // One frame for both kinds: the English notice, a separator, the same in Japanese.
+  const notice = (en: string[], ja: string[]): string =>
+    [
       `This is the mail system at host ${mta}.`,
       '',
-      '####################################################################',
-      '# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #',
-      '####################################################################',
-      '',
-      'Your message could not be delivered yet. It is still in the queue and',
-      `delivery will be retried${until ? ` until ${rfc5322Date(until)}` : ''}.`,
+      ...en,
       '',
       ...lines,
       '',
@@ -121,32 +117,35 @@ function humanText(input: DsnInput, delayed: boolean): string {
       '',
       `${mta} のメールシステムからのお知らせです。`,
       '',
-      'メールの配送が遅れています（警告のみ。再送信の必要はありません）。',
-      `メールはキューに残っており、${until ? `${rfc5322Date(until)} まで` : ''}再送を続けます。`,
+      ...ja,
       '',
       ...linesJa,
       '',
     ].join('\n');
+  if (delayed) {
+    return notice(
+      [
+        '####################################################################',
+        '# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #',
+        '####################################################################',
+        '',
+        'Your message could not be delivered yet. It is still in the queue and',
+        `delivery will be retried${until ? ` until ${rfc5322Date(until)}` : ''}.`,
+      ],
+      [
+        'メールの配送が遅れています（警告のみ。再送信の必要はありません）。',
+        `メールはキューに残っており、${until ? `${rfc5322Date(until)} まで` : ''}再送を続けます。`,
+      ],
+    );
   }
-  return [
-    `This is the mail system at host ${mta}.`,
-    '',
-    "I'm sorry to have to inform you that your message could not",
-    'be delivered to one or more recipients. The headers of your message',
-    'are attached below.',
-    '',
-    ...lines,
-    '',
-    '----',
-    '',
-    `${mta} のメールシステムからのお知らせです。`,
-    '',
-    'メールを配送できませんでした。',
-    '次の宛先に届けることができませんでした。元のメールのヘッダを添付します。',
-    '',
-    ...linesJa,
-    '',
-  ].join('\n');
+  return notice(
+    [
+      "I'm sorry to have to inform you that your message could not",
+      'be delivered to one or more recipients. The headers of your message',
+      'are attached below.',
+    ],
+    ['メールを配送できませんでした。', '次の宛先に届けることができませんでした。元のメールのヘッダを添付します。'],
+  );
 }
 
 function statusFields(input: DsnInput): string {
