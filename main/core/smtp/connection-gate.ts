@@ -3,8 +3,8 @@
  *
  * The counts live in one table in the main process (ConnectionCounts). Its own listener asks
  * it directly (LocalGate); a listener process (listener-process.ts) asks the main process for
- * each session and reports its end (ProcessGate). One table, one decider: the limits hold
- * exactly whichever process a client lands on.
+ * each session and reports its end over IPC. One table, one decider: the limits hold exactly
+ * whichever process a client lands on.
  */
 import type { Limits, RuleName } from '../../shared/types.js';
 
@@ -69,28 +69,5 @@ export class LocalGate implements ConnectionGate {
 
   release(ip: string): void {
     this.counts.remove(ip);
-  }
-}
-
-/** How a listener process reaches the main process's table. */
-export interface GateLink {
-  /** Ask the main process; it counts the session if it admits it. */
-  ask(ip: string): Promise<LimitRule | null>;
-  closed(ip: string): void;
-}
-
-/**
- * A listener process: every decision is the main process's (one message each way per
- * session), so a limit holds exactly however the sessions fall on the processes.
- */
-export class ProcessGate implements ConnectionGate {
-  constructor(private readonly link: GateLink) {}
-
-  admit(ip: string): Promise<LimitRule | null> {
-    return this.link.ask(ip);
-  }
-
-  release(ip: string): void {
-    this.link.closed(ip);
   }
 }

@@ -14,7 +14,7 @@ import type { Server as NetServer } from 'node:net';
 import { compilePolicy, type CompiledPolicy } from '../policy/index.js';
 import { Spool } from '../spool/index.js';
 import type { GatehouseConfig, ReceiveLogEntry } from '../../shared/types.js';
-import { ProcessGate, type LimitRule } from './connection-gate.js';
+import type { ConnectionGate, LimitRule } from './connection-gate.js';
 import type { FromListener, ListenerInit, ToListener } from './listener-protocol.js';
 import { Receiver } from './receiver.js';
 
@@ -35,10 +35,11 @@ class ListenerProcess {
   constructor(private readonly init: ListenerInit) {
     this.cfg = init.cfg;
     this.spool = new Spool(init.spoolDir, { fsync: init.fsync });
-    const gate = new ProcessGate({
-      ask: (ip) => this.request<LimitRule | null>((rid) => ({ t: 'ask', rid, ip })),
-      closed: (ip) => send({ t: 'closed', ip }),
-    });
+    // Every session is the main process's to admit (its table counts all processes).
+    const gate: ConnectionGate = {
+      admit: (ip) => this.request<LimitRule | null>((rid) => ({ t: 'ask', rid, ip })),
+      release: (ip) => send({ t: 'closed', ip }),
+    };
     this.receiver = new Receiver({
       config: () => this.cfg,
       policy: () => this.policy(),
