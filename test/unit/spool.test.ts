@@ -14,7 +14,8 @@ import { isValidId, MAGIC, Spool, SpoolCorruptError, SpoolError, type SpoolEnvel
 
 // Fault injection: when set, handles of files being written (queue/*.msg, tmp/*.tmp) fail writev (after writing half of
 // the first buffer, i.e. a torn write) or datasync with the given errno code.
-const faults = vi.hoisted(() => ({ writev: null as string | null, datasync: null as string | null }));
+// closeGate, when set, holds close() of those handles until it resolves.
+const faults = vi.hoisted(() => ({ writev: null as string | null, datasync: null as string | null, closeGate: null as Promise<void> | null }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
@@ -36,6 +37,13 @@ vi.mock('node:fs/promises', async (importOriginal) => {
           const code = faults.datasync;
           return async () => {
             throw errno(code);
+          };
+        }
+        if (prop === 'close' && faults.closeGate) {
+          const gate = faults.closeGate;
+          return async () => {
+            await gate;
+            return target.close();
           };
         }
         const v = Reflect.get(target, prop, target) as unknown;
@@ -71,6 +79,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-spool-'));
   faults.writev = null;
   faults.datasync = null;
+  faults.closeGate = null;
 });
 
 afterEach(async () => {
@@ -301,6 +310,30 @@ describe('state', () => {
     expect(s).toMatchObject({ pending: env.recipients, done: [], attempts: 0 });
     expect(s.lastError).toMatch(/state file unreadable/);
     expect(await readdir(join(dir, 'quarantine'))).toEqual([`${h.id}.state`, `${h.id}.state.why.json`]);
+  });
+});
+
+describe('closing the message file', () => {
+  it('does not hold the 250: write resolves before close(); remove() and the spool close() wait for it', async () => {
+    const spool = new Spool(dir);
+    await spool.open();
+    let openGate!: () => void;
+    faults.closeGate = new Promise<void>((resolve) => (openGate = resolve));
+    const h = await spool.write(env, Buffer.from('durable before the close'));
+    // Resolved although the file's close() is still held: the data and the entry are fsync'd.
+    let removed = false;
+    const removing = spool.remove(h.id).then(() => (removed = true));
+    let closed = false;
+    const closing = spool.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(removed).toBe(false);
+    expect(closed).toBe(false);
+    expect(await readdir(join(dir, 'queue'))).toEqual([`${h.id}.msg`]);
+    openGate();
+    await removing;
+    await closing;
+    expect(removed && closed).toBe(true);
+    expect(await readdir(join(dir, 'queue'))).toEqual([]);
   });
 });
 
