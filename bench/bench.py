@@ -365,11 +365,14 @@ def cpu_busy_ticks():
 
 
 def settle(threshold=0.10, hold=0.3, timeout=10.0):
-    """Waits until the whole machine is quiet (busy < threshold for `hold` s). The run before
+    """Flushes dirty pages, then waits until the machine is quiet (busy < threshold for `hold` s). The run before
     leaves work behind that the sink does not see (Postfix's cleanup, qmgr and log writing after
     1,000 x 100 KB; Gatehouse's spool removals), and that work would otherwise be charged to
     whichever system runs next. Returns the seconds waited."""
     t0 = time.monotonic()
+    # Dirty pages left by the run before (its log files, files already deleted) would be
+    # written back while the next system fsyncs; flush them first, for both alike.
+    os.sync()
     quiet_since = None
     b0, t_0 = cpu_busy_ticks()
     while time.monotonic() - t0 < timeout:
