@@ -332,6 +332,8 @@ export class Gateway {
   async close(): Promise<void> {
     await this.stop();
     await this.delivery.stop();
+    // Waits for spool operations still in flight, then releases the queue folder's fd.
+    await this.spool.close();
     this.store.close();
     await this.seen.close();
     await this.receivelog.close();

@@ -5,7 +5,9 @@
  * tricks never relay; limits answer 452/552/421; toggles apply to the next RCPT.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fsp from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { SmtpTestClient, message } from '../helpers/smtp-client.js';
 import { openTestGateway } from '../helpers/gateway.js';
 import type { ReceiveLogEntry } from '../../main/shared/types.js';
@@ -288,6 +290,31 @@ describe('greeting delay', () => {
       expect(trusted).toBeLessThan(untrusted);
     } finally {
       await env.close();
+    }
+  });
+});
+
+describe('close', () => {
+  it('leaves no file of the data folder open (spool queue folder included) after a message went through', async (ctx) => {
+    if (process.platform !== 'linux') return ctx.skip(); // reads /proc/self/fd
+    const env = await openTestGateway();
+    const openInDataDir = async (): Promise<string[]> => {
+      const fds = await fsp.readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => fsp.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((t) => t.startsWith(env.dir));
+    };
+    try {
+      const c = await office(env);
+      expect((await c.cmd('MAIL FROM:<tanaka@test.jp>')).code).toBe(250);
+      expect((await c.cmd('RCPT TO:<boss@test.jp>')).code).toBe(250);
+      expect((await c.data(message('tanaka@test.jp', ['boss@test.jp']))).end.code).toBe(250);
+      await c.quit();
+      // The spool fsync'd its queue folder through a cached fd for that message.
+      expect(await openInDataDir()).toContain(path.join(env.dir, 'spool', 'queue'));
+      await env.gw.close();
+      expect(await openInDataDir()).toEqual([]);
+    } finally {
+      await fsp.rm(env.dir, { recursive: true, force: true });
     }
   });
 });
