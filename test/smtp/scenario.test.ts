@@ -303,6 +303,7 @@ describe('close', () => {
       const targets = await Promise.all(fds.map((fd) => fsp.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
       return targets.filter((t) => t.startsWith(env.dir));
     };
+    let closed = false;
     try {
       const c = await office(env);
       expect((await c.cmd('MAIL FROM:<tanaka@test.jp>')).code).toBe(250);
@@ -312,8 +313,10 @@ describe('close', () => {
       // The spool fsync'd its queue folder through a cached fd for that message.
       expect(await openInDataDir()).toContain(path.join(env.dir, 'spool', 'queue'));
       await env.gw.close();
+      closed = true;
       expect(await openInDataDir()).toEqual([]);
     } finally {
+      if (!closed) await env.gw.close();
       await fsp.rm(env.dir, { recursive: true, force: true });
     }
   });
