@@ -365,10 +365,11 @@ def cpu_busy_ticks():
 
 
 def settle(threshold=0.10, hold=0.3, timeout=10.0):
-    """Flushes dirty pages, then waits until the machine is quiet (busy < threshold for `hold` s). The run before
-    leaves work behind that the sink does not see (Postfix's cleanup, qmgr and log writing after
-    1,000 x 100 KB; Gatehouse's spool removals), and that work would otherwise be charged to
-    whichever system runs next. Returns the seconds waited."""
+    """Flushes dirty pages, then waits until the machine is quiet (busy < threshold for `hold`
+    seconds). A guard: work a run leaves behind that the sink does not see (a queue manager,
+    log writers, removals) would otherwise be charged to whichever system runs next. So far
+    it has found the machine quiet at once (settle 0.4 s in every run). Returns the seconds
+    waited."""
     t0 = time.monotonic()
     # Dirty pages left by the run before (its log files, files already deleted) would be
     # written back while the next system fsyncs; flush them first, for both alike.
@@ -452,7 +453,7 @@ CELLS = [
 # Messages each system gets before the first measured run. With 300, Gatehouse's first 1-client
 # run was the slowest of every full run (235-257/s against 450-500/s two reps later, at twice
 # the CPU per message; GC was not the difference, so most likely code V8 had not optimised
-# yet). With 1,500 the first run is much closer to the later ones. Postfix gets the same warm-up
+# yet). With 1,500 the first run is closer to the later ones. Postfix gets the same warm-up
 # (its smtpd and cleanup processes are then running).
 WARMUP_MESSAGES = 1500
 
