@@ -1,5 +1,5 @@
 /*
- * Session setup (patch-smtp-server.ts, 5): sockets without a PROXY header start at once with
+ * Session setup (smtp-server-adapter.ts, 4): sockets without a PROXY header start at once with
  * a pooled session id of smtp-server's form; sockets that expect a PROXY header still take
  * smtp-server's own path.
  */
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerSession } from 'smtp-server';
-import { sessionId } from '../../main/core/smtp/patch-smtp-server.js';
+import { sessionId } from '../../main/core/smtp/smtp-server-adapter.js';
 import { SmtpTestClient } from '../helpers/smtp-client.js';
 import { openTestGateway } from '../helpers/gateway.js';
 

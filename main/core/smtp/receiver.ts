@@ -8,14 +8,12 @@
  * goes out only after the spool has fsync'd it. A spool failure answers 452/451 and keeps
  * nothing half-written. `start()` rejects if the port cannot be bound.
  */
-import './patch-smtp-server.js';
-import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession, SMTPServerOptions } from 'smtp-server';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Decision, GatehouseConfig, ReceiveLogEntry, RuleName } from '../../shared/types.js';
 import { decideHeaderFrom, decideRecipient, decideSender, ruleDecision, trustOf, type CompiledPolicy } from '../policy/index.js';
 import type { SpoolEnvelope, SpoolHeader } from '../spool/index.js';
-import type { PatchedServerOptions } from './patch-smtp-server.js';
+import { createSmtpServer, type AdaptedServer } from './smtp-server-adapter.js';
 import { checkLineEndings, headerFromAddresses, receivedHeader } from './message-checks.js';
 import { findUser, senderAllowed, verifyPassword } from './auth.js';
 import type { TlsMaterial } from './tls.js';
@@ -85,7 +83,9 @@ function smtpError(code: number, message: string): SmtpError {
 }
 
 export class Receiver {
-  private server: SMTPServer | null = null;
+  private server: AdaptedServer | null = null;
+  /** The server's disabled commands plus AUTH: a session's list until STARTTLS (null: AUTH not offered). */
+  private authHidden: string[] | null = null;
   /** Admitted sessions (id -> client address), released through the gate on close. */
   private readonly counted = new Map<string, string>();
   private readonly sessions = new Map<string, SessionState>();
@@ -120,8 +120,17 @@ export class Receiver {
     return server.server.address() as AddressInfo;
   }
 
-  private createServer(tls: TlsMaterial | null): SMTPServer {
-    const server = new SMTPServer(this.options(tls));
+  private createServer(tls: TlsMaterial | null): AdaptedServer {
+    const options = this.options(tls);
+    const server = createSmtpServer(options, {
+      skipGreetingDelay: (ip) => this.isTrusted(ip),
+      onProtocolReply: (session, code, text) =>
+        this.deps.log(this.entry('error', session, { code, reply: `${code} ${text}`, decision: 'reject' })),
+      // A whole command line within idleTimeoutMs, not just a byte (smtp-server-adapter.ts).
+      commandDeadline: true,
+    });
+    const disabled = options.disabledCommands ?? [];
+    this.authHidden = disabled.includes('AUTH') ? null : [...disabled, 'AUTH'];
     server.on('error', (err: Error) => this.deps.log(this.entry('error', null, { error: err.message })));
     return server;
   }
@@ -143,16 +152,17 @@ export class Receiver {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Applies limit changes to the running server (read per command by smtp-server). */
+  /**
+   * Applies limit changes to the running server: the size from the next command on, the idle
+   * timeout for sessions that start from now on (and for the command deadline at once).
+   */
   applyLimits(): void {
     if (!this.server) return;
     const limits = this.deps.config().limits;
-    const opts = (this.server as unknown as { options: SMTPServerOptions }).options;
-    opts.size = limits.maxMessageSize;
-    opts.socketTimeout = limits.idleTimeoutMs;
+    this.server.setLimits({ size: limits.maxMessageSize, socketTimeout: limits.idleTimeoutMs });
   }
 
-  private options(tls: TlsMaterial | null): SMTPServerOptions & PatchedServerOptions {
+  private options(tls: TlsMaterial | null): SMTPServerOptions {
     const cfg = this.deps.config();
     const disabled: string[] = [];
     if (!tls) disabled.push('STARTTLS');
@@ -172,18 +182,17 @@ export class Receiver {
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: true,
       allowInsecureAuth: false,
-      hideAuthBeforeTls: true,
       onAuth: (auth, session, cb) => void this.onAuth(auth.username ?? '', auth.password ?? '', auth.method, session, cb),
       size: cfg.limits.maxMessageSize,
       socketTimeout: cfg.limits.idleTimeoutMs,
-      // A whole command line within idleTimeoutMs, not just a byte (patch-smtp-server.ts).
-      commandDeadline: true,
       // We count clients ourselves in onConnect so the refusal is logged with its rule.
       maxClients: 0,
-      skipGreetingDelay: (ip: string) => this.isTrusted(ip),
-      onProtocolReply: (session, code, text) =>
-        this.deps.log(this.entry('error', session, { code, reply: `${code} ${text}`, decision: 'reject' })),
       onConnect: (session, cb) => this.onConnect(session, cb),
+      onSecure: (_socket, session, cb) => {
+        // AUTH is offered from here on (RFC 4954 section 4: no plaintext mechanisms before TLS).
+        session.disabledCommands = undefined;
+        cb();
+      },
       onMailFrom: (address, session, cb) => this.unknownParam('mail', address, session, cb) || this.onMailFrom(address.address, address.args, session, cb),
       onRcptTo: (address, session, cb) => this.unknownParam('rcpt', address, session, cb) || this.onRcptTo(address.address, session, cb),
       onData: (stream, session, cb) => this.onData(stream, session, cb),
@@ -216,6 +225,8 @@ export class Receiver {
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const ip = session.remoteAddress;
+    // Not listed in EHLO, and refused, until STARTTLS (onSecure lifts it).
+    if (this.authHidden && !session.secure) session.disabledCommands = this.authHidden;
     this.sessions.set(session.id, { trusted: this.isTrusted(ip), smtputf8: false });
     const decided = (rule: LimitRule | null) => {
       if (!this.sessions.has(session.id)) {
@@ -489,14 +500,6 @@ export class Receiver {
 
   /** Sends a 421 and drops the connection (used by the DATA deadline). */
   private abortConnection(sessionId: string, message: string): void {
-    const server = this.server as unknown as { connections: Set<{ id: string; send(code: number, text: string): void; close(): void }> } | null;
-    if (!server) return;
-    for (const conn of server.connections) {
-      if (conn.id === sessionId) {
-        conn.send(421, message);
-        conn.close();
-        return;
-      }
-    }
+    this.server?.closeSession(sessionId, message);
   }
 }
