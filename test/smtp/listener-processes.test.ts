@@ -103,7 +103,7 @@ describe('two listener processes', () => {
 });
 
 describe('connection limits across listener processes', () => {
-  it('counts the sessions of both processes against maxConnectionsPerIp', async () => {
+  it('counts the sessions of both processes against maxConnectionsPerIp (an untrusted address)', async () => {
     const t = await openGateway((c) => {
       c.performance.listenerProcesses = 2;
       c.limits.maxConnectionsPerIp = 3;
@@ -113,7 +113,7 @@ describe('connection limits across listener processes', () => {
       const codes: number[] = [];
       // One at a time, each greeted before the next: the limit must hold exactly.
       for (let i = 0; i < 8; i++) {
-        const c = await SmtpTestClient.connect(t.port, { localAddress: '127.0.0.2' });
+        const c = await SmtpTestClient.connect(t.port, { localAddress: '127.0.0.3' });
         open.push(c);
         codes.push((await c.greeting).code);
       }
@@ -124,7 +124,7 @@ describe('connection limits across listener processes', () => {
       await first.quit().catch(() => undefined);
       first.destroy();
       await sleep(200);
-      const again = await SmtpTestClient.connect(t.port, { localAddress: '127.0.0.2' });
+      const again = await SmtpTestClient.connect(t.port, { localAddress: '127.0.0.3' });
       open.push(again);
       expect((await again.greeting).code).toBe(220);
       const refusals = (await t.receive()).filter((e) => e.event === 'reject-connection');

@@ -226,10 +226,15 @@ describe('limits', () => {
         d.limits.maxClients = 100;
         d.limits.maxConnectionsPerIp = 1;
       });
-      const x = await office(env);
-      const y = await SmtpTestClient.connect(env.port, { localAddress: '127.0.0.2' });
+      // Per IP: an untrusted address is held to it; the trusted office server is not.
+      const x = await office(env, '127.0.0.3');
+      const y = await SmtpTestClient.connect(env.port, { localAddress: '127.0.0.3' });
       expect((await y.greeting).code).toBe(421);
       y.destroy();
+      const o1 = await office(env);
+      const o2 = await office(env);
+      await o1.quit();
+      await o2.quit();
       await x.quit();
       const lines = await logLines(env);
       expect(lines.some((e) => e.rule === 'too-many-clients')).toBe(true);

@@ -261,8 +261,8 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
     `message_size_limit = ${L.maxMessageSize}`,
     `smtpd_recipient_limit = ${L.maxRecipients}`,
     `smtpd_client_connection_count_limit = ${L.maxConnectionsPerIp}`,
-    '# Gatehouse applies the per-address limit to trusted clients too.',
-    'smtpd_client_event_limit_exceptions =',
+    '# Trusted networks are exempt from the per-address limit, in Gatehouse as in Postfix.',
+    'smtpd_client_event_limit_exceptions = $mynetworks',
     `smtpd_timeout = ${Math.max(1, Math.round(L.idleTimeoutMs / 1000))}s`,
     `# maxClients ${L.maxClients}: set the maxproc column of the smtpd line in master.cf to ${L.maxClients}.`,
   );

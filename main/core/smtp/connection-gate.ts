@@ -5,6 +5,12 @@
  * it directly (LocalGate); a listener process (listener-process.ts) asks the main process for
  * each session and reports its end over IPC. One table, one decider: the limits hold exactly
  * whichever process a client lands on.
+ *
+ * Trusted clients (an address in trustedNetworks) are exempt from the per-IP limit, as
+ * Postfix exempts $mynetworks (smtpd_client_event_limit_exceptions): the office server opens
+ * as many parallel deliveries as it likes, bounded only by maxClients, which holds for
+ * everyone. Their sessions are still counted per address, so the table stays exact when a
+ * network stops being trusted while its sessions are open.
  */
 import type { Limits, RuleName } from '../../shared/types.js';
 
@@ -12,7 +18,8 @@ export type LimitRule = Extract<RuleName, 'too-many-clients' | 'too-many-connect
 
 /** The receiver's view: admit (now or later) and release a session. */
 export interface ConnectionGate {
-  admit(ip: string): LimitRule | null | Promise<LimitRule | null>;
+  /** `trusted`: the client is in trustedNetworks (no per-IP limit). */
+  admit(ip: string, trusted: boolean): LimitRule | null | Promise<LimitRule | null>;
   release(ip: string): void;
 }
 
@@ -29,10 +36,10 @@ export class ConnectionCounts {
     return this.perIp.get(ip) ?? 0;
   }
 
-  /** The limit a new session from `ip` would break (null: it fits). */
-  check(ip: string, limits: Pick<Limits, 'maxClients' | 'maxConnectionsPerIp'>): LimitRule | null {
+  /** The limit a new session from `ip` would break (null: it fits). Trusted: no per-IP limit. */
+  check(ip: string, limits: Pick<Limits, 'maxClients' | 'maxConnectionsPerIp'>, trusted: boolean): LimitRule | null {
     if (limits.maxClients > 0 && this.count >= limits.maxClients) return 'too-many-clients';
-    if (limits.maxConnectionsPerIp > 0 && this.from(ip) >= limits.maxConnectionsPerIp) return 'too-many-connections-from-ip';
+    if (!trusted && limits.maxConnectionsPerIp > 0 && this.from(ip) >= limits.maxConnectionsPerIp) return 'too-many-connections-from-ip';
     return null;
   }
 
@@ -61,8 +68,8 @@ export class LocalGate implements ConnectionGate {
     private readonly limits: () => Limits,
   ) {}
 
-  admit(ip: string): LimitRule | null {
-    const rule = this.counts.check(ip, this.limits());
+  admit(ip: string, trusted: boolean): LimitRule | null {
+    const rule = this.counts.check(ip, this.limits(), trusted);
     if (rule === null) this.counts.add(ip);
     return rule;
   }

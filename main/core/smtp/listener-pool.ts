@@ -166,7 +166,8 @@ export class ListenerPool {
         this.deps.onQueued(msg.header);
         break;
       case 'ask': {
-        const rule = this.deps.counts.check(msg.ip, this.deps.config().limits);
+        // Trust as the listener process's policy saw it (the same config, pushed to it live).
+        const rule = this.deps.counts.check(msg.ip, this.deps.config().limits, msg.trusted);
         if (rule === null) {
           this.deps.counts.add(msg.ip);
           child.counts.add(msg.ip);

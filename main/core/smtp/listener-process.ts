@@ -37,7 +37,7 @@ class ListenerProcess {
     this.spool = new Spool(init.spoolDir, { fsync: init.fsync });
     // Every session is the main process's to admit (its table counts all processes).
     const gate: ConnectionGate = {
-      admit: (ip) => this.request<LimitRule | null>((rid) => ({ t: 'ask', rid, ip })),
+      admit: (ip, trusted) => this.request<LimitRule | null>((rid) => ({ t: 'ask', rid, ip, trusted })),
       release: (ip) => send({ t: 'closed', ip }),
     };
     this.receiver = new Receiver({

@@ -29,7 +29,7 @@ export type FromListener =
   | { t: 'ready' }
   | { t: 'log'; entries: ReceiveLogEntry[] }
   | { t: 'queued'; header: SpoolHeader }
-  | { t: 'ask'; rid: number; ip: string }
+  | { t: 'ask'; rid: number; ip: string; trusted: boolean }
   | { t: 'closed'; ip: string }
   | { t: 'verify'; rid: number; recipient: string }
   | { t: 'failed'; error: string }

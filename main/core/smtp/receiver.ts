@@ -227,7 +227,8 @@ export class Receiver {
     const ip = session.remoteAddress;
     // Not listed in EHLO, and refused, until STARTTLS (onSecure lifts it).
     if (this.authHidden && !session.secure) session.disabledCommands = this.authHidden;
-    this.sessions.set(session.id, { trusted: this.isTrusted(ip), smtputf8: false });
+    const trusted = this.isTrusted(ip);
+    this.sessions.set(session.id, { trusted, smtputf8: false });
     const decided = (rule: LimitRule | null) => {
       if (!this.sessions.has(session.id)) {
         // The client hung up while another process was deciding: give the place back.
@@ -244,7 +245,7 @@ export class Receiver {
       this.sessions.delete(session.id);
       cb(smtpError(d.code, d.message));
     };
-    const rule = this.deps.gate.admit(ip);
+    const rule = this.deps.gate.admit(ip, trusted);
     if (rule instanceof Promise) {
       // Another process decides (a listener process beyond its share). If that fails the
       // session is admitted: a limit is a guard, losing the main process must not refuse mail.
