@@ -7,8 +7,10 @@
  * Every request: the Host header must name this port on 127.0.0.1 / localhost / [::1]
  * (else 421, against DNS rebinding); a present Origin must be ours (else 403). Every /api
  * request: the token (Bearer header, or `?token=` for the EventSource only) is compared in
- * constant time (else 401); more than 20 failures a minute from one address -> 429 for that
- * address until the minute passes. A command's outcome is always HTTP 200 with an ApiResult:
+ * constant time, before anything else is decided: the right token is always let through.
+ * A wrong one gets 401, or 429 (with Retry-After) once its address has failed more than 20
+ * times in the last minute; failures never lock out the right token, which matters because
+ * every local process, the UI's and a hostile one alike, is 127.0.0.1. A command's outcome is always HTTP 200 with an ApiResult:
  * a handler's ApiError keeps its code and issues, any other throw becomes code 'internal'.
  * Nothing a client sends can crash the process.
  */
@@ -102,15 +104,16 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   };
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    if (limiter.limited(ip)) {
-      res.setHeader('retry-after', '60');
-      return sendError(res, 429, 'rate-limited', 'too many failed logins; wait a minute');
-    }
     const isEvents = url.pathname === '/api/events';
     const presented = bearerToken(req.headers.authorization) ?? (isEvents ? url.searchParams.get('token') : null);
+    // The token first: the limiter only ever sees (and slows) wrong ones.
     if (!tokenMatches(presented, opts.token)) {
+      const ip = req.socket.remoteAddress ?? 'unknown';
       limiter.fail(ip);
+      if (limiter.limited(ip)) {
+        res.setHeader('retry-after', String(limiter.retryAfterSeconds(ip)));
+        return sendError(res, 429, 'rate-limited', 'too many failed logins from this address; wait a minute');
+      }
       res.setHeader('www-authenticate', 'Bearer');
       return sendError(res, 401, 'unauthorized', 'missing or wrong admin token; open the URL printed by gatehouse serve');
     }

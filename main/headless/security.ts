@@ -2,8 +2,10 @@
  * The admin host's request checks, each a small pure function: is a bind address loopback,
  * is the Host header one of ours (DNS rebinding), is the Origin ours (cross-site requests),
  * does the presented token match (constant time), and a per-IP counter of failed logins.
- * They return booleans or a verdict; none throws. The rate limiter keeps at most one
- * minute of timestamps per address, so a flood cannot grow its memory without bound.
+ * They return booleans or a verdict; none throws. The failure counter keeps at most one
+ * minute of timestamps per address (and no more than it needs), so a flood cannot grow its
+ * memory without bound. It only ever judges wrong tokens: the host checks the token first, so
+ * a flood of bad tokens (every local process is 127.0.0.1) can never lock the real one out.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -56,7 +58,10 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-/** Counts failed logins per address in a sliding window; `limited` once over the limit. */
+/**
+ * Counts failed logins per address in a sliding window; `limited` once over the limit. Ask it
+ * only after a wrong token: a request with the right token is never refused by it.
+ */
 export class FailureLimiter {
   private readonly failures = new Map<string, number[]>();
   constructor(
@@ -82,5 +87,14 @@ export class FailureLimiter {
     list.push(this.now());
     // Cap memory: we only need to know "more than max".
     this.failures.set(ip, list.slice(-(this.maxFailures + 1)));
+  }
+
+  /** Whole seconds until `ip` is under the limit again (0 when it is now). */
+  retryAfterSeconds(ip: string): number {
+    const list = this.recent(ip);
+    if (list.length <= this.maxFailures) return 0;
+    // Under the limit once all but maxFailures of the kept failures have left the window.
+    const freeing = list[list.length - 1 - this.maxFailures]!;
+    return Math.max(1, Math.ceil((freeing + this.windowMs - this.now()) / 1000));
   }
 }

@@ -1,7 +1,8 @@
 /*
  * The headless admin host's transport rules, over real sockets (node:http client, so Host
  * and Origin can be set freely): token required (401), foreign Origin (403), foreign Host
- * (421, DNS rebinding), non-loopback bind refused, failed-login rate limit (429), command
+ * (421, DNS rebinding), non-loopback bind refused, failed-login rate limit (429 for wrong
+ * tokens only: a flood of bad tokens never locks out the right one), command
  * dispatch and error mapping (ApiError keeps code and issues), body limit, static files
  * with CSP/nosniff and no traversal, SSE delivery, and the token file (0600, reused).
  */
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type CommandHandlers, type EventName, type Events } from '../../main/shared/contract.js';
 import { startAdminServer, type AdminServer } from '../../main/headless/http-server.js';
 import { loadOrCreateToken } from '../../main/headless/token.js';
+import { FailureLimiter } from '../../main/headless/security.js';
 import { createFake } from '../e2e/fake-handlers.js';
 import { EventEmitter } from 'node:events';
 
@@ -208,19 +210,66 @@ describe('admin HTTP host security', () => {
     expect(JSON.parse(got).rule).toBe('block-external');
   });
 
-  it('rate-limits failed logins per address (429), even for the right token', async () => {
+  it('rate-limits wrong tokens (429 past 20 a minute) and never the right one', async () => {
     // A separate server so the other tests keep their quota.
     const fake = createFake();
     const s = await startAdminServer({ handlers: fake.handlers, subscribe: fake.subscribe, host: '127.0.0.1', port: 0, token: TOKEN, staticDir });
     try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 22; i++) statuses.push((await api(s.port, 'status', undefined, { authorization: 'Bearer wrong' })).status);
-      expect(statuses.slice(0, 21).every((x) => x === 401)).toBe(true);
-      expect(statuses[21]).toBe(429);
-      expect((await api(s.port, 'status', undefined)).status).toBe(429);
+      // A local process floods bad tokens from 127.0.0.1, the address the UI and CLI use too.
+      const bad: Res[] = [];
+      for (let i = 0; i < 30; i++) bad.push(await api(s.port, 'status', undefined, { authorization: `Bearer wrong-${i}` }));
+      expect(bad.slice(0, 20).map((r) => r.status)).toEqual(Array(20).fill(401));
+      expect(bad.slice(20).map((r) => r.status)).toEqual(Array(10).fill(429));
+      const retry = Number(bad[29]!.headers['retry-after']);
+      expect(retry).toBeGreaterThanOrEqual(1);
+      expect(retry).toBeLessThanOrEqual(60);
+      expect(JSON.parse(bad[29]!.body).error.code).toBe('rate-limited');
+      // The right token works at once, for commands and for the event stream.
+      const ok = await api(s.port, 'status', undefined);
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.body).ok).toBe(true);
+      const events = await new Promise<number>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: s.port, path: `/api/events?token=${TOKEN}`, headers: { host: `127.0.0.1:${s.port}` } }, (res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on('error', reject);
+      });
+      expect(events).toBe(200);
+      // Interleaved: bad ones stay throttled, good ones keep working.
+      for (let i = 0; i < 5; i++) {
+        expect((await api(s.port, 'status', undefined, { authorization: 'Bearer wrong' })).status).toBe(429);
+        expect((await api(s.port, 'status', undefined)).status).toBe(200);
+      }
+      // No token at all counts as a failure too.
+      const none = await request(s.port, { method: 'POST', path: '/api/status', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(none.status).toBe(429);
     } finally {
       await s.close();
     }
+  });
+
+  it('FailureLimiter: a sliding minute per address, Retry-After until it frees, bounded memory', () => {
+    let now = 1_000_000;
+    const l = new FailureLimiter(20, 60_000, () => now);
+    for (let i = 0; i < 20; i++) {
+      l.fail('127.0.0.1');
+      now += 1000;
+    }
+    expect(l.limited('127.0.0.1')).toBe(false);
+    expect(l.retryAfterSeconds('127.0.0.1')).toBe(0);
+    l.fail('127.0.0.1'); // the 21st, at +20 s
+    expect(l.limited('127.0.0.1')).toBe(true);
+    expect(l.limited('127.0.0.9')).toBe(false);
+    // The first failure (at +0 s) leaves the window at +60 s: 40 s from now.
+    expect(l.retryAfterSeconds('127.0.0.1')).toBe(40);
+    now += 40_001;
+    expect(l.limited('127.0.0.1')).toBe(false);
+    for (let i = 0; i < 10_000; i++) l.fail('127.0.0.1');
+    expect((l as unknown as { failures: Map<string, number[]> }).failures.get('127.0.0.1')!.length).toBe(21);
+    now += 60_001;
+    expect(l.limited('127.0.0.1')).toBe(false);
+    expect((l as unknown as { failures: Map<string, number[]> }).failures.size).toBe(0);
   });
 });
 
