@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { defaultDataDir } from '../core/paths.js';
+import { secureDataFolder } from '../core/data-folder-access.js';
 import { ConfigError } from '../core/config/index.js';
 import { UsageError, parseArgs, type FlagSpec } from './args.js';
 import { HELP } from './help.js';
@@ -37,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const dataDir = typeof args.flags.data === 'string' ? path.resolve(args.flags.data) : defaultDataDir();
+    // Owner-only from the start (serve's gateway does this itself and logs it).
+    if (command !== 'serve') {
+      for (const line of await secureDataFolder(dataDir, { checkExisting: false })) process.stderr.write(`gatehouse: data folder access: ${line}\n`);
+    }
     switch (command) {
       case 'serve':
         return await cmdServe(dataDir, args);

@@ -21,6 +21,7 @@ import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { dataPaths, type DataPaths } from './paths.js';
+import { secureDataFolder } from './data-folder-access.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
 import type { Events, EventName, GatewayStatus } from '../shared/contract.js';
 
@@ -93,6 +94,8 @@ export class Gateway {
 
   static async open(opts: GatewayOptions): Promise<Gateway> {
     const paths = dataPaths(opts.dataDir);
+    // Owner-only before anything is written into it: made so, or repaired (logged below).
+    const access = await secureDataFolder(paths.root);
     useFileKey(paths.root);
     const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
     const cfg = store.get();
@@ -113,6 +116,10 @@ export class Gateway {
     const verifier = new RecipientVerifier({ config: () => store.get() });
     gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier);
     await gw.init();
+    for (const line of access) {
+      gw.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `data folder access: ${line}` });
+      opts.report?.(`data folder access: ${line}`);
+    }
     return gw;
   }
 

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE, makePrivateDir } from '../core/private-files.js';
 
 export const DESKTOP_FILE = 'desktop.json';
 
@@ -40,7 +41,7 @@ export function loadDesktopSettings(dataDir: string): { settings: DesktopSetting
 export async function saveDesktopSettings(dataDir: string, settings: DesktopSettings): Promise<void> {
   const file = path.join(dataDir, DESKTOP_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  await fsp.mkdir(dataDir, { recursive: true });
-  await fsp.writeFile(tmp, JSON.stringify(settings, null, 2) + '\n', 'utf8');
+  await makePrivateDir(dataDir);
+  await fsp.writeFile(tmp, JSON.stringify(settings, null, 2) + '\n', { encoding: 'utf8', mode: PRIVATE_FILE_MODE });
   await fsp.rename(tmp, file);
 }

@@ -13,6 +13,7 @@ import type { CommandHandlers } from '../shared/contract.js';
 import type { HostPort } from '../shared/types.js';
 import { startAdminServer } from './http-server.js';
 import { loadOrCreateToken } from './token.js';
+import { writePrivateFile } from '../core/private-files.js';
 
 export const ADMIN_FILE = 'admin.json';
 
@@ -47,7 +48,8 @@ export async function startAdminHost(opts: {
   });
   const url = `${server.url}/#token=${token}`;
   const file = path.join(dataDir, ADMIN_FILE);
-  await fsp.writeFile(file, JSON.stringify({ url, pid: process.pid } satisfies AdminInfo), { mode: 0o600 });
+  // The URL carries the token: 0600 also when a stale admin.json (a crash) had another mode.
+  await writePrivateFile(file, JSON.stringify({ url, pid: process.pid } satisfies AdminInfo));
   return {
     url,
     close: async () => {

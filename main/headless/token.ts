@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE, chmodPrivate, makePrivateDir } from '../core/private-files.js';
 
 export const TOKEN_FILE = 'admin-token';
 const TOKEN_RE = /^[A-Za-z0-9_-]{32,128}$/;
@@ -22,16 +23,16 @@ export async function loadOrCreateToken(dataDir: string): Promise<string> {
     const text = (await fsp.readFile(file, 'utf8')).trim();
     if (!TOKEN_RE.test(text)) throw new Error(`${file} does not hold a valid admin token; delete it to make a new one`);
     // Tighten the mode if someone loosened it (no-op on Windows).
-    await fsp.chmod(file, 0o600).catch(() => undefined);
+    await chmodPrivate(file).catch(() => undefined);
     return text;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await fsp.mkdir(dataDir, { recursive: true });
+  await makePrivateDir(dataDir);
   const token = newToken();
   try {
     // 'wx': never overwrite a token another process made in the meantime.
-    await fsp.writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' });
+    await fsp.writeFile(file, token + '\n', { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateToken(dataDir);
     throw err;

@@ -13,6 +13,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.js';
 
 export interface SecretProvider {
   id: string;
@@ -39,8 +40,8 @@ export function useFileKey(dataDir: string): void {
     key = fs.readFileSync(file);
   } catch {
     key = randomBytes(32);
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
+    fs.mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    fs.writeFileSync(file, key, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   }
   if (key.length !== 32) throw new Error(`${file} is not a 32-byte key; remove it and re-enter the smarthost password`);
   registerSecretProvider({

@@ -11,7 +11,7 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { PrivateJSONFile } from './private-json-file.js';
 
 import type { SeenStats } from '../../shared/types.js';
 import { addressKey } from '../policy/address.js';
@@ -48,7 +48,7 @@ export class SeenAccounts {
 
   private constructor(file: string, opts: SeenAccountsOptions) {
     this.file = file;
-    this.#db = new Low<Record<string, SeenStats>>(new JSONFile(file), {});
+    this.#db = new Low<Record<string, SeenStats>>(new PrivateJSONFile(file), {});
     this.#flushMs = opts.flushMs ?? 2000;
   }
 

@@ -14,11 +14,13 @@
 import { isSealed, sealSecret, useFileKey } from './secrets.js';
 import { EventEmitter } from 'node:events';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import { copyFile, mkdir, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+// Owner-only files (0600) and folder (0700): config.json holds password hashes.
+import { PrivateJSONFile as JSONFile } from './private-json-file.js';
+import { PRIVATE_FILE_MODE, copyPrivateFile as copyFile, makePrivateDir } from '../private-files.js';
 
 import type { AuditEntry, ChangeVia, GatehouseConfig } from '../../shared/types.js';
 import {
@@ -176,7 +178,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   /** Open (or create) the settings in `dataDir`. Throws ConfigError if nothing usable is there. */
   static async open(dataDir: string, opts: ConfigStoreOptions = {}): Promise<ConfigStore> {
     const platform = opts.platform ?? process.platform;
-    await mkdir(dataDir, { recursive: true });
+    await makePrivateDir(dataDir);
     const file = join(dataDir, CONFIG_FILE);
     const text = await readText(file);
     const parsed = text === null ? null : parseConfigText(text, platform);
@@ -445,7 +447,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     let lastN = lastLine === null ? 0 : (parseAuditLine(lastLine)?.n ?? null);
     if (lastN === null) lastN = (await this.history()).reduce((m, x) => Math.max(m, x.n), 0);
     const entry: AuditEntry = { n: lastN + 1, at: new Date().toISOString(), ...e };
-    const fh = await open(this.auditFile, 'a+');
+    const fh = await open(this.auditFile, 'a+', PRIVATE_FILE_MODE);
     try {
       const size = (await fh.stat()).size;
       let torn = false;

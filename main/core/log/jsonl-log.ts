@@ -22,6 +22,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogPage } from '../../shared/contract.js';
+import { PRIVATE_FILE_MODE, makePrivateDir } from '../private-files.js';
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -534,7 +535,7 @@ export class JsonlLog<T extends { ts: string }> {
 
   private async ensureDir(): Promise<void> {
     if (this.dirReady) return;
-    await fsp.mkdir(this.dir, { recursive: true });
+    await makePrivateDir(this.dir);
     this.dirReady = true;
   }
 
@@ -579,13 +580,13 @@ export class JsonlLog<T extends { ts: string }> {
     }
     const data = `${prefix}${lines.join('\n')}\n`;
     try {
-      await fsp.appendFile(file, data);
+      await fsp.appendFile(file, data, { mode: PRIVATE_FILE_MODE });
     } catch (err) {
       // The folder was deleted while running: recreate it once rather than wait for a retry.
       if (errCode(err) !== 'ENOENT') throw err;
       this.dirReady = false;
       await this.ensureDir();
-      await fsp.appendFile(file, data);
+      await fsp.appendFile(file, data, { mode: PRIVATE_FILE_MODE });
     }
     if (this.checkedDays.size > 8) this.checkedDays.clear();
     this.checkedDays.add(day);

@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TlsConfig } from '../../shared/types.js';
+import { makePrivateDir, writePrivateFile } from '../private-files.js';
 
 export interface TlsMaterial {
   key: Buffer;
@@ -48,8 +49,8 @@ export async function loadTlsMaterial(dataDir: string, tls: TlsConfig, hostname:
     notAfterDate: new Date(now.getTime() + 10 * 365 * 86400_000),
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: hostname }] }],
   } as Parameters<typeof generate>[1]);
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(keyFile, pems.private, { mode: 0o600 });
-  await fs.writeFile(certFile, pems.cert);
+  await makePrivateDir(dir);
+  await writePrivateFile(keyFile, pems.private);
+  await writePrivateFile(certFile, pems.cert);
   return { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert), source: `${certFile} (self-signed, made at first run)` };
 }
