@@ -1,14 +1,19 @@
 /*
  * Secrets at rest (the smarthost password). A secret is stored sealed as
  * `enc:v1:<provider>:<base64>`; plain text (a hand-edited config) is still read and gets
- * sealed on the next save. Providers:
- *   - 'safe': Electron's safeStorage (DPAPI on Windows), registered by the desktop shell;
- *   - 'file': AES-256-GCM with a random key in <data>/secret.key (mode 0600), the fallback
- *     for the headless host and the CLI. It keeps the password out of config.json, its
- *     backups and the audit trail, not away from someone who can read the whole data folder;
- *     the README says so.
- * `openSecret` throws a clear error when the provider that sealed a value is not available
- * (e.g. a safeStorage secret read by the headless CLI): the admin re-enters the password.
+ * sealed on the next save. The provider is 'file': AES-256-GCM with a random key in
+ * <data>/secret.key (0600, in the owner-only data folder). It keeps the password out of
+ * config.json, its backups, the audit trail and exports, not away from someone who can read the
+ * whole data folder (its owner, administrators, a backup of the folder); the README says so.
+ *
+ * Not Electron's safeStorage (DPAPI in user scope): the process that delivers mail, and so
+ * needs the password, is not always the desktop app. `gatehouse serve` runs the same gateway
+ * under plain Node on the same data folder, and service mode will run it as another account;
+ * neither can open what the desktop user's DPAPI key sealed, so smarthost delivery would stop
+ * until someone typed the password again. The provider registry stays, so a sealing that every
+ * such process can open can be added without changing the stored format.
+ * `openSecret` throws a clear error when the provider that sealed a value is not available:
+ * the admin re-enters the password.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,7 +30,7 @@ const PREFIX = 'enc:v1:';
 const providers = new Map<string, SecretProvider>();
 let preferred: string | null = null;
 
-/** Registers a provider; `prefer` makes new secrets use it (the Electron shell's safeStorage). */
+/** Registers a provider; `prefer` makes new secrets use it. */
 export function registerSecretProvider(p: SecretProvider, prefer = false): void {
   providers.set(p.id, p);
   if (prefer || preferred === null) preferred = p.id;
