@@ -1,18 +1,22 @@
 /*
- * `gatehouse export postfix`: the generated main.cf lines and tables for the design-notes
- * office (fixtures.ts), and, where Debian's postfix is installed, proof with Postfix's own
- * tools: `postfix -c DIR check` accepts a private instance built from the export, and
- * `postmap -q` on the sender tables picks the same account class as Gatehouse's account index
- * for every address tried. Without /usr/sbin/postfix those tests are skipped, saying so.
+ * `gatehouse export postfix`: the generated main.cf lines and tables for the office of the
+ * fixture (fixtures.ts), with and without STARTTLS and SMTP AUTH, and, where Debian's postfix
+ * is installed, proof with Postfix's own tools: `postfix -c DIR check` accepts a private
+ * instance built from the export (and postconf knows every parameter it sets), `postmap -q` on
+ * the sender tables picks the same account class as Gatehouse's account index, and on the
+ * sender-login tables the same logins as Gatehouse's sender-login binding, for every address
+ * tried. Without /usr/sbin/postfix those tests are skipped, saying so.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportPostfix, globToRegexp, nexthop, postfixReadme } from '../../main/core/export/postfix.js';
+import { SMTPD_CERT, SMTPD_KEY, exportPostfix, globToRegexp, nexthop, postfixReadme, type PostfixExport } from '../../main/core/export/postfix.js';
 import { compileAccounts } from '../../main/core/policy/index.js';
+import { senderAllowed } from '../../main/core/smtp/auth.js';
+import type { AuthUser, GatehouseConfig } from '../../main/shared/types.js';
 import { testConfig } from './fixtures.js';
 
 const POSTFIX = '/usr/sbin/postfix';
@@ -20,8 +24,24 @@ const havePostfix = existsSync(POSTFIX) && existsSync('/usr/sbin/postmap') && ex
 if (!havePostfix) console.warn(`export-postfix: ${POSTFIX} (Debian package postfix) is absent: skipping the postfix check / postmap tests`);
 
 function param(mainCf: string, name: string): string | undefined {
-  const m = new RegExp(`^${name} =(.*)$`, 'm').exec(mainCf);
-  return m ? m[1]!.trim() : undefined;
+  // The last one wins, as in main.cf.
+  const all = [...mainCf.matchAll(new RegExp(`^${name} =(.*)$`, 'gm'))];
+  return all.length ? all[all.length - 1]![1]!.trim() : undefined;
+}
+
+const HASH = 'scrypt$16384$8$1$c2FsdA==$aGFzaA==';
+const USERS: AuthUser[] = [
+  { username: 'alice', passwordHash: HASH, addresses: ['alice@test.jp', '*@sales.test.jp'] },
+  { username: 'bob', passwordHash: HASH, addresses: ['Bob@Test.jp', 'x@sales.test.jp'] },
+  { username: 'shop', passwordHash: HASH, addresses: ['shop-*@test.jp'] },
+];
+
+/** The fixture office with STARTTLS (auto) and SMTP AUTH for USERS. */
+function authConfig(): GatehouseConfig {
+  const c = testConfig();
+  c.tls = { mode: 'auto', certFile: '', keyFile: '' };
+  c.auth = { enabled: true, users: structuredClone(USERS) };
+  return c;
 }
 
 describe('exportPostfix (pure)', () => {
@@ -98,6 +118,102 @@ describe('exportPostfix (pure)', () => {
   });
 });
 
+
+describe('exportPostfix: STARTTLS and SMTP AUTH (pure)', () => {
+  it('STARTTLS: offered, not required, AUTH only after it; the key stays behind with a warning', () => {
+    const e = exportPostfix(authConfig());
+    expect(param(e.mainCf, 'smtpd_tls_security_level')).toBe('may');
+    expect(param(e.mainCf, 'smtpd_tls_auth_only')).toBe('yes');
+    expect(param(e.mainCf, 'smtpd_tls_cert_file')).toBe(`\${config_directory}/${SMTPD_CERT}`);
+    expect(param(e.mainCf, 'smtpd_tls_key_file')).toBe(`\${config_directory}/${SMTPD_KEY}`);
+    expect(e.warnings.filter((w) => w.startsWith('STARTTLS:'))).toHaveLength(1);
+    expect(e.tlsHostname).toBe('gatehouse.test.jp');
+    const files = testConfig();
+    files.tls = { mode: 'files', certFile: 'C:\\certs\\gw.pem', keyFile: 'C:\\certs\\gw.key' };
+    expect(exportPostfix(files).warnings.find((w) => w.startsWith('STARTTLS:'))).toContain('copy C:\\certs\\gw.pem and C:\\certs\\gw.key');
+    const off = exportPostfix(testConfig());
+    expect(param(off.mainCf, 'smtpd_tls_security_level')).toBe('none');
+    expect(off.mainCf).not.toContain('smtpd_tls_cert_file');
+    expect(off.tlsHostname).toBeNull();
+  });
+
+  it('SMTP AUTH: SASL on, logins relay, one warning per user (scrypt hashes cannot be carried over)', () => {
+    const e = exportPostfix(authConfig());
+    expect(param(e.mainCf, 'smtpd_sasl_auth_enable')).toBe('yes');
+    expect(param(e.mainCf, 'smtpd_relay_restrictions')).toBe('permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination');
+    for (const u of USERS) {
+      const w = e.warnings.filter((x) => x.startsWith(`SMTP AUTH user ${u.username} `));
+      expect(w, u.username).toHaveLength(1);
+      expect(w[0]).toContain('scrypt');
+    }
+    expect(e.saslUsers.map((u) => u.username)).toEqual(['alice', 'bob', 'shop']);
+    expect(JSON.stringify(e)).not.toContain(HASH);
+    const readme = postfixReadme(e);
+    expect(readme).toMatch(/SMTP AUTH: choose a SASL backend/);
+    for (const u of USERS) expect(readme).toContain(`       ${u.username}  (may send as ${u.addresses.join(', ')})`);
+    expect(readme).toContain(`-keyout /etc/postfix/${SMTPD_KEY} -out /etc/postfix/${SMTPD_CERT}`);
+  });
+
+  it('sender-login binding: address -> logins (patterns matching an exact address add their logins), authenticated clients only', () => {
+    const e = exportPostfix(authConfig());
+    expect(param(e.mainCf, 'smtpd_sender_login_maps')).toBe('hash:${config_directory}/gatehouse_sender_logins, regexp:${config_directory}/gatehouse_sender_login_patterns');
+    // Not reject_sender_login_mismatch: the trusted office server sends unauthenticated as alice@test.jp.
+    expect(param(e.mainCf, 'smtpd_sender_restrictions')).toBe('reject_authenticated_sender_login_mismatch');
+    expect(e.files.gatehouse_sender_logins).toMatch(/^alice@test\.jp\talice$/m);
+    expect(e.files.gatehouse_sender_logins).toMatch(/^bob@test\.jp\tbob$/m);
+    expect(e.files.gatehouse_sender_logins).toMatch(/^x@sales\.test\.jp\tbob, alice$/m);
+    expect(e.files.gatehouse_sender_login_patterns).toContain('/^.*@sales\\.test\\.jp$/\talice\n');
+    expect(e.files.gatehouse_sender_login_patterns).toContain('/^shop-.*@test\\.jp$/\tshop\n');
+    expect(e.hashTables).toContain('gatehouse_sender_logins');
+    expect(e.warnings.some((w) => w.includes('From: header'))).toBe(true);
+    expect(e.warnings.some((w) => w.startsWith('sender login patterns of several logins'))).toBe(true);
+  });
+
+  it('AUTH on with STARTTLS off: Gatehouse offers no AUTH, nor does the export, and says so', () => {
+    const c = authConfig();
+    c.tls.mode = 'off';
+    const e = exportPostfix(c);
+    expect(e.mainCf).not.toContain('smtpd_sasl_auth_enable');
+    expect(param(e.mainCf, 'smtpd_sender_restrictions')).toBe('');
+    expect(param(e.mainCf, 'smtpd_relay_restrictions')).toBe('permit_mynetworks, reject_unauth_destination');
+    expect(e.warnings).toContain('SMTP AUTH is on but STARTTLS is off: Gatehouse offers AUTH only over TLS, so it offers none, and neither does this export');
+    expect(e.saslUsers).toEqual([]);
+  });
+
+  it('no AUTH: no SASL lines, no sender-login tables, nothing to warn about', () => {
+    const e = exportPostfix(testConfig());
+    expect(e.mainCf).not.toMatch(/sasl_auth_enable|sender_login_maps/);
+    expect(Object.keys(e.files).some((f) => f.includes('login'))).toBe(false);
+    expect(e.warnings.some((w) => /AUTH|login/.test(w))).toBe(false);
+  });
+});
+
+/** A private Postfix instance in a temp folder built from an export (instance lines first). */
+async function instance(exp: PostfixExport): Promise<{ dir: string; etc: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gh-pfx-'));
+  const etc = join(dir, 'etc');
+  await mkdir(etc);
+  await mkdir(join(dir, 'spool'));
+  await mkdir(join(dir, 'data'));
+  await chmod(dir, 0o755);
+  const lines = [
+    'compatibility_level = 3.6',
+    `queue_directory = ${dir}/spool`,
+    `data_directory = ${dir}/data`,
+    'inet_interfaces = 127.0.0.1',
+    'inet_protocols = ipv4',
+    `maillog_file = ${dir}/maillog`,
+    `maillog_file_prefixes = ${dir}`,
+    'alias_maps =',
+    'alias_database =',
+  ].join('\n');
+  await writeFile(join(etc, 'main.cf'), `${lines}\n${exp.mainCf}`);
+  await writeFile(join(etc, 'master.cf'), await readFile('/etc/postfix/master.cf'));
+  for (const [name, text] of Object.entries(exp.files)) await writeFile(join(etc, name), text);
+  for (const t of exp.hashTables) execFileSync('/usr/sbin/postmap', ['-c', etc, `hash:${join(etc, t)}`]);
+  return { dir, etc };
+}
+
 describe.skipIf(!havePostfix)('exportPostfix against Postfix itself', () => {
   let dir = '';
   const cfg = testConfig();
@@ -157,6 +273,64 @@ describe.skipIf(!havePostfix)('exportPostfix against Postfix itself', () => {
       const got = q(`hash:${join(etc, 'gatehouse_senders')}`, addr.toLowerCase()) ?? q(`regexp:${join(etc, 'gatehouse_sender_patterns')}`, addr);
       const want = acct ? (acct.blockExternal ? 'class' : 'OK') : null;
       expect(got === null ? null : got === 'OK' ? 'OK' : 'class', addr).toBe(want);
+    }
+  });
+});
+
+describe.skipIf(!havePostfix)('exportPostfix with STARTTLS and SMTP AUTH against Postfix itself', () => {
+  let dir = '';
+  let etc = '';
+  const cfg = authConfig();
+  const exp = exportPostfix(cfg);
+
+  beforeAll(async () => {
+    ({ dir, etc } = await instance(exp));
+    // README.txt's step for the certificate, as an admin would run it.
+    const readme = postfixReadme(exp);
+    expect(readme).toContain('openssl req -x509');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', `/CN=${cfg.hostname}`, '-keyout', join(etc, SMTPD_KEY), '-out', join(etc, SMTPD_CERT)], { stdio: 'ignore' });
+    await chmod(join(etc, SMTPD_KEY), 0o600);
+  });
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('postfix check accepts it and postconf knows every parameter it sets', () => {
+    const check = spawnSync(POSTFIX, ['-c', etc, 'check'], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout + check.stderr).not.toMatch(/fatal|error|warning/i);
+    const n = spawnSync('/usr/sbin/postconf', ['-c', etc, '-n'], { encoding: 'utf8' });
+    expect(n.status).toBe(0);
+    expect(n.stderr, 'postconf warns about unknown or unused parameters').not.toMatch(/warning/i);
+    const get = (name: string) => execFileSync('/usr/sbin/postconf', ['-c', etc, '-xh', name], { encoding: 'utf8' }).trim();
+    expect(get('smtpd_tls_security_level')).toBe('may');
+    expect(get('smtpd_tls_auth_only')).toBe('yes');
+    expect(get('smtpd_tls_cert_file')).toBe(join(etc, SMTPD_CERT));
+    expect(get('smtpd_sasl_auth_enable')).toBe('yes');
+    expect(get('smtpd_sender_restrictions')).toBe('reject_authenticated_sender_login_mismatch');
+    expect(get('smtpd_relay_restrictions')).toContain('permit_sasl_authenticated');
+    expect(get('smtpd_client_event_limit_exceptions')).toBe(get('mynetworks'));
+  });
+
+  it('the sender-login tables give every address the same logins as Gatehouse', () => {
+    const q = (table: string, key: string): string | null => {
+      try {
+        return execFileSync('/usr/sbin/postmap', ['-c', etc, '-q', key, table], { encoding: 'utf8' }).trim();
+      } catch {
+        return null; // exit 1: not found
+      }
+    };
+    // smtpd's lookup order: the address in the hash table, then @domain there, then the regexp table.
+    const owners = (address: string): string[] => {
+      const a = address.toLowerCase();
+      const hit = q(`hash:${join(etc, 'gatehouse_sender_logins')}`, a) ?? q(`hash:${join(etc, 'gatehouse_sender_logins')}`, a.slice(a.indexOf('@'))) ?? q(`regexp:${join(etc, 'gatehouse_sender_login_patterns')}`, address);
+      return hit === null ? [] : hit.split(/[,\s]+/).filter(Boolean).sort();
+    };
+    const addresses = ['alice@test.jp', 'ALICE@test.jp', 'bob@test.jp', 'x@sales.test.jp', 'y@Sales.Test.JP', 'shop-01@test.jp', 'shop@test.jp', 'carol@test.jp', 'alice@sales.test.jp.evil'];
+    for (const address of addresses) {
+      const gatehouse = cfg.auth.users.filter((u) => senderAllowed(u, address)).map((u) => u.username).sort();
+      expect(owners(address), address).toEqual(gatehouse);
     }
   });
 });

@@ -7,7 +7,7 @@
  * postfixReadme() says how to install them. Nothing here does I/O; nothing throws for a
  * config that validateConfig() accepted.
  *
- * The translation, rule by rule (DESIGN.md "The decision"):
+ * The translation, rule by rule (the decision rules in ARCHITECTURE.md):
  * - trusted networks -> mynetworks; relay-denied -> smtpd_relay_restrictions
  *   (permit_mynetworks, reject_unauth_destination).
  * - internal domains -> relay_domains; routes -> transport_maps (`smtp:[host]:port`, failover
@@ -23,13 +23,24 @@
  *   it as the separate postfix-pcre package and regexp: is always there.
  * - smarthost -> relayhost + a TLS policy entry for it (+ SASL with a placeholder password:
  *   Gatehouse never writes its secrets out); transport overrides -> transport_maps entries.
- * - limits, retry schedule, lifetime -> the nearest Postfix parameters.
- * Not translated (reported in `warnings`): the header-From rule (Postfix checks headers
- * without knowing the recipients), SMTP AUTH (Gatehouse has none yet), the DATA deadline.
+ * - inbound STARTTLS -> smtpd_tls_security_level = may with cert/key files the admin puts in
+ *   place (the key never leaves Gatehouse), smtpd_tls_auth_only = yes (Gatehouse offers AUTH
+ *   only after STARTTLS).
+ * - SMTP AUTH -> smtpd_sasl_auth_enable + permit_sasl_authenticated in the relay
+ *   restrictions; the users must be made in a SASL backend (Dovecot or Cyrus) by hand, since
+ *   Gatehouse keeps only scrypt hashes, which no Postfix SASL backend reads: one warning per
+ *   user. Sender-login binding -> smtpd_sender_login_maps (exact addresses in hash:, patterns in
+ *   regexp:) + reject_authenticated_sender_login_mismatch.
+ * - limits, retry schedule, lifetime -> the nearest Postfix parameters; trusted networks are
+ *   exempt from the per-address connection limit in both.
+ * Not translated (reported in `warnings`, one per thing): the header-From rule (Postfix checks
+ * headers without knowing the recipients), the sender-login check on From:, the AUTH users'
+ * passwords, the STARTTLS key, the DATA deadline.
  */
 import { isIP } from 'node:net';
 import type { Account, GatehouseConfig, HostPort } from '../../shared/types.js';
 import { DEFAULT_REPLIES } from '../policy/defaults.js';
+import { compileGlob } from '../policy/index.js';
 
 export interface PostfixExport {
   /** Lines for main.cf (append to the existing one; later lines win in Postfix). */
@@ -40,10 +51,17 @@ export interface PostfixExport {
   hashTables: string[];
   /** What could not be carried over exactly. */
   warnings: string[];
+  /** STARTTLS: the host name its certificate should name (null: STARTTLS off). */
+  tlsHostname: string | null;
+  /** SMTP AUTH users to create in the SASL backend (empty: no SMTP AUTH). */
+  saslUsers: { username: string; addresses: string[] }[];
 }
 
 const PREFIX = 'gatehouse_';
 const CD = '${config_directory}';
+/** Where the admin puts the STARTTLS certificate and key on the Postfix host. */
+export const SMTPD_CERT = `${PREFIX}smtpd_cert.pem`;
+export const SMTPD_KEY = `${PREFIX}smtpd_key.pem`;
 
 function lower(s: string): string {
   return s.trim().toLowerCase().replace(/\.+$/, '');
@@ -179,6 +197,87 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
     main.push('# No smarthost: external mail goes directly to the recipient domain\'s MX.', 'relayhost =');
   }
 
+  // ---- inbound STARTTLS and SMTP AUTH ----
+  const tlsOn = cfg.tls.mode !== 'off';
+  main.push('');
+  if (tlsOn) {
+    main.push(
+      '# STARTTLS for clients, offered and not required (as Gatehouse). Put a certificate and key',
+      `# for ${cfg.hostname} at these paths: the key never leaves Gatehouse (README.txt says how).`,
+      'smtpd_tls_security_level = may',
+      `smtpd_tls_cert_file = ${CD}/${SMTPD_CERT}`,
+      `smtpd_tls_key_file = ${CD}/${SMTPD_KEY}`,
+      '# SMTP AUTH only once the session is encrypted.',
+      'smtpd_tls_auth_only = yes',
+    );
+    warnings.push(
+      cfg.tls.mode === 'files'
+        ? `STARTTLS: the certificate and key are not exported; copy ${cfg.tls.certFile} and ${cfg.tls.keyFile} from the Gatehouse PC to /etc/postfix/${SMTPD_CERT} and /etc/postfix/${SMTPD_KEY} (until then Postfix offers no STARTTLS)`
+        : `STARTTLS: Gatehouse's self-signed certificate and its key are not exported; make a certificate for ${cfg.hostname} at /etc/postfix/${SMTPD_CERT} and /etc/postfix/${SMTPD_KEY} (README.txt, until then Postfix offers no STARTTLS)`,
+    );
+  } else {
+    main.push('# No STARTTLS for clients (Gatehouse has it off).', 'smtpd_tls_security_level = none');
+  }
+  const sasl = cfg.auth.enabled && tlsOn && cfg.auth.users.length > 0;
+  if (cfg.auth.enabled && !tlsOn) warnings.push('SMTP AUTH is on but STARTTLS is off: Gatehouse offers AUTH only over TLS, so it offers none, and neither does this export');
+  const senderRestrictions: string[] = [];
+  if (sasl) {
+    main.push(
+      '',
+      '# SMTP AUTH: logins relay like trusted networks. Postfix needs a SASL backend: set',
+      '# smtpd_sasl_type / smtpd_sasl_path (Dovecot: dovecot, private/auth; or Cyrus) and create',
+      '# the users README.txt lists there; their passwords cannot be carried over.',
+      'smtpd_sasl_auth_enable = yes',
+      'smtpd_sasl_security_options = noanonymous',
+      'smtpd_sasl_tls_security_options = noanonymous',
+    );
+    for (const u of cfg.auth.users) {
+      warnings.push(`SMTP AUTH user ${u.username} (may send as ${u.addresses.join(', ') || 'no address'}): create it in the SASL backend with its password; Gatehouse keeps only a scrypt hash, which no Postfix SASL backend reads`);
+    }
+    // Sender-login binding: address (or pattern) -> the logins that may use it.
+    const exactOwners = new Map<string, Set<string>>();
+    const patternOwners = new Map<string, { p: string; order: number; owners: Set<string> }>();
+    let order = 0;
+    for (const u of cfg.auth.users) {
+      for (const raw of u.addresses) {
+        const a = lower(raw);
+        if (a.includes('*')) {
+          const e = patternOwners.get(a) ?? { p: a, order: order++, owners: new Set<string>() };
+          e.owners.add(u.username);
+          patternOwners.set(a, e);
+        } else {
+          exactOwners.set(a, (exactOwners.get(a) ?? new Set()).add(u.username));
+        }
+      }
+    }
+    // Gatehouse lets a login use an address when ANY of its patterns matches; a Postfix lookup
+    // stops at the first key found. So an exact entry also names the logins whose patterns match it.
+    for (const [a, owners] of exactOwners) {
+      for (const e of patternOwners.values()) if (compileGlob(e.p)(a)) for (const o of e.owners) owners.add(o);
+    }
+    const patterns = [...patternOwners.values()].sort(bySpecificity);
+    const loginLines = [...exactOwners].map(([a, owners]) => `${a}	${[...owners].join(', ')}`);
+    const loginPatternLines = patterns.map((e) => `${globToRegexp(e.p)}	${[...e.owners].join(', ')}`);
+    put(`${PREFIX}sender_logins`, table(loginLines, 'SMTP AUTH: sender address -> the logins that may use it. Lookup: smtpd_sender_login_maps.'), true);
+    put(`${PREFIX}sender_login_patterns`, table(loginPatternLines, 'SMTP AUTH: sender patterns -> the logins that may use them, most specific first (first match wins).'), false);
+    const owners = new Set(patterns.flatMap((e) => [...e.owners]));
+    if (owners.size > 1) {
+      warnings.push(`sender login patterns of several logins (${[...owners].join(', ')}): where two overlap, Postfix lets only the first match's logins use the address, Gatehouse any login with a matching pattern`);
+    }
+    main.push(
+      '',
+      '# Sender-login binding: a login may use only its own addresses in MAIL FROM. Authenticated',
+      '# clients only: reject_sender_login_mismatch would also refuse the trusted office server',
+      '# sending unauthenticated from an address a login owns, which Gatehouse accepts.',
+      `smtpd_sender_login_maps = hash:${CD}/${PREFIX}sender_logins, regexp:${CD}/${PREFIX}sender_login_patterns`,
+    );
+    senderRestrictions.push('reject_authenticated_sender_login_mismatch');
+    warnings.push('the sender-login check on the From: header (sender-login-mismatch after DATA) has no Postfix equivalent; MAIL FROM is checked');
+  } else if (cfg.auth.enabled && tlsOn) {
+    warnings.push('SMTP AUTH is on with no users: nothing to translate');
+  }
+  main.push(`smtpd_sender_restrictions = ${senderRestrictions.join(', ')}`.trimEnd());
+
   // ---- accounts: restriction classes ----
   const exact = new Map<string, { a: Account; order: number }>();
   const patterns: { a: Account; p: string; order: number }[] = [];
@@ -221,9 +320,7 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
   main.push(
     '',
     '# Relay restrictions (中継の制限): trusted networks relay anywhere; others only to internal domains.',
-    cfg.delivery.verifyRecipients
-      ? 'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination, reject_unverified_recipient'
-      : 'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+    `smtpd_relay_restrictions = permit_mynetworks, ${sasl ? 'permit_sasl_authenticated, ' : ''}reject_unauth_destination${cfg.delivery.verifyRecipients ? ', reject_unverified_recipient' : ''}`,
   );
   if (cfg.delivery.verifyRecipients) {
     main.push('# Recipient verification against the office mail server, for untrusted clients only.', 'unverified_recipient_reject_code = 550', `address_verify_positive_expire_time = ${cfg.delivery.verifyPositiveTtlSeconds}s`, `address_verify_negative_expire_time = ${cfg.delivery.verifyNegativeTtlSeconds}s`);
@@ -292,6 +389,8 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
     files,
     hashTables: hashTables.sort(),
     warnings,
+    tlsHostname: tlsOn ? cfg.hostname : null,
+    saslUsers: sasl ? cfg.auth.users.map((u) => ({ username: u.username, addresses: [...u.addresses] })) : [],
   };
 }
 
@@ -319,7 +418,16 @@ Install (as root, on the Postfix host)
        cat main.cf.gatehouse >> /etc/postfix/main.cf
   3. Build the hash tables (the regexp ones are read as text):
 ${postmaps}
-  4. Check and load:
+${exp.tlsHostname ? `  STARTTLS: put a certificate and key for ${exp.tlsHostname} in place (Gatehouse never exports
+  its key). Your own, or a self-signed one as Gatehouse makes:
+       openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\
+         -subj /CN=${exp.tlsHostname} -keyout /etc/postfix/${SMTPD_KEY} -out /etc/postfix/${SMTPD_CERT}
+       chmod 600 /etc/postfix/${SMTPD_KEY}
+` : ''}${exp.saslUsers.length ? `  SMTP AUTH: choose a SASL backend (Dovecot: smtpd_sasl_type = dovecot, smtpd_sasl_path =
+  private/auth; or Cyrus SASL) and create these logins there with their passwords. Gatehouse
+  keeps only scrypt hashes, which no SASL backend reads, so each user sets a password again:
+${exp.saslUsers.map((u) => `       ${u.username}  (may send as ${u.addresses.join(', ') || '-'})`).join('\n')}
+` : ''}  4. Check and load:
        postfix check && postfix reload
   5. Point the office mail server's smarthost at the Postfix host instead of the Gatehouse PC,
      and the MX / port forwarding for inbound mail likewise.
@@ -337,6 +445,13 @@ How the rules map
   wildcard accounts       a regexp table (hash tables cannot match wildcards), most
                           specific pattern first, exactly as Gatehouse picks
   smarthost               relayhost (+ TLS policy, + SASL with a placeholder password)
+  STARTTLS (clients)      smtpd_tls_security_level = may, smtpd_tls_auth_only = yes
+  SMTP AUTH users         smtpd_sasl_auth_enable + permit_sasl_authenticated; the users
+                          themselves go into the SASL backend
+  sender-login binding    smtpd_sender_login_maps (gatehouse_sender_logins, and
+                          gatehouse_sender_login_patterns for patterns) +
+                          reject_authenticated_sender_login_mismatch
+  connection limits       trusted networks exempt from the per-address limit, as in Gatehouse
 
 Not carried over exactly
 ${warn}
