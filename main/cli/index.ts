@@ -9,6 +9,7 @@ import { secureDataFolder } from '../core/data-folder-access.js';
 import { ConfigError } from '../core/config/index.js';
 import { UsageError, parseArgs, type FlagSpec } from './args.js';
 import { HELP } from './help.js';
+import { quietOnBrokenPipe } from './output.js';
 import { cmdAccounts, cmdAuth, cmdCheck, cmdConfig, cmdHistory, cmdList, cmdRestore, cmdRoutes } from './config-commands.js';
 import { cmdLog, cmdQueue, cmdRoutesStatus, cmdServe } from './runtime-commands.js';
 import { cmdExport } from './export-commands.js';
@@ -20,6 +21,7 @@ const SPEC: FlagSpec = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnBrokenPipe();
   try {
     const [command, ...rest] = argv;
     if (!command || command === '--help' || command === '-h' || command === 'help') {

@@ -1,12 +1,41 @@
 /*
  * Plain-text output for the CLI: lines, JSON, and aligned tables (width counted so that
- * Japanese full-width characters line up in a Windows console too).
+ * Japanese full-width characters line up in a Windows console too). A reader that goes away
+ * (`gatehouse log tail | head`) is no error: once stdout is closed, output is dropped, the
+ * command ends with its own exit code and `log tail -f` stops (see stdoutGone).
  */
+
+let quiet = false;
+/** stdout's reader went away (node keeps process.stdout open, so this is ours to remember). */
+let gone = false;
+
+/**
+ * Makes a closed stdout or stderr (EPIPE) quiet instead of an unhandled 'error' with a stack
+ * trace; any other error on them is still thrown. Call once, before any output.
+ */
+export function quietOnBrokenPipe(): void {
+  if (quiet) return;
+  quiet = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      if (stream === process.stdout) gone = true;
+    });
+  }
+}
+
+/** True once the reader of stdout went away: nothing more will be read. */
+export function stdoutGone(): boolean {
+  return gone || process.stdout.destroyed;
+}
+
 export function print(line: string): void {
+  if (stdoutGone()) return;
   process.stdout.write(line + '\n');
 }
 
 export function printJson(value: unknown): void {
+  if (stdoutGone()) return;
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 

@@ -17,7 +17,7 @@ import { ADMIN_FILE, startAdminHost, type AdminHost, type AdminInfo } from '../h
 import type { ApiResult, CommandName, ArgsOf, ResultOf } from '../shared/contract.js';
 import type { QueueItem, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
 import { UsageError, parseHostPort, type ParsedArgs } from './args.js';
-import { print, printJson, table } from './output.js';
+import { print, printJson, stdoutGone, table } from './output.js';
 
 function rendererDir(): string {
   // dist/main/cli -> dist/renderer (built by `npm run build:ui`).
@@ -218,7 +218,8 @@ async function followFiles(fileFor: (day: string) => string, show: (e: ReceiveLo
   let partial = '';
   let stop = false;
   process.once('SIGINT', () => (stop = true));
-  while (!stop) {
+  // Until Ctrl+C, or until the reader goes away (`log tail -f | head`).
+  while (!stop && !stdoutGone()) {
     const today = localDay(new Date());
     if (today !== day) {
       day = today;
