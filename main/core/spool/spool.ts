@@ -9,8 +9,8 @@
  * queue/ and queue/ itself is fsync'd (group commit, fsync.ts); only then may SMTP say 250.
  * If anything fails it rejects with a SpoolError whose `code` is the errno (`ENOSPC`, `EIO`,
  * ...), and nothing of that message is left in tmp/ or queue/. Readers verify before they
- * return: readHeader() checks structure and both header checksums, readBody()/bodyStream()/
- * verify() also the body checksum; a bad file throws SpoolCorruptError and is never handed
+ * return: readHeader() checks structure and both header checksums, readBody()/verify() also
+ * the body checksum; a bad file throws SpoolCorruptError and is never handed
  * out. Files leave queue/ only through remove() (delivery says so) or quarantine().
  * One process owns a spool dir at a time; open() must be called once before any change.
  * Speed: readBody() of a message this process wrote moments ago is answered from a small
@@ -20,7 +20,6 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline, Readable, Transform } from 'node:stream';
 import {
   checkState,
   checkStructure,
@@ -392,43 +391,6 @@ export class Spool {
       }
       return body;
     });
-  }
-
-  /**
-   * The body as a stream, for big messages. The structure is checked up front; the body
-   * checksum at the end, and a mismatch makes the stream error instead of ending, so a
-   * consumer sending it over SMTP aborts DATA rather than completing it with bad bytes.
-   */
-  async bodyStream(id: string): Promise<Readable> {
-    const fh = await this.openMsg(id);
-    let inspected: Inspected;
-    try {
-      inspected = await this.inspect(id, fh);
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      throw err;
-    }
-    const { header, bodyStart } = inspected;
-    const hash = createHash('sha256');
-    const check = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-      flush(cb) {
-        const got = hash.digest('hex');
-        cb(got === header.sha256 ? null : new SpoolCorruptError(id, `body checksum mismatch (header ${header.sha256}, data ${got})`));
-      },
-    });
-    let source: Readable;
-    if (header.size === 0) {
-      await fh.close();
-      source = Readable.from([]);
-    } else {
-      source = fh.createReadStream({ start: bodyStart, end: bodyStart + header.size - 1, autoClose: true });
-    }
-    pipeline(source, check, () => undefined); // errors surface on `check`
-    return check;
   }
 
   /** Full check of a queued message (structure + body checksum) without keeping the body. */
