@@ -2,8 +2,7 @@
 """Gatehouse vs Postfix, same policy, same load, back to back (stdlib only).
 
 Run through `npm run bench` (bench/run.sh), which puts it inside `unshare -n`: it refuses to
-run if any interface other than lo exists, so every byte stays on 127.0.0.1. Adapted from the
-reference harness in ../shared/bench (bench.py there).
+run if any interface other than lo exists, so every byte stays on 127.0.0.1.
 
 What it does:
   1. writes a Gatehouse config (internal domain test.jp routed to the sink, trusted 127.0.0.0/8,

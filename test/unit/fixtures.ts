@@ -1,5 +1,5 @@
 /*
- * Shared test fixture: a complete GatehouseConfig for the office in the design notes
+ * Shared test fixture: a complete GatehouseConfig for the example office of ARCHITECTURE.md
  * (back end 192.168.0.102, gateway 192.168.0.103, internal domains test.jp and part.test.jp).
  * testConfig(overrides) returns a fresh deep copy each call, with top-level fields replaced.
  */

@@ -1,5 +1,5 @@
 /*
- * The decision (DESIGN.md "The decision"): pure functions, one per SMTP stage, each returning
+ * The decision (ARCHITECTURE.md, "The decision"): pure functions, one per SMTP stage, each returning
  * a Decision that names exactly one rule. compilePolicy precomputes everything a check needs
  * from a GatehouseConfig (internal domain set, routes, trusted networks, account index, reply
  * texts split at their placeholders, the answer for each internal domain), so a decision is a

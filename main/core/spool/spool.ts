@@ -1,17 +1,23 @@
 /*
  * The durable on-disk queue. Directory names say the state (as in Postfix):
- *   tmp/         files being written; anything here at open() is torn and is quarantined
- *   queue/       <id>.msg complete, immutable, self-checking (format.ts);
- *                <id>.state the delivery runner's mutable JSON (absent = fresh)
+ *   queue/       <id>.msg complete, immutable, self-checking (format.ts): created here
+ *                directly, never renamed into place; <id>.state the delivery runner's mutable
+ *                JSON (absent = fresh)
+ *   tmp/         state updates being written (<id>.<n>.state.tmp, then renamed over
+ *                queue/<id>.state); at open() an unfinished one is deleted (the old state is
+ *                intact), any other file is deleted when queue/ holds the same message, else
+ *                quarantined
  *   quarantine/  torn or corrupt files with a <name>.why.json next to each, for the admin
  *
- * write() resolves with the header only after the message file is fsync'd, renamed into
- * queue/ and queue/ itself is fsync'd (group commit, fsync.ts); only then may SMTP say 250.
- * If anything fails it rejects with a SpoolError whose `code` is the errno (`ENOSPC`, `EIO`,
- * ...), and nothing of that message is left in tmp/ or queue/. Readers verify before they
- * return: readHeader() checks structure and both header checksums, readBody()/verify() also
- * the body checksum; a bad file throws SpoolCorruptError and is never handed
- * out. Files leave queue/ only through remove() (delivery says so) or quarantine().
+ * write() creates queue/<id>.msg ('wx'), writes it in one writev, and resolves with the
+ * header only after both its fdatasync and an fsync of queue/ (group commit, fsync.ts); only
+ * then may SMTP say 250. The file checks itself (size and checksums in its trailer), so a crash
+ * that keeps the entry but not all the data leaves a file that open() quarantines, and nobody
+ * got a 250 for it. If anything fails, write() rejects with a SpoolError whose `code` is the
+ * errno (`ENOSPC`, `EIO`, ...) and removes what it created. Readers verify before they return:
+ * readHeader() checks structure and both header checksums, readBody()/verify() also the body
+ * checksum; a bad file throws SpoolCorruptError and is never handed out. Files leave queue/
+ * only through remove() (delivery says so) or quarantine().
  * One process owns a spool dir at a time; open() must be called once before any change.
  * Speed: readBody() of a message this process wrote moments ago is answered from a small
  * bounded memory copy (the very bytes that were hashed and fsync'd), because the delivery

@@ -41,7 +41,7 @@ export interface SpoolState {
 
 /** One thing open() found wrong and what it did about it (for the log). */
 export interface RecoveryNote {
-  /** Path relative to the spool dir, e.g. `tmp/1kx9z3ab-0004-7f3k.tmp`. */
+  /** Path relative to the spool dir, e.g. `queue/1kx9z3ab-0004-7f3k.msg`. */
   file: string;
   action: 'quarantined' | 'deleted';
   reason: string;
