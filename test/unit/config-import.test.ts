@@ -88,13 +88,18 @@ describe('Gateway.dat', () => {
     const r = parseGatewayDat(text);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 7, 8, 9]);
+    // One issue per problem: line 8 has two.
+    expect(r.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 7, 8, 8, 9]);
+    expect(r.errors.map((e) => e.code)).toEqual(['dat_fields', 'dat_value', 'dat_value', 'dat_port', 'dat_twice', 'dat_value', 'dat_port', 'dat_fields']);
     expect(r.errors[0]!.message).toBe("expected 'domain, server IP, port', got 'test.jp, 192.168.0.102'");
     expect(r.errors[1]!.message).toMatch(/^domain 'bad_domain!\.jp' has an invalid label/);
     expect(r.errors[2]!.message).toMatch(/^server '192\.168\.0\.300' must be an IP address or a host name/);
     expect(r.errors[3]!.message).toBe("port '70000' must be an integer 1-65535");
     expect(r.errors[4]!.message).toBe('192.168.0.102:25 is already listed for test.jp on line 1');
-    expect(r.errors[5]!.message).toMatch(/^domain 'test\.jp\.' must not end with a dot.*; port '2x5' must be/);
+    expect(r.errors[5]!.message).toMatch(/^domain 'test\.jp\.' must not end with a dot/);
+    expect(r.errors[5]!.params).toMatchObject({ reason: 'domain_dot', suggest: 'test.jp' });
+    expect(r.errors[6]!.message).toBe("port '2x5' must be an integer 1-65535");
+    expect(r.errors[6]!.path).toBe('line 8');
     expect(r).not.toHaveProperty('routes');
   });
 });
@@ -173,7 +178,8 @@ describe('accounts CSV', () => {
     expect(r.errors[2]!.message).toMatch(/^allow 'not a domain' /);
     expect(r.errors[3]!.message).toBe("pattern 'ok@test.jp' is already on line 2");
     expect(r.errors[4]!.message).toBe('5 fields, but the header has 4');
-    expect(r.errors[5]!.message).toMatch(/a " inside an unquoted field/);
+    expect(r.errors[5]!.message).toMatch(/a " inside a field that is not quoted as a whole/);
+    expect(r.errors[5]!.code).toBe('csv_syntax');
   });
 
   it('needs the header, and reports an unclosed quote where it starts', () => {
@@ -181,14 +187,15 @@ describe('accounts CSV', () => {
     expect(noHeader.ok).toBe(false);
     expect(noHeader).toEqual({
       ok: false,
-      errors: [{ line: 1, message: 'the first line must be the header pattern,blockExternal,allow,note' }],
+      errors: [{ path: 'line 1', line: 1, code: 'csv_header', params: { columns: 'pattern,blockExternal,allow,note' }, message: 'the first line must be the header pattern,blockExternal,allow,note' }],
     });
-    expect(parseAccountsCsv('pattern,blocked\n')).toEqual({
+    expect(parseAccountsCsv('pattern,blocked\n')).toMatchObject({
       ok: false,
-      errors: [{ line: 1, message: "unknown column 'blocked' (expected pattern,blockExternal,allow,note)" }],
+      errors: [{ line: 1, code: 'csv_column', message: "unknown column 'blocked' (expected pattern,blockExternal,allow,note)" }],
     });
     const open = parseAccountsCsv('pattern,note\na@test.jp,fine\nb@test.jp,"never closed\nmore\n');
-    expect(open).toEqual({ ok: false, errors: [{ line: 3, message: 'a quoted field is never closed (a " is missing)' }] });
+    expect(open).toMatchObject({ ok: false, errors: [{ line: 3, code: 'csv_quote', message: 'a quoted field is never closed (a " is missing)' }] });
+    expect(open.ok || open.errors).toHaveLength(1);
     expect(parseAccountsCsv('\uFEFF')).toEqual({ ok: true, accounts: [] });
   });
 });

@@ -306,7 +306,7 @@ describe('ConfigStore', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).errors).toEqual([
-      { path: 'routes[0].hosts[0].port', message: 'must be an integer 1-65535' },
+      { path: 'routes[0].hosts[0].port', code: 'int_range', params: { min: 1, max: 65535 }, message: 'must be an integer 1-65535' },
     ]);
     expect((err as Error).message).toContain('routes[0].hosts[0].port: must be an integer 1-65535');
     expect(store.get()).toBe(before);
@@ -402,27 +402,30 @@ describe('ConfigStore', () => {
     await store.close();
   });
 
-  it('watch() adopts a change by another process (the CLI) without auditing it twice', async () => {
+  it('watch() never reads its own saves back; a write by anyone else is one edit via file', async () => {
     const serve = await ConfigStore.open(dir, { platform: 'linux' });
     serve.watch();
-    let ownEcho = 0;
-    serve.on('change', () => ownEcho++);
+    let changes = 0;
+    serve.on('change', () => changes++);
     // Our own save must not come back as a second change.
     await serve.update('ui', 'add test.jp', (d) => d.internalDomains.push('test.jp'));
     await new Promise((r) => setTimeout(r, 400));
-    expect(ownEcho).toBe(1);
+    expect(changes).toBe(1);
 
+    // A second store on the same folder is what the CLI no longer does while a gateway runs
+    // (it asks the gateway): should anything still write the file, it is a hand edit, once.
     const changed = next<[GatehouseConfig, AuditEntry]>(serve, 'change');
-    const cli = await ConfigStore.open(dir, { platform: 'linux' });
-    await cli.update('cli', 'block baito', (d) => setBlock(d, 'baito@test.jp', true));
-    await cli.close();
+    const other = await ConfigStore.open(dir, { platform: 'linux' });
+    await other.update('cli', 'block baito', (d) => setBlock(d, 'baito@test.jp', true));
+    await other.close();
     const [cfg, entry] = await changed;
     expect(cfg.accounts).toEqual([{ pattern: 'baito@test.jp', blockExternal: true, allow: [], note: '' }]);
-    expect(entry).toMatchObject({ n: 3, via: 'cli', what: 'block baito' });
-    expect((await serve.history()).map((e) => e.via)).toEqual(['default', 'ui', 'cli']);
+    expect(entry).toMatchObject({ n: 4, via: 'file' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(changes).toBe(2);
     // Numbering continues from the file, whoever wrote last.
     await serve.update('ui', 'unblock', (d) => setBlock(d, 'baito@test.jp', false));
-    expect((await serve.history()).at(-1)!.n).toBe(4);
+    expect((await serve.history()).map((e) => [e.n, e.via])).toEqual([[1, 'default'], [2, 'ui'], [3, 'cli'], [4, 'file'], [5, 'ui']]);
     await serve.close();
   });
 

@@ -13,7 +13,8 @@
  */
 import type { Account, AccountView, GatehouseConfig, SeenStats } from '../../shared/types.js';
 import { compileAccounts } from '../policy/accounts.js';
-import { addressKey, normalizeAddress } from '../policy/address.js';
+import { addressKey, normalizeAddress } from '../../shared/address.js';
+import { issueAt, problem } from '../../shared/issues.js';
 import { ConfigError } from './schema.js';
 
 /** The seen table itself, or anything with `all()` (a SeenAccounts). */
@@ -101,7 +102,7 @@ export function addAccount(draft: GatehouseConfig, account: Partial<Account> & {
   const i = indexOfPattern(draft, account.pattern);
   if (i >= 0) {
     throw new ConfigError(
-      [{ path: `accounts[${i}].pattern`, message: `'${draft.accounts[i]!.pattern}' is already configured` }],
+      [issueAt(`accounts[${i}].pattern`, problem('account_exists', { pattern: draft.accounts[i]!.pattern }))],
       { summary: 'Account not added' },
     );
   }
@@ -131,13 +132,13 @@ export function upsertAccount(draft: GatehouseConfig, account: Account, original
   if (original !== undefined && addressKey(original.trim()) !== addressKey(a.pattern)) {
     const from = indexOfPattern(draft, original);
     if (from < 0) {
-      throw new ConfigError([{ path: 'accounts', message: `no account '${original}' is configured` }], {
+      throw new ConfigError([issueAt('accounts', problem('account_missing', { pattern: original }))], {
         summary: 'Account not saved',
       });
     }
     if (same >= 0) {
       throw new ConfigError(
-        [{ path: `accounts[${same}].pattern`, message: `'${draft.accounts[same]!.pattern}' is already configured` }],
+        [issueAt(`accounts[${same}].pattern`, problem('account_exists', { pattern: draft.accounts[same]!.pattern }))],
         { summary: 'Account not renamed' },
       );
     }
@@ -153,7 +154,7 @@ export function upsertAccount(draft: GatehouseConfig, account: Account, original
 export function removeAccount(draft: GatehouseConfig, pattern: string): Account {
   const i = indexOfPattern(draft, pattern);
   if (i < 0) {
-    throw new ConfigError([{ path: 'accounts', message: `no account '${pattern}' is configured` }], {
+    throw new ConfigError([issueAt('accounts', problem('account_missing', { pattern }))], {
       summary: 'Account not removed',
     });
   }

@@ -2,97 +2,63 @@
  * Accounts as CSV, for admins who keep the list in Excel. Columns `pattern,blockExternal,
  * allow,note` (header required, any order, names case-insensitive); allow is `;`-separated;
  * RFC 4180 quoting, so notes may hold commas, quotes, line breaks and Japanese.
- * accountsToCsv() writes a UTF-8 BOM and CRLF: Excel on Japanese Windows reads BOM-less CSV as
- * Shift_JIS and garbles the notes. parseAccountsCsv() accepts BOM or not, CRLF or LF, booleans
- * as true/false/1/0/yes/no (empty = false), and lowercases domains (DNS is case-insensitive;
- * the config insists on lowercase). It is all-or-nothing: either every account, or every bad
- * line with its line number (the line a record starts on) and nothing else.
- * decodeCsvBytes() turns a file's bytes into text, falling back to Shift_JIS for a file Excel
- * saved as plain "CSV" on a Japanese system.
+ * accountsToCsv() writes through the shared CSV writer (UTF-8 BOM, CRLF: what Excel and
+ * Notepad on Japanese Windows read correctly). parseAccountsCsv() reads with csv-parse and
+ * accepts BOM or not, CRLF or LF, booleans as true/false/1/0/yes/no (empty = false), and
+ * lowercases domains (DNS is case-insensitive; the config insists on lowercase). It is
+ * all-or-nothing: either every account, or every problem as an issue naming the line a record
+ * starts on (`line 3`), and nothing else. A broken quote ends the reading at its line.
  */
+import { parse } from 'csv-parse/sync';
+
+import { lowerAscii } from '../../shared/address.js';
+import { decodeText, toCsv } from '../../shared/csv.js';
+import { problem, type Problem, type ValidationIssue } from '../../shared/issues.js';
+import { allowEntryProblem, patternProblem } from '../../shared/rules.js';
 import type { Account } from '../../shared/types.js';
-import { lowerAscii } from '../policy/address.js';
-import { checkAccountPattern, checkAllowEntry } from './validate-helpers.js';
 
-export interface CsvLineError {
-  line: number;
-  message: string;
-}
-
-export type AccountsCsvResult = { ok: true; accounts: Account[] } | { ok: false; errors: CsvLineError[] };
+export type AccountsCsvResult = { ok: true; accounts: Account[] } | { ok: false; errors: ValidationIssue[] };
 
 const COLUMNS = ['pattern', 'blockExternal', 'allow', 'note'] as const;
 type Column = (typeof COLUMNS)[number];
 
-interface CsvRecord {
+/** File bytes to text: UTF-8 when valid, else Shift_JIS (Excel's plain "CSV"). */
+export const decodeCsvBytes = decodeText;
+
+const at = (line: number, p: Problem): ValidationIssue => ({ path: `line ${line}`, line, ...p });
+
+interface Row {
   line: number;
   fields: string[];
-  error: string | null;
 }
 
-/**
- * RFC 4180 records. A broken record (stray quote) gets `error` and parsing goes on with the
- * next line; an unterminated quote swallows the rest of the file, so it ends parsing.
- */
-function parseCsv(text: string): { records: CsvRecord[]; fatal: CsvLineError | null } {
-  const records: CsvRecord[] = [];
-  const n = text.length;
-  let i = 0;
+/** Line breaks a record's raw text holds (its own end included): CRLF, LF or CR each count once. */
+const breaks = (raw: string): number => raw.match(/\r\n|\r|\n/g)?.length ?? 0;
+
+/** Records with the line each starts on; a structural error (a broken quote) as an issue. */
+function records(text: string): { rows: Row[]; broken: ValidationIssue | null } {
+  const rows: Row[] = [];
   let line = 1;
-  const isEol = (c: string | undefined) => c === '\r' || c === '\n';
-  while (i < n) {
-    const start = line;
-    const fields: string[] = [];
-    let error: string | null = null;
-    for (;;) {
-      let field = '';
-      if (text[i] === '"') {
-        const quoteLine = line;
-        i++;
-        let closed = false;
-        while (i < n) {
-          const c = text[i]!;
-          if (c === '"') {
-            if (text[i + 1] === '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            closed = true;
-            break;
-          }
-          if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
-          field += c;
-          i++;
-        }
-        if (!closed) {
-          return { records, fatal: { line: quoteLine, message: 'a quoted field is never closed (a " is missing)' } };
-        }
-        if (i < n && text[i] !== ',' && !isEol(text[i])) {
-          error ??= 'text after a closing quote; put the whole field in quotes and double any " inside';
-          while (i < n && text[i] !== ',' && !isEol(text[i])) i++;
-        }
-      } else {
-        while (i < n && text[i] !== ',' && !isEol(text[i])) {
-          if (text[i] === '"') error ??= 'a " inside an unquoted field; quote the whole field and double the "';
-          field += text[i];
-          i++;
-        }
-      }
-      fields.push(field);
-      if (i >= n) break;
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      line++;
-      break;
-    }
-    records.push({ line: start, fields, error });
-  }
-  return { records, fatal: null };
+  let broken: ValidationIssue | null = null;
+  parse(text, {
+    bom: true,
+    raw: true,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    // With `raw`, csv-parse hands each record over as { record, raw } (its types say string[]).
+    on_record: (r: unknown) => {
+      const { record, raw } = r as { record: string[]; raw: string };
+      if (!broken) rows.push({ line, fields: record });
+      line += breaks(raw);
+      return null;
+    },
+    on_skip: (err: { code?: string } | undefined) => {
+      const p = err?.code === 'CSV_QUOTE_NOT_CLOSED' ? problem('csv_quote') : problem('csv_syntax');
+      // Past a broken quote, csv-parse cannot tell where records start: stop there.
+      broken ??= at(line, p);
+    },
+  });
+  return { rows, broken };
 }
 
 function parseBool(s: string): boolean | null {
@@ -113,113 +79,82 @@ function parseBool(s: string): boolean | null {
 
 /** Lowercase the domain part (after the last '@'); the local part keeps its case. */
 function lowerDomain(s: string): string {
-  const at = s.lastIndexOf('@');
-  return at < 0 ? lowerAscii(s) : s.slice(0, at + 1) + lowerAscii(s.slice(at + 1));
+  const i = s.lastIndexOf('@');
+  return i < 0 ? lowerAscii(s) : s.slice(0, i + 1) + lowerAscii(s.slice(i + 1));
 }
 
+const valueProblem = (column: string, value: string, p: Problem) => problem('csv_value', { ...p.params, column, value, reason: p.code, detail: p.message });
+
 export function parseAccountsCsv(text: string): AccountsCsvResult {
-  const { records, fatal } = parseCsv(text.replace(/^\uFEFF/, ''));
-  const errors: CsvLineError[] = [];
-  const blank = (r: CsvRecord) => r.error === null && r.fields.every((f) => f.trim() === '');
-  const rows = records.filter((r) => !blank(r));
+  const { rows: all, broken } = records(text);
+  const errors: ValidationIssue[] = [];
+  const rows = all.filter((r) => r.fields.some((f) => f.trim() !== ''));
   const header = rows.shift();
-  if (!header) {
-    return fatal ? { ok: false, errors: [fatal] } : { ok: true, accounts: [] };
-  }
+  const finish = (): AccountsCsvResult => ({ ok: false, errors: broken ? [...errors, broken] : errors });
+  if (!header) return broken ? finish() : { ok: true, accounts: [] };
 
   // Header: known names in any order; `pattern` is the one column that must be there. Without
   // it the first line is most likely data, and one message says so better than one per cell.
   const names = header.fields.map((f) => f.trim().toLowerCase());
   if (!names.includes('pattern')) {
-    const errors = [{ line: header.line, message: `the first line must be the header ${COLUMNS.join(',')}` }];
-    return { ok: false, errors: fatal ? [...errors, fatal] : errors };
+    errors.push(at(header.line, problem('csv_header', { columns: COLUMNS.join(',') })));
+    return finish();
   }
   const cols: (Column | null)[] = [];
   for (const raw of header.fields) {
     const name = raw.trim().toLowerCase();
     const col = COLUMNS.find((c) => c.toLowerCase() === name) ?? null;
-    if (!col) {
-      errors.push({ line: header.line, message: `unknown column '${raw.trim()}' (expected ${COLUMNS.join(',')})` });
-    } else if (cols.includes(col)) {
-      errors.push({ line: header.line, message: `column '${col}' appears twice` });
-    }
+    if (!col) errors.push(at(header.line, problem('csv_column', { name: raw.trim(), columns: COLUMNS.join(',') })));
+    else if (cols.includes(col)) errors.push(at(header.line, problem('csv_column_twice', { name: col })));
     cols.push(col);
   }
-  if (errors.length > 0) return { ok: false, errors: fatal ? [...errors, fatal] : errors };
+  if (errors.length > 0) return finish();
 
   const accounts: Account[] = [];
   const firstLine = new Map<string, number>();
   for (const r of rows) {
-    if (r.error) {
-      errors.push({ line: r.line, message: r.error });
-      continue;
-    }
     // Excel pads rows with empty cells; only non-empty extras are a problem.
     if (r.fields.slice(cols.length).some((f) => f.trim() !== '')) {
-      errors.push({ line: r.line, message: `${r.fields.length} fields, but the header has ${cols.length}` });
+      errors.push(at(r.line, problem('csv_fields', { count: r.fields.length, expected: cols.length })));
       continue;
     }
     const get = (c: Column) => {
       const i = cols.indexOf(c);
       return i < 0 ? '' : (r.fields[i] ?? '');
     };
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     const pattern = lowerDomain(get('pattern').trim());
-    if (pattern === '') problems.push('pattern is empty');
+    if (pattern === '') problems.push(problem('csv_value', { column: 'pattern', value: '', reason: 'empty', detail: problem('empty').message }));
     else {
-      const e = checkAccountPattern(pattern);
-      if (e) problems.push(`pattern '${pattern}' ${e}`);
+      const e = patternProblem(pattern);
+      if (e) problems.push(valueProblem('pattern', pattern, e));
     }
     const block = parseBool(get('blockExternal'));
-    if (block === null) {
-      problems.push(`blockExternal '${get('blockExternal').trim()}' must be true/false, 1/0 or yes/no`);
-    }
-    const allow = [
-      ...new Set(
-        get('allow')
-          .split(';')
-          .map((s) => lowerDomain(s.trim()))
-          .filter((s) => s !== ''),
-      ),
-    ];
+    if (block === null) problems.push(problem('csv_bool', { value: get('blockExternal').trim() }));
+    const allow = [...new Set(get('allow').split(';').map((s) => lowerDomain(s.trim())).filter((s) => s !== ''))];
     for (const entry of allow) {
-      const e = checkAllowEntry(entry);
-      if (e) problems.push(`allow '${entry}' ${e}`);
+      const e = allowEntryProblem(entry);
+      if (e) problems.push(valueProblem('allow', entry, e));
     }
     const note = get('note');
-    if (note.length > 1000) problems.push('note is longer than 1000 characters');
+    if (note.length > 1000) problems.push(valueProblem('note', `${note.slice(0, 20)}...`, problem('too_long', { max: 1000 })));
     const key = pattern.toLowerCase();
     const dup = firstLine.get(key);
-    if (pattern !== '' && dup !== undefined) problems.push(`pattern '${pattern}' is already on line ${dup}`);
+    if (pattern !== '' && dup !== undefined) problems.push(problem('csv_twice', { pattern, line: dup }));
     if (problems.length > 0) {
-      errors.push({ line: r.line, message: problems.join('; ') });
+      for (const p of problems) errors.push(at(r.line, p));
       continue;
     }
     firstLine.set(key, r.line);
     accounts.push({ pattern, blockExternal: block!, allow, note });
   }
-  if (fatal) errors.push(fatal);
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, accounts };
-}
-
-function quote(field: string): string {
-  return /[",\r\n]|^\s|\s$/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+  return errors.length > 0 || broken ? finish() : { ok: true, accounts };
 }
 
 /** CSV text with BOM and CRLF, ready to write to a file Excel will open. */
 export function accountsToCsv(accounts: readonly Account[]): string {
-  const lines = [COLUMNS.join(',')];
-  for (const a of accounts) {
-    lines.push([a.pattern, String(a.blockExternal), a.allow.join(';'), a.note].map(quote).join(','));
-  }
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
-}
-
-/** File bytes to text: UTF-8 (with or without BOM) when valid, else Shift_JIS (Excel "CSV"). */
-export function decodeCsvBytes(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return new TextDecoder('shift_jis').decode(bytes);
-  }
+  return toCsv(
+    COLUMNS,
+    accounts.map((a) => [a.pattern, String(a.blockExternal), a.allow.join(';'), a.note]),
+  );
 }

@@ -3,27 +3,27 @@
  * one `domain, server IP, port` per line, spaces around the commas optional, several lines for
  * one domain = primary then failover in line order (routes keep the order their domain first
  * appears). Blank lines and lines starting with `#` or `;` are ignored; domains are lowercased
- * (DNS is case-insensitive), everything else must already be right. parseGatewayDat() is
- * all-or-nothing: the routes, or every bad line (missing field, bad domain, host or port, a
- * server listed twice for one domain) with its 1-based line number. routesToGatewayDat() writes
- * the same format with CRLF, as the Windows original has it, and no comments, so E-Post itself
- * can read the file back.
+ * (DNS is case-insensitive), everything else must already be right; CRLF, LF and a BOM are all
+ * accepted (Notepad). Not CSV: no quoting, so a plain split reads it exactly. parseGatewayDat()
+ * is all-or-nothing: the routes, or every problem (missing field, bad domain, host or port, a
+ * server listed twice for one domain) as an issue naming its 1-based line (`line 3`).
+ * routesToGatewayDat() writes the same format with CRLF, as the Windows original has it, and
+ * no comments, so E-Post itself (and Notepad) can read the file back.
  */
 import type { Route } from '../../shared/types.js';
-import { lowerAscii } from '../policy/address.js';
-import { checkDomain, checkHost } from './validate-helpers.js';
+import { lowerAscii } from '../../shared/address.js';
+import { problem, type Problem, type ValidationIssue } from '../../shared/issues.js';
+import { domainProblem, hostProblem } from '../../shared/rules.js';
 
-export interface DatLineError {
-  line: number;
-  message: string;
-}
+export type GatewayDatResult = { ok: true; routes: Route[] } | { ok: false; errors: ValidationIssue[] };
 
-export type GatewayDatResult = { ok: true; routes: Route[] } | { ok: false; errors: DatLineError[] };
+const at = (line: number, p: Problem): ValidationIssue => ({ path: `line ${line}`, line, ...p });
+const valueProblem = (field: string, value: string, p: Problem) => problem('dat_value', { ...p.params, field, value, reason: p.code, detail: p.message });
 
 export function parseGatewayDat(text: string): GatewayDatResult {
   const routes = new Map<string, Route>();
   const firstLine = new Map<string, number>();
-  const errors: DatLineError[] = [];
+  const errors: ValidationIssue[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 
   lines.forEach((raw, i) => {
@@ -32,26 +32,26 @@ export function parseGatewayDat(text: string): GatewayDatResult {
     if (s === '' || s.startsWith('#') || s.startsWith(';')) return;
     const fields = s.split(',').map((f) => f.trim());
     if (fields.length !== 3 || fields.some((f) => f === '')) {
-      errors.push({ line, message: `expected 'domain, server IP, port', got '${s}'` });
+      errors.push(at(line, problem('dat_fields', { text: s })));
       return;
     }
     const [d, host, p] = fields as [string, string, string];
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     const domain = lowerAscii(d);
-    const de = checkDomain(domain);
-    if (de) problems.push(`domain '${d}' ${de}`);
-    const he = checkHost(host);
-    if (he) problems.push(`server '${host}' ${he}`);
+    const de = domainProblem(domain);
+    if (de) problems.push(valueProblem('domain', d, de));
+    const he = hostProblem(host);
+    if (he) problems.push(valueProblem('server', host, he));
     const port = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
-    if (!(port >= 1 && port <= 65535)) problems.push(`port '${p}' must be an integer 1-65535`);
+    if (!(port >= 1 && port <= 65535)) problems.push(problem('dat_port', { value: p }));
     if (problems.length === 0) {
       const key = `${domain} ${host.toLowerCase()}:${port}`;
       const dup = firstLine.get(key);
-      if (dup !== undefined) problems.push(`${host}:${port} is already listed for ${domain} on line ${dup}`);
+      if (dup !== undefined) problems.push(problem('dat_twice', { server: `${host}:${port}`, domain, line: dup }));
       else firstLine.set(key, line);
     }
     if (problems.length > 0) {
-      errors.push({ line, message: problems.join('; ') });
+      for (const x of problems) errors.push(at(line, x));
       return;
     }
     const route = routes.get(domain) ?? { domain, hosts: [] };

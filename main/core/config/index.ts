@@ -39,21 +39,10 @@ export {
   decodeCsvBytes,
   parseAccountsCsv,
   type AccountsCsvResult,
-  type CsvLineError,
 } from './csv.js';
 export {
   parseGatewayDat,
   routesToGatewayDat,
-  type DatLineError,
   type GatewayDatResult,
 } from './gateway-dat.js';
-export {
-  checkAccountPattern,
-  checkAllowEntry,
-  checkBindHost,
-  checkDomain,
-  checkGreetingName,
-  checkHost,
-  checkLoopbackHost,
-} from './validate-helpers.js';
 export { isSealed, openSecret, registerSecretProvider, sealSecret, useFileKey, type SecretProvider } from './secrets.js';

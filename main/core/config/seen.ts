@@ -14,7 +14,7 @@ import { Low } from 'lowdb';
 import { PrivateJSONFile } from './private-json-file.js';
 
 import type { SeenStats } from '../../shared/types.js';
-import { addressKey } from '../policy/address.js';
+import { addressKey } from '../../shared/address.js';
 
 export const SEEN_FILE = 'accounts-seen.json';
 

@@ -5,16 +5,18 @@
  * `<dataDir>/audit.jsonl`, one AuditEntry per line, appended with fsync, `n` counting from 1.
  * get() hands out a deep-frozen snapshot; update()/replace()/restore() validate a new config and
  * either save it (file, last-good, audit line, 'change' event) or throw ConfigError and keep the
- * old one. watch() picks up edits made by another process (the CLI while `serve` runs, a hand
- * edit) and adopts them when valid, or emits 'error' naming the field and keeps the last good
- * settings when not. A file that fails at start is replaced by the last-good copy when there is
+ * old one. The store is the only writer of its data folder while a gateway runs (the CLI sends
+ * its changes to the running gateway instead of opening a second store), so watch() follows
+ * only hand edits of config.json: it tells its own saves apart by the file's identity (inode,
+ * size, mtime) without reading them back, adopts a valid edit (audited via 'file'), or emits
+ * 'error' naming the field and keeps the last good settings. A file that fails at start is replaced by the last-good copy when there is
  * one (see `startupProblem`); without one, open() throws ConfigError naming file and fields.
  * Whatever content is refused is copied to `config.rejected.json` first, so no edit is lost.
  */
 import { isSealed, sealSecret, useFileKey } from './secrets.js';
 import { EventEmitter } from 'node:events';
-import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { Low } from 'lowdb';
@@ -22,6 +24,7 @@ import { Low } from 'lowdb';
 import { PrivateJSONFile as JSONFile } from './private-json-file.js';
 import { PRIVATE_FILE_MODE, copyPrivateFile as copyFile, makePrivateDir } from '../private-files.js';
 
+import { issueAt, problem } from '../../shared/issues.js';
 import type { AuditEntry, ChangeVia, GatehouseConfig } from '../../shared/types.js';
 import {
   ConfigError,
@@ -58,11 +61,12 @@ type Parsed = { ok: true; config: GatehouseConfig } | { ok: false; errors: Confi
 function jsonIssue(text: string, err: unknown): ConfigIssue {
   const msg = err instanceof Error ? err.message : String(err);
   const m = /position (\d+)/.exec(msg);
-  if (!m) return { path: '', message: `not valid JSON: ${msg}` };
+  if (!m) return issueAt('', { ...problem('json_unreadable'), message: `not valid JSON: ${msg}` });
   const before = text.slice(0, Number(m[1]));
   const line = before.split('\n').length;
   const column = before.length - before.lastIndexOf('\n');
-  return { path: '', message: `not valid JSON at line ${line}, column ${column}: ${msg}` };
+  const p = problem('json', { line, column });
+  return issueAt('', { ...p, message: `${p.message}: ${msg}` });
 }
 
 /** Parse and validate file text. Notepad on Windows may add a BOM; JSON.parse would choke on it. */
@@ -100,6 +104,17 @@ async function readTextPatiently(file: string, waitMs: number): Promise<string |
       await new Promise((res) => setTimeout(res, waitMs));
     }
   }
+}
+
+/** Which file a name points at, and in which state: changes with every save, rename or edit. */
+async function fileIdentity(file: string): Promise<string | null> {
+  let st: Stats;
+  try {
+    st = await stat(file);
+  } catch {
+    return null;
+  }
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 /** The last non-empty line of a file, read from the end (the audit trail only grows). */
@@ -160,6 +175,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   #watcher: FSWatcher | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** config.json as our last save left it: a watch event on that same file is our own echo. */
+  #ownWrite: string | null = null;
 
   private constructor(dataDir: string, initial: GatehouseConfig, opts: ConfigStoreOptions) {
     super();
@@ -275,7 +292,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     return this.#enqueue(async () => {
       const entry = (await this.history()).find((e) => e.n === n);
       if (!entry) {
-        throw new ConfigError([{ path: '', message: `there is no change #${n} in ${this.auditFile}` }], {
+        throw new ConfigError([issueAt('', problem('no_change', { n }))], {
           summary: 'Cannot restore',
         });
       }
@@ -339,10 +356,11 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   }
 
   async #reloadFromFile(): Promise<void> {
+    if (this.#ownWrite !== null && this.#ownWrite === (await fileIdentity(this.file))) return;
     let text = await readTextPatiently(this.file, this.#debounceMs);
     if (text === null) {
       this.#report(
-        new ConfigError([{ path: '', message: 'the file was removed' }], {
+        new ConfigError([issueAt('', problem('file_removed'))], {
           file: this.file,
           summary: `${this.file} is gone; still running with the current settings, written again on the next change`,
         }),
@@ -372,26 +390,10 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     const before = this.#current;
     if (sameConfig(before, parsed.config)) return; // our own write coming back, or a no-op edit
     const after = deepFreeze(parsed.config);
-    // The CLI in another process audits its own change (file first, then its audit line, which
-    // may still be on its way): do not record the change a second time.
-    let recorded = await this.#lastAuditIf(after);
-    if (!recorded) {
-      await new Promise((res) => setTimeout(res, this.#debounceMs));
-      recorded = await this.#lastAuditIf(after);
-    }
-    const entry =
-      recorded ??
-      (await this.#appendAudit({ via: 'file', what: `${CONFIG_FILE} changed outside Gatehouse`, before, after }));
+    const entry = await this.#appendAudit({ via: 'file', what: `${CONFIG_FILE} changed outside Gatehouse`, before, after });
     this.#lastGood.data = after;
     await this.#lastGood.write();
     this.#adopt(after, entry);
-  }
-
-  /** The last audit entry when it already records `cfg` as the result. */
-  async #lastAuditIf(cfg: GatehouseConfig): Promise<AuditEntry | null> {
-    const line = await readLastLine(this.auditFile);
-    const last = line === null ? null : parseAuditLine(line);
-    return last && sameConfig(last.after, cfg) ? last : null;
   }
 
   #adopt(after: GatehouseConfig, entry: AuditEntry): void {
@@ -408,6 +410,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   async #save(cfg: GatehouseConfig): Promise<void> {
     this.#db.data = cfg;
     await this.#db.write();
+    this.#ownWrite = await fileIdentity(this.file);
     this.#lastGood.data = cfg;
     await this.#lastGood.write();
   }
@@ -442,7 +445,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   }
 
   async #appendAudit(e: Omit<AuditEntry, 'n' | 'at'>): Promise<AuditEntry> {
-    // n follows the file, not a counter in memory: the CLI appends from another process.
+    // n follows the file, not a counter in memory: with no gateway running, the CLI is the
+    // writer, and the next gateway (or CLI) to open the folder continues its numbering.
     const lastLine = await readLastLine(this.auditFile);
     let lastN = lastLine === null ? 0 : (parseAuditLine(lastLine)?.n ?? null);
     if (lastN === null) lastN = (await this.history()).reduce((m, x) => Math.max(m, x.n), 0);

@@ -15,7 +15,8 @@
  * layer and return an error message or null).
  */
 import type { Account } from '../../shared/types.js';
-import { addressKey, checkAddressSyntax, checkDomainSyntax, lowerAscii } from './address.js';
+import { addressKey, lowerAscii } from '../../shared/address.js';
+import { policyAllowProblem, policyPatternProblem } from '../../shared/rules.js';
 
 export interface AccountIndex {
   /** The account governing `address` (any case), or undefined. */
@@ -238,22 +239,10 @@ export function compileAccounts(accounts: readonly Account[]): AccountIndex {
 
 /** Error message for a bad account pattern, or null. `*` is any run of characters. */
 export function validatePattern(pattern: string): string | null {
-  if (pattern.trim() !== pattern) return 'leading or trailing space in pattern';
-  if (!pattern.includes('*')) {
-    const err = checkAddressSyntax(pattern, { smtputf8: true });
-    return err ? `not a valid address: ${err}` : null;
-  }
-  if (pattern.includes('**')) return 'use a single * for any run of characters';
-  const err = checkAddressSyntax(pattern.replaceAll('*', 'x'), { smtputf8: true });
-  return err ? `not a valid pattern: ${err}` : null;
+  return policyPatternProblem(pattern)?.message ?? null;
 }
 
 /** Error message for a bad allow-list entry (a domain, or an address), or null. */
 export function validateAllowEntry(entry: string): string | null {
-  if (entry.trim() !== entry) return 'leading or trailing space';
-  if (entry.includes('*')) return 'wildcards are not supported in the allow-list';
-  const err = entry.includes('@')
-    ? checkAddressSyntax(entry, { smtputf8: true })
-    : checkDomainSyntax(entry, { smtputf8: true });
-  return err ? `not a valid domain or address: ${err}` : null;
+  return policyAllowProblem(entry)?.message ?? null;
 }

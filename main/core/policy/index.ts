@@ -13,7 +13,7 @@ export {
   splitAddress,
   type AddressParts,
   type SyntaxOptions,
-} from './address.js';
+} from '../../shared/address.js';
 export { compileNetworks, validateCidr, type NetworkMatcher } from './networks.js';
 export {
   compileAccounts,

@@ -3,45 +3,21 @@
  * node:net BlockList. IPv4 and IPv6 are supported; a plain IP is a /32 or /128; an
  * IPv4-mapped IPv6 client (`::ffff:127.0.0.2`, as Node reports dual-stack sockets) matches
  * IPv4 CIDRs. contains() never throws and answers false for anything that is not an IP.
- * validateCidr returns an error message or null; compileNetworks throws on an entry that
- * validateCidr rejects (the config layer validates first, so this is a programming error).
+ * The CIDR syntax itself is shared with the UI (../../shared/ip.ts); validateCidr returns its
+ * English message or null. compileNetworks throws on an entry that validateCidr rejects (the
+ * config layer validates first, so this is a programming error).
  */
 import { BlockList, isIP, isIPv4 } from 'node:net';
+
+import { cidrProblem, parseCidr } from '../../shared/ip.js';
 
 export interface NetworkMatcher {
   contains(ip: string): boolean;
 }
 
-interface ParsedCidr {
-  address: string;
-  prefix: number;
-  family: 'ipv4' | 'ipv6';
-}
-
-function parseCidr(s: string): ParsedCidr | string {
-  const text = s.trim();
-  if (text === '') return 'empty network';
-  const slash = text.indexOf('/');
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const version = isIP(address);
-  if (version === 0) return `not an IP address: ${JSON.stringify(address)}`;
-  if (address.includes('%')) return 'zone index (%) not allowed in a network';
-  const max = version === 4 ? 32 : 128;
-  let prefix = max;
-  if (slash >= 0) {
-    const p = text.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p)) return `bad prefix length: ${JSON.stringify(p)}`;
-    prefix = Number(p);
-    if (prefix > max) return `prefix length ${prefix} is over ${max}`;
-  }
-  if (prefix === 0) return `${text} would trust every address (open relay)`;
-  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
 /** Error message for a bad CIDR or IP, or null. `/0` is refused: it would make an open relay. */
 export function validateCidr(s: string): string | null {
-  const r = parseCidr(s);
-  return typeof r === 'string' ? r : null;
+  return cidrProblem(s)?.message ?? null;
 }
 
 /** Strip an IPv6 zone index (`fe80::1%eth0`). */
@@ -55,7 +31,7 @@ export function compileNetworks(cidrs: readonly string[]): NetworkMatcher {
   let empty = true;
   for (const c of cidrs) {
     const r = parseCidr(c);
-    if (typeof r === 'string') throw new TypeError(`trustedNetworks: ${r}`);
+    if ('code' in r) throw new TypeError(`trustedNetworks: ${r.message}`);
     list.addSubnet(r.address, r.prefix, r.family);
     empty = false;
   }

@@ -19,7 +19,7 @@ import type {
   RuleName,
 } from '../../shared/types.js';
 import { compileAccounts, onAllowList, type AccountIndex } from './accounts.js';
-import { checkAddressSyntax, domainOf, lowerAscii, splitAddress, type SyntaxOptions } from './address.js';
+import { checkAddressSyntax, domainOf, lowerAscii, splitAddress, type SyntaxOptions } from '../../shared/address.js';
 import { DEFAULT_REPLIES } from './defaults.js';
 import { compileNetworks, type NetworkMatcher } from './networks.js';
 

@@ -1,5 +1,6 @@
 /*
- * Address syntax for the policy: decides whether an envelope address is one Gatehouse will
+ * Address syntax, shared by the policy (core) and the forms (renderer): pure, no Node API.
+ * For the policy: decides whether an envelope address is one Gatehouse will
  * hand to a relay, splits it into local part and domain, and gives the case-folded key used
  * to compare addresses. checkAddressSyntax returns null when the address is fine, or a short
  * ASCII reason when it carries a relay trick (%, !, source route, IP literal, quoted local
@@ -54,8 +55,19 @@ function lowerAsciiSlow(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
-function octets(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+/** UTF-8 length in bytes without Buffer, so the renderer can run the same checks. */
+export function octets(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 /**

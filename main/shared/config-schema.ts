@@ -1,0 +1,245 @@
+/*
+ * The one Gatehouse settings schema: every default and every rule in one place, shared by the
+ * core (the store validates every config it saves or reads with it) and the window (its forms
+ * check a section, or a single field, with the same rules before sending). The compiler checks
+ * it against GatehouseConfig: a key missing here, or unknown there, fails to build.
+ * configSchemas(env) builds it for a platform (the listener opens the LAN on Windows and stays
+ * on the loopback elsewhere) and a default greeting name (the core passes the machine's);
+ * it returns the whole config's schema and one schema per section (`listener`, `routes`, ...),
+ * which `config.set` and the forms use. Missing fields take their defaults at every depth;
+ * unknown keys, bad values and broken cross-field rules are issues with their field paths
+ * (`routes[1].hosts[0].port`). Nothing here throws on bad input.
+ */
+import * as v from 'valibot';
+
+import { problem } from './issues.js';
+import { cidrProblem } from './ip.js';
+import { DEFAULT_REPLIES } from './replies.js';
+import {
+  allowEntryProblem,
+  bindHostProblem,
+  domainProblem,
+  greetingNameProblem,
+  hostProblem,
+  loopbackHostProblem,
+  patternProblem,
+  replyProblem,
+  usernameProblem,
+} from './rules.js';
+import { bool, int, list, oneOf, strict, text, whole, type Blame, type Schema } from './schema-kit.js';
+import type {
+  Account,
+  AuthConfig,
+  AuthUser,
+  DeliveryConfig,
+  GatehouseConfig,
+  HostPort,
+  Limits,
+  PerformanceConfig,
+  ReplyTexts,
+  Route,
+  SmarthostConfig,
+  TlsConfig,
+} from './types.js';
+
+export const MiB = 1024 * 1024;
+const DAY = 86400;
+
+/** What the defaults depend on. */
+export interface ConfigEnv {
+  platform: string;
+  /** The greeting name when none is set (the core uses the machine's name). */
+  hostname: string;
+}
+
+/** For checks that do not depend on where they run (the window's forms, command arguments). */
+export const PORTABLE_ENV: ConfigEnv = { platform: 'linux', hostname: 'localhost' };
+
+/** A field with a default; a function default is made afresh each time (no shared arrays). */
+function opt<T>(schema: Schema<T>, dflt: T | (() => T)): Schema<T> {
+  const make = typeof dflt === 'function' ? (dflt as () => T) : () => structuredClone(dflt);
+  return v.optional(schema, make) as unknown as Schema<T>;
+}
+
+/** Every field of the type, each with its schema: the compiler holds schema and type together. */
+type Entries<T> = { [K in keyof T]-?: Schema<T[K]> };
+const obj = <T>(entries: Entries<T>): Schema<T> => strict(entries as v.ObjectEntries) as unknown as Schema<T>;
+
+// ---- field schemas, shared with command arguments and forms ----
+
+export const port = int(1, 65535);
+/** Listening ports may be 0 ("any free port"): tests start real servers that way. */
+export const listenPort = int(0, 65535);
+export const domain = text(domainProblem, 253);
+export const host = text(hostProblem, 253);
+export const pattern = text(patternProblem, 254);
+export const allowEntry = text(allowEntryProblem, 254);
+export const cidr = text(cidrProblem, 50);
+export const username = text(usernameProblem, 64);
+
+export const hostPort: Schema<HostPort> = obj<HostPort>({ host, port: opt(port, 25) });
+
+const route: Schema<Route> = obj<Route>({
+  domain,
+  hosts: list(hostPort, { nonEmpty: true, max: 20, unique: { key: (h) => `${h.host.toLowerCase()}:${h.port}`, code: 'duplicate_host' } }),
+});
+
+export const routeList = list(route, { unique: { key: (r) => r.domain, field: 'domain', code: 'duplicate_route' } });
+
+export const allowList = list(allowEntry, { unique: { key: (s) => s.toLowerCase() } });
+
+export const account: Schema<Account> = obj<Account>({
+  pattern,
+  blockExternal: opt(bool, false),
+  allow: opt(allowList, [] as string[]),
+  note: opt(text(null, 1000), ''),
+});
+
+const replies = obj<ReplyTexts>(
+  Object.fromEntries(
+    (Object.keys(DEFAULT_REPLIES) as (keyof ReplyTexts)[]).map((k) => [k, opt(text(replyProblem, 400), DEFAULT_REPLIES[k])]),
+  ) as Entries<ReplyTexts>,
+);
+
+/** The smarthost as stored; `port` left out follows the security (465 for implicit TLS). */
+export const smarthost: Schema<SmarthostConfig> = v.pipe(
+  v.pipe(
+    v.unknown(),
+    v.transform((raw) => {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+      const r = raw as Record<string, unknown>;
+      return r.port === undefined && r.security === 'tls' ? { ...r, port: 465 } : raw;
+    }),
+  ),
+  obj<SmarthostConfig>({
+    host,
+    port: opt(port, 587),
+    security: opt(oneOf(['starttls', 'tls', 'none'] as const), 'starttls'),
+    user: opt(text(null, 256), ''),
+    password: opt(text(null, 256), ''),
+    allowInvalidCert: opt(bool, false),
+  }),
+  whole<SmarthostConfig>((s) => (s.password !== '' && s.user === '' ? [{ at: ['user'], problem: problem('user_for_password') }] : [])),
+) as Schema<SmarthostConfig>;
+
+const limits = obj<Limits>({
+  maxMessageSize: opt(int(1024, 2048 * MiB), 25 * MiB),
+  maxRecipients: opt(int(1, 100_000), 100),
+  maxClients: opt(int(1, 100_000), 100),
+  maxConnectionsPerIp: opt(int(1, 100_000), 20),
+  idleTimeoutMs: opt(int(1000, 3_600_000), 60_000),
+  dataTimeoutMs: opt(int(1000, 86_400_000), 600_000),
+});
+
+const delivery = v.pipe(
+  obj<DeliveryConfig>({
+    smarthost: opt(v.nullable(smarthost) as Schema<SmarthostConfig | null>, null),
+    transportOverrides: opt(routeList, [] as Route[]),
+    retrySchedule: opt(list(int(1, 7 * DAY), { nonEmpty: true, max: 100 }), [300, 600, 1200, 1800, 3600]),
+    maxLifetimeSeconds: opt(int(60, 30 * DAY), 5 * DAY),
+    delayWarningSeconds: opt(int(0, 30 * DAY), 4 * 3600),
+    maxConnectionsPerHop: opt(int(1, 1000), 5),
+    maxConnectionsTotal: opt(int(1, 10_000), 20),
+    connectTimeoutMs: opt(int(1000, 600_000), 15_000),
+    verifyRecipients: opt(bool, false),
+    verifyPositiveTtlSeconds: opt(int(0, 30 * DAY), 3600),
+    verifyNegativeTtlSeconds: opt(int(0, 30 * DAY), 300),
+  }),
+  whole<DeliveryConfig>((d) =>
+    d.delayWarningSeconds !== 0 && d.delayWarningSeconds >= d.maxLifetimeSeconds
+      ? [{ at: ['delayWarningSeconds'], problem: problem('delay_warning', { field: 'delivery.maxLifetimeSeconds', value: d.maxLifetimeSeconds }) }]
+      : [],
+  ),
+) as Schema<DeliveryConfig>;
+
+const tls = v.pipe(
+  obj<TlsConfig>({
+    mode: opt(oneOf(['auto', 'files', 'off'] as const), 'auto'),
+    certFile: opt(text(null, 1000), ''),
+    keyFile: opt(text(null, 1000), ''),
+  }),
+  whole<TlsConfig>((t) => {
+    const out: Blame[] = [];
+    if (t.mode === 'files' && !t.certFile) out.push({ at: ['certFile'], problem: problem('tls_file_needed') });
+    if (t.mode === 'files' && !t.keyFile) out.push({ at: ['keyFile'], problem: problem('tls_file_needed') });
+    return out;
+  }),
+) as Schema<TlsConfig>;
+
+const authUser = obj<AuthUser>({
+  username,
+  passwordHash: text((s) => (s.startsWith('scrypt$') ? null : problem('password_hash')), 400),
+  addresses: opt(list(text(patternProblem, 320), { max: 1000 }), [] as string[]),
+});
+
+const auth = obj<AuthConfig>({
+  enabled: opt(bool, false),
+  users: opt(list(authUser, { unique: { key: (u) => u.username.toLowerCase(), field: 'username', code: 'duplicate_user' } }), [] as AuthUser[]),
+});
+
+/** Both bind the same TCP port when the hosts overlap ('0.0.0.0' overlaps every IPv4 host). */
+function sameSocket(a: HostPort, b: HostPort): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const wild = (h: string) => h === '0.0.0.0' || h === '::';
+  return a.host === b.host || wild(a.host) || wild(b.host);
+}
+
+function build(env: ConfigEnv) {
+  const win = env.platform === 'win32';
+  // The office needs the LAN on the Windows PC it is installed on; everywhere else (demo, CI,
+  // a developer's laptop) the loopback and an unprivileged port are the safe start.
+  const listener = obj<HostPort>({
+    host: opt(text(bindHostProblem, 253), win ? '0.0.0.0' : '127.0.0.1'),
+    port: opt(listenPort, win ? 25 : 2525),
+  });
+  const sections = {
+    listener,
+    hostname: text(greetingNameProblem, 253),
+    // Loopback only: never an open relay, yet a local test client can relay.
+    trustedNetworks: list(cidr, { unique: { key: (s) => s.toLowerCase() } }),
+    internalDomains: list(domain, { unique: { key: (s) => s } }),
+    routes: routeList,
+    accounts: list(account, { unique: { key: (a) => a.pattern.toLowerCase(), field: 'pattern', code: 'duplicate_account' } }),
+    limits,
+    replies,
+    delivery,
+    log: obj<{ retentionDays: number }>({ retentionDays: opt(int(1, 3650), 30) }),
+    tls,
+    auth,
+    admin: obj<HostPort>({ host: opt(text(loopbackHostProblem, 253), '127.0.0.1'), port: opt(listenPort, 8025) }),
+    performance: obj<PerformanceConfig>({ listenerProcesses: opt(int(1, 8), 1) }),
+  } satisfies Entries<GatehouseConfig>;
+  const config = v.pipe(
+    obj<GatehouseConfig>({
+      listener: opt(listener, {} as HostPort),
+      hostname: opt(sections.hostname, env.hostname),
+      trustedNetworks: opt(sections.trustedNetworks, ['127.0.0.0/8', '::1/128']),
+      internalDomains: opt(sections.internalDomains, [] as string[]),
+      routes: opt(sections.routes, [] as Route[]),
+      accounts: opt(sections.accounts, [] as Account[]),
+      limits: opt(limits, {} as Limits),
+      replies: opt(replies, {} as ReplyTexts),
+      delivery: opt(delivery, {} as DeliveryConfig),
+      log: opt(sections.log, {} as { retentionDays: number }),
+      tls: opt(tls, {} as TlsConfig),
+      auth: opt(auth, {} as AuthConfig),
+      admin: opt(sections.admin, {} as HostPort),
+      performance: opt(sections.performance, {} as PerformanceConfig),
+    }),
+    whole<GatehouseConfig>((c) =>
+      sameSocket(c.listener, c.admin) ? [{ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) }] : [],
+    ),
+  ) as Schema<GatehouseConfig>;
+  return { config, sections };
+}
+
+export type ConfigSchemas = ReturnType<typeof build>;
+
+const cache = new Map<string, ConfigSchemas>();
+
+export function configSchemas(env: ConfigEnv = PORTABLE_ENV): ConfigSchemas {
+  const key = `${env.platform}\u0000${env.hostname}`;
+  let s = cache.get(key);
+  if (!s) cache.set(key, (s = build(env)));
+  return s;
+}
