@@ -1,19 +1,13 @@
 /*
- * A small argv parser for the `gatehouse` CLI: positionals plus `--flag value`,
- * `--flag=value`, boolean flags and short aliases. Unknown flags are a UsageError
- * (exit code 2), never silently ignored.
+ * The `gatehouse` CLI's command line, read by Node's util.parseArgs: positionals plus
+ * `--flag value`, `--flag=value`, boolean flags and short aliases, in any order. Unknown
+ * flags, a value given to a boolean flag or a missing value are a UsageError (exit code 2)
+ * naming the flag, never silently ignored. parseHostPort reads `host:port`.
  */
+import { parseArgs } from 'node:util';
+
 export class UsageError extends Error {
   readonly exitCode = 2;
-}
-
-export interface FlagSpec {
-  /** Flags that take a value (`--data DIR`). */
-  values?: string[];
-  /** Boolean flags (`--follow`). */
-  booleans?: string[];
-  /** Short aliases: `{ f: 'follow', n: 'lines' }`. */
-  aliases?: Record<string, string>;
 }
 
 export interface ParsedArgs {
@@ -21,44 +15,57 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean>;
 }
 
-export function parseArgs(argv: string[], spec: FlagSpec): ParsedArgs {
-  const values = new Set(spec.values ?? []);
-  const booleans = new Set(spec.booleans ?? []);
-  const positionals: string[] = [];
-  const flags: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
+/** Every flag of every command: one table, so `--help` and the parser cannot disagree on a name. */
+const OPTIONS = {
+  addresses: { type: 'string' },
+  data: { type: 'string' },
+  listen: { type: 'string' },
+  admin: { type: 'string' },
+  client: { type: 'string' },
+  note: { type: 'string' },
+  state: { type: 'string' },
+  sender: { type: 'string' },
+  recipient: { type: 'string' },
+  lines: { type: 'string', short: 'n' },
+  day: { type: 'string' },
+  search: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  remove: { type: 'boolean' },
+  replace: { type: 'boolean' },
+  senderlog: { type: 'boolean' },
+  'no-admin': { type: 'boolean' },
+} as const;
+
+/** util.parseArgs' errors say what is wrong at length; the CLI says it in its own few words. */
+function usage(err: Error & { code?: string }): UsageError {
+  const flag = /'(-{1,2}[\w-]+)/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`unknown option ${flag}`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = flag.replace(/^-+/, '');
+      const long = Object.entries(OPTIONS).find(([k, o]) => k === name || ('short' in o && o.short === name))?.[0] ?? name;
+      const o = OPTIONS[long as keyof typeof OPTIONS];
+      return new UsageError(o && o.type === 'boolean' ? `--${long} takes no value` : `--${long} needs a value`);
     }
-    let name: string | null = null;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-      inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    } else if (/^-[a-zA-Z]$/.test(arg)) {
-      const alias = spec.aliases?.[arg.slice(1)];
-      if (!alias) throw new UsageError(`unknown option ${arg}`);
-      name = alias;
-    }
-    if (name === null) {
-      positionals.push(arg);
-      continue;
-    }
-    if (booleans.has(name)) {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-    } else if (values.has(name)) {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
-      flags[name] = v;
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
+    default:
+      return new UsageError(err.message);
   }
-  return { positionals, flags };
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usage(err as Error & { code?: string });
+  }
+  const flags: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined) flags[k] = v as string | boolean;
+  return { positionals: parsed.positionals, flags };
 }
 
 /** `host:port`, `[v6]:port` or `:port` -> parts; UsageError when malformed. */

@@ -1,21 +1,21 @@
 /*
  * CLI commands about the running gateway: serve (the headless host), queue, log tail.
- * `serve` writes <data>/admin.json (admin URL, pid) so other CLI calls can reach it; queue
- * actions go through that admin API so the running delivery runner stays the only writer of
- * the spool. `queue list|show` and `log tail` read the files directly and work without it.
+ * `serve` writes <data>/admin.json (admin URL, pid) so other CLI calls reach it (client.ts);
+ * queue commands go through the command layer like every other, so the running delivery
+ * runner stays the only writer of the spool: list and show work without a gateway (from the
+ * spool), the actions need it. `log tail` reads the log files and works without it.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gateway } from '../core/gateway.js';
 import { demoConfig, ConfigError } from '../core/config/index.js';
-import { Spool } from '../core/spool/index.js';
 import { dataPaths } from '../core/paths.js';
 import { formatReceiveLine, formatSenderLine, JsonlLog, localDay } from '../core/log/index.js';
-import { ADMIN_FILE, startAdminHost, type AdminHost, type AdminInfo } from '../headless/admin-host.js';
-import type { ApiResult, CommandName, ArgsOf, ResultOf } from '../shared/contract.js';
-import type { QueueItem, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
+import { startAdminHost, type AdminHost } from '../headless/admin-host.js';
+import type { QueueState, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
+import type { QueueDetail } from '../shared/contract.js';
+import type { Client } from './client.js';
 import { UsageError, parseHostPort, type ParsedArgs } from './args.js';
 import { print, printJson, stdoutGone, table } from './output.js';
 
@@ -73,56 +73,7 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
   return 0;
 }
 
-/** Calls a command on the running `gatehouse serve` through its admin API. */
-async function remote<C extends CommandName>(dataDir: string, command: C, args: ArgsOf<C>): Promise<ResultOf<C>> {
-  let info: AdminInfo;
-  try {
-    info = JSON.parse(await fsp.readFile(path.join(dataDir, ADMIN_FILE), 'utf8')) as AdminInfo;
-  } catch {
-    throw new UsageError(`'gatehouse serve' is not running for ${dataDir} (no ${ADMIN_FILE}); start it first`);
-  }
-  const url = new URL(info.url);
-  const token = new URLSearchParams(url.hash.slice(1)).get('token') ?? '';
-  let res: Response;
-  try {
-    res = await fetch(`${url.origin}/api/${command}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ args }),
-    });
-  } catch (err) {
-    throw new UsageError(`cannot reach 'gatehouse serve' at ${url.origin}: ${(err as Error).message}`);
-  }
-  const body = (await res.json()) as ApiResult<ResultOf<C>>;
-  if (!body.ok) throw new UsageError(body.error.message);
-  return body.value;
-}
-
-/** Reads the queue straight from the spool (works with or without a running gateway). */
-async function readQueue(dataDir: string): Promise<QueueItem[]> {
-  const spool = new Spool(dataPaths(dataDir).spool);
-  const headers = await spool.list();
-  const items: QueueItem[] = [];
-  for (const h of headers) {
-    const st = await spool.getState(h.id);
-    const due = st.nextAttemptAt && Date.parse(st.nextAttemptAt) > Date.now();
-    items.push({
-      id: h.id,
-      receivedAt: h.receivedAt,
-      sender: h.sender,
-      recipients: h.recipients,
-      pending: st.pending,
-      size: h.size,
-      state: st.held ? 'hold' : st.attempts > 0 && due ? 'deferred' : 'queued',
-      attempts: st.attempts,
-      nextAttemptAt: st.nextAttemptAt,
-      lastError: st.lastError,
-    });
-  }
-  return items;
-}
-
-export async function cmdQueue(dataDir: string, a: ParsedArgs): Promise<number> {
+export async function cmdQueue(c: Client, a: ParsedArgs): Promise<number> {
   const sub = a.positionals[0];
   if (!sub) throw new UsageError('missing <list|show|retry|hold|release|delete|bounce>');
   const id = () => {
@@ -130,66 +81,48 @@ export async function cmdQueue(dataDir: string, a: ParsedArgs): Promise<number> 
     if (!v) throw new UsageError(`queue ${sub} needs a queue id`);
     return v;
   };
+  const f = a.flags;
   switch (sub) {
     case 'list': {
-      let items = await readQueue(dataDir);
-      const f = a.flags;
-      if (typeof f.state === 'string') {
-        if (!['queued', 'active', 'deferred', 'hold'].includes(f.state)) throw new UsageError(`--state: unknown state "${f.state}"`);
-        items = items.filter((i) => i.state === f.state);
-      }
-      if (typeof f.sender === 'string') items = items.filter((i) => i.sender.toLowerCase().includes(String(f.sender).toLowerCase()));
-      if (typeof f.recipient === 'string') items = items.filter((i) => i.recipients.some((r) => r.toLowerCase().includes(String(f.recipient).toLowerCase())));
+      const items = await c.call('queue.list', {
+        ...(typeof f.state === 'string' ? { state: f.state as QueueState } : {}),
+        ...(typeof f.sender === 'string' ? { sender: f.sender } : {}),
+        ...(typeof f.recipient === 'string' ? { recipient: f.recipient } : {}),
+      });
       if (f.json) return printJson(items), 0;
       if (items.length === 0) print('queue is empty');
       else table(['id', 'received', 'state', 'size', 'sender', 'pending recipients', 'last error'], items.map((i) => [i.id, i.receivedAt, i.state, String(i.size), i.sender || '<>', i.pending.join(' '), i.lastError ?? '']));
       return 0;
     }
     case 'show': {
-      const qid = id();
-      const spool = new Spool(dataPaths(dataDir).spool);
-      let header, state, body;
-      try {
-        header = await spool.readHeader(qid);
-        state = await spool.getState(qid);
-        body = await spool.readBody(qid);
-      } catch (err) {
-        throw new UsageError(`no queued message ${qid}: ${(err as Error).message}`);
-      }
-      const end = body.indexOf('\r\n\r\n');
-      printJson({ header, state, headers: body.subarray(0, end < 0 ? Math.min(body.length, 8192) : end).toString('utf8') });
+      // The runner and the spool view both answer with the envelope and state as stored too.
+      const shown = (await c.call('queue.show', { id: id() })) as QueueDetail & { header?: unknown; state?: unknown };
+      printJson({ header: shown.header, state: shown.state, headers: shown.headers });
       return 0;
     }
     case 'retry':
-      await remote(dataDir, 'queue.retry', { id: a.positionals[1] });
+      await c.call('queue.retry', a.positionals[1] ? { id: a.positionals[1] } : {});
       print(a.positionals[1] ? `retrying ${a.positionals[1]} now` : 'retrying all deferred messages now');
       return 0;
     case 'hold':
-      await remote(dataDir, 'queue.hold', { id: id() });
+      await c.call('queue.hold', { id: id() });
       print(`held ${a.positionals[1]}`);
       return 0;
     case 'release':
-      await remote(dataDir, 'queue.release', { id: id() });
+      await c.call('queue.release', { id: id() });
       print(`released ${a.positionals[1]}`);
       return 0;
     case 'delete':
-      await remote(dataDir, 'queue.delete', { id: id() });
+      await c.call('queue.delete', { id: id() });
       print(`deleted ${a.positionals[1]} (no bounce)`);
       return 0;
     case 'bounce':
-      await remote(dataDir, 'queue.bounce', { id: id() });
+      await c.call('queue.bounce', { id: id() });
       print(`bounced ${a.positionals[1]} to its sender`);
       return 0;
     default:
       throw new UsageError(`unknown queue command "${sub}"`);
   }
-}
-
-export async function cmdRoutesStatus(dataDir: string, a: ParsedArgs): Promise<number> {
-  const health = await remote(dataDir, 'routes.health', undefined);
-  if (a.flags.json) return printJson(health), 0;
-  table(['next hop', 'via', 'state', 'last success', 'last failure', 'failures', 'last error'], health.map((h) => [h.hop, h.via, h.state, h.lastSuccess ?? '', h.lastFailure ?? '', String(h.consecutiveFailures), h.lastError ?? '']));
-  return 0;
 }
 
 export async function cmdLog(dataDir: string, a: ParsedArgs): Promise<number> {

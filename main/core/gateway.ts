@@ -2,14 +2,14 @@
  * The composition root: opens the config store, spool, logs and delivery runner in a data
  * folder, and starts/stops the SMTP listener. Events fan out once, here: each receivelog /
  * senderlog entry goes to its JSONL file, to the traffic counters and to subscribers (the
- * UI), in that order. Config changes apply live: the compiled policy is swapped for the next
+ * UI), in that order; a config change goes out as the new ConfigView and accounts list. Config changes apply live: the compiled policy is swapped for the next
  * SMTP command, limits are pushed into the running server, and a listener move restarts only
  * the listener. `open()` fails with a ConfigError if config.json is broken and no last good
  * copy exists; `start()` fails if the port cannot be bound (the error is kept in status()).
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { ConfigStore, SeenAccounts, useFileKey } from './config/index.js';
+import { ConfigStore, SeenAccounts, listAccounts, useFileKey } from './config/index.js';
 import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './policy/index.js';
 import { Spool, type SpoolHeader } from './spool/index.js';
 import { JsonlLog, localDay } from './log/index.js';
@@ -302,7 +302,9 @@ export class Gateway {
 
   private onConfigChange(): void {
     const cfg = this.store.get();
+    // The changed data itself, so a window applies it without asking again.
     this.emit('config', toConfigView(cfg));
+    this.emit('accounts', listAccounts(cfg, this.seen));
     this.receivelog.setRetentionDays(cfg.log.retentionDays);
     this.senderlog.setRetentionDays(cfg.log.retentionDays);
     this.receiver?.applyLimits();

@@ -24,7 +24,7 @@ import {
   type MenuItemConstructorOptions,
 } from 'electron';
 import { Gateway } from '../core/gateway.js';
-import { createHandlers } from '../core/api.js';
+import { createCommands, gatewayPorts } from '../core/commands/index.js';
 import { startAdminHost, type AdminHost } from '../headless/admin-host.js';
 import { demoConfig } from '../core/config/index.js';
 import { defaultDataDir } from '../core/paths.js';
@@ -245,7 +245,7 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
   gateway.on('receivelog', () => shell.onTraffic());
   gateway.on('senderlog', () => shell.onTraffic());
 
-  const handlers = shell.wrapHandlers(createHandlers(gateway));
+  const handlers = shell.wrapHandlers(createCommands(gatewayPorts(gateway)));
   ipcMain.handle(
     INVOKE_CHANNEL,
     createInvokeHandler({

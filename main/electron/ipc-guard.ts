@@ -3,21 +3,16 @@
  * minimal view of Electron's IpcMainInvokeEvent so tests need no Electron:
  *  - `checkSender`: the call must come from our window's web contents, from its top frame,
  *    whose URL is on the app's own origin (app://gatehouse); returns null or the reason.
- *  - `validateInvoke`: the command must be one of the contract's names and its arguments
- *    plain JSON data (no functions, dates, class instances; bounded depth and size) of the
- *    shape the command takes; returns the checked call or an ApiErrorData ('bad-request').
- *  - `createInvokeHandler`: both checks, then the core handler; always resolves to an
- *    ApiResult (a refused sender is 'forbidden', a handler's ApiError keeps its code, any
- *    other throw becomes 'internal'), so nothing the renderer sends can throw in main.
+ *  - `jsonProblem`: the arguments must be plain JSON data (no functions, dates, class
+ *    instances; bounded depth and size), what the HTTP transport gets by parsing JSON;
+ *  - `createInvokeHandler`: both checks, then the core's dispatcher (which checks the
+ *    arguments against the command's schema, as for every transport, and runs it with via
+ *    'ui'); always resolves to an ApiResult (a refused sender is 'forbidden', data that is
+ *    not plain JSON is 'bad-request', the dispatcher's answers as they are), so nothing the
+ *    renderer sends can throw in main.
  */
-import {
-  errorToData,
-  isCommandName,
-  type ApiErrorData,
-  type ApiResult,
-  type CommandHandlers,
-  type CommandName,
-} from '../shared/contract.js';
+import type { ApiResult, CommandHandlers } from '../shared/contract.js';
+import { createDispatcher } from '../core/commands/dispatch.js';
 
 export const INVOKE_CHANNEL = 'gatehouse:invoke';
 export const EVENT_CHANNEL = 'gatehouse:event';
@@ -59,56 +54,7 @@ export function checkSender(event: InvokeEventLike, policy: SenderPolicy): strin
   return null;
 }
 
-/* ---- argument validation ---- */
-
-type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array';
-
-interface ArgSpec {
-  /** void: no arguments (undefined/null); object: a plain object; optional-object: either; nullable-object: object or null. */
-  shape: 'void' | 'object' | 'optional-object' | 'nullable-object';
-  required?: Record<string, FieldType>;
-  optional?: Record<string, FieldType>;
-}
-
-/** One entry per command: a Record, so the compiler insists every command is covered. */
-export const ARG_SPECS: Record<CommandName, ArgSpec> = {
-  'status': { shape: 'void' },
-  'gateway.start': { shape: 'void' },
-  'gateway.stop': { shape: 'void' },
-  'stats.traffic': { shape: 'void' },
-  'setup.needed': { shape: 'void' },
-  'setup.complete': { shape: 'object', required: { officeServer: 'object', domains: 'array', outbound: 'object' }, optional: { listener: 'object' } },
-  'config.get': { shape: 'void' },
-  'config.set': { shape: 'object', required: { key: 'string' } },
-  'config.setSmarthost': { shape: 'nullable-object' },
-  'accounts.list': { shape: 'optional-object', optional: { query: 'string' } },
-  'accounts.setBlock': { shape: 'object', required: { pattern: 'string', block: 'boolean' } },
-  'accounts.setAllow': { shape: 'object', required: { pattern: 'string', allow: 'array' } },
-  'accounts.save': { shape: 'object', required: { account: 'object' }, optional: { original: 'string' } },
-  'accounts.remove': { shape: 'object', required: { pattern: 'string' } },
-  'accounts.import': { shape: 'object', required: { csv: 'string', mode: 'string' } },
-  'accounts.export': { shape: 'void' },
-  'routes.set': { shape: 'object', required: { routes: 'array' } },
-  'routes.import': { shape: 'object', required: { text: 'string', mode: 'string' } },
-  'routes.export': { shape: 'void' },
-  'routes.health': { shape: 'void' },
-  'log.tail': { shape: 'object', required: { kind: 'string', n: 'number' }, optional: { day: 'string' } },
-  'log.days': { shape: 'object', required: { kind: 'string' } },
-  'log.page': { shape: 'object', required: { kind: 'string', day: 'string', limit: 'number' }, optional: { before: 'number', filter: 'object' } },
-  'queue.list': { shape: 'optional-object', optional: { state: 'string', text: 'string' } },
-  'queue.show': { shape: 'object', required: { id: 'string' } },
-  'queue.retry': { shape: 'optional-object', optional: { id: 'string' } },
-  'queue.hold': { shape: 'object', required: { id: 'string' } },
-  'queue.release': { shape: 'object', required: { id: 'string' } },
-  'queue.delete': { shape: 'object', required: { id: 'string' } },
-  'queue.bounce': { shape: 'object', required: { id: 'string' } },
-  'check': { shape: 'object', required: { sender: 'string', recipient: 'string', clientIp: 'string' } },
-  'auth.setEnabled': { shape: 'object', required: { enabled: 'boolean' } },
-  'auth.setUser': { shape: 'object', required: { username: 'string', addresses: 'array' }, optional: { password: 'string' } },
-  'auth.removeUser': { shape: 'object', required: { username: 'string' } },
-  'history.list': { shape: 'void' },
-  'history.restore': { shape: 'object', required: { n: 'number' } },
-};
+/* ---- plain data ---- */
 
 /** Same budget as the HTTP transport's body limit. */
 export const MAX_ARG_CHARS = 10 * 1024 * 1024;
@@ -162,55 +108,6 @@ export function jsonProblem(v: unknown): string | null {
   return walk(v, '', 0);
 }
 
-function typeOf(v: unknown): FieldType | 'null' | 'undefined' | 'other' {
-  if (v === undefined) return 'undefined';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (isPlainObject(v)) return 'object';
-  const t = typeof v;
-  return t === 'string' || t === 'number' || t === 'boolean' ? t : 'other';
-}
-
-export type CheckedCall = { ok: true; command: CommandName; args: unknown } | { ok: false; error: ApiErrorData };
-
-function bad(message: string): CheckedCall {
-  return { ok: false, error: { code: 'bad-request', message } };
-}
-
-export function validateInvoke(command: unknown, args: unknown): CheckedCall {
-  if (typeof command !== 'string' || !isCommandName(command)) {
-    return bad(`unknown command ${typeof command === 'string' ? JSON.stringify(command.slice(0, 60)) : `(${typeof command})`}`);
-  }
-  const problem = jsonProblem(args);
-  if (problem) return bad(`${command}: ${problem}`);
-  const spec = ARG_SPECS[command];
-  const t = typeOf(args);
-  switch (spec.shape) {
-    case 'void':
-      if (t !== 'undefined' && t !== 'null') return bad(`${command} takes no arguments`);
-      return { ok: true, command, args: undefined };
-    case 'optional-object':
-      if (t === 'undefined' || t === 'null') return { ok: true, command, args: undefined };
-      break;
-    case 'nullable-object':
-      if (t === 'null') return { ok: true, command, args: null };
-      break;
-    case 'object':
-      break;
-  }
-  if (t !== 'object') return bad(`${command} needs an object argument, got ${t}`);
-  const obj = args as Record<string, unknown>;
-  for (const [key, want] of Object.entries(spec.required ?? {})) {
-    const got = typeOf(obj[key]);
-    if (got !== want) return bad(`${command}: ${key} must be ${want === 'array' ? 'a list' : `a ${want}`}, got ${got}`);
-  }
-  for (const [key, want] of Object.entries(spec.optional ?? {})) {
-    const got = typeOf(obj[key]);
-    if (got !== 'undefined' && got !== want) return bad(`${command}: ${key} must be ${want === 'array' ? 'a list' : `a ${want}`} when given, got ${got}`);
-  }
-  return { ok: true, command, args };
-}
-
 /* ---- the handler ---- */
 
 export interface InvokeHandlerOptions {
@@ -224,23 +121,21 @@ export type InvokeHandler = (event: InvokeEventLike, command: unknown, args: unk
 
 
 export function createInvokeHandler(opts: InvokeHandlerOptions): InvokeHandler {
+  const dispatch = createDispatcher(opts.handlers);
   return async (event, command, args) => {
     const refused = checkSender(event, opts.policy);
     if (refused) {
       opts.onRefused?.(`IPC call refused: ${refused}`);
       return { ok: false, error: { code: 'forbidden', message: `refused: ${refused}` } };
     }
-    const checked = validateInvoke(command, args);
-    if (!checked.ok) {
-      opts.onRefused?.(`IPC call rejected: ${checked.error.message}`);
-      return checked;
+    const problem = jsonProblem(args);
+    if (problem) {
+      const name = typeof command === 'string' ? command.slice(0, 60) : `(${typeof command})`;
+      opts.onRefused?.(`IPC call rejected: ${name}: ${problem}`);
+      return { ok: false, error: { code: 'bad-request', message: `${name}: ${problem}` } };
     }
-    try {
-      const handler = opts.handlers[checked.command] as (a: unknown) => Promise<unknown>;
-      const value = await handler(checked.args);
-      return { ok: true, value };
-    } catch (err) {
-      return { ok: false, error: errorToData(err) };
-    }
+    const result = await dispatch(command, args, { via: 'ui' });
+    if (!result.ok && result.error.code === 'bad-request') opts.onRefused?.(`IPC call rejected: ${result.error.message}`);
+    return result;
   };
 }

@@ -254,9 +254,9 @@ export class Shell {
   wrapHandlers(handlers: CommandHandlers): CommandHandlers {
     return {
       ...handlers,
-      'gateway.stop': async (args) => {
+      'gateway.stop': async (args, call) => {
         this.expectStop();
-        return handlers['gateway.stop'](args);
+        return handlers['gateway.stop'](args, call);
       },
     };
   }

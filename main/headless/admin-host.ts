@@ -1,14 +1,14 @@
 /*
  * The admin HTTP host as both `gatehouse serve` and the desktop app run it: the contract's
- * handlers and events over HTTP/SSE on loopback (token made at first run), plus
- * <data>/admin.json (URL with token, pid, mode 0600) so `gatehouse queue retry|hold|...`
- * reaches the running gateway. `close()` stops it and removes admin.json. Rejects when the
+ * commands and events over HTTP/SSE on loopback (token made at first run), plus
+ * <data>/admin.json (URL with token, pid, mode 0600) so every `gatehouse` command that reads
+ * or changes the config or the queue reaches the running gateway instead of writing itself. `close()` stops it and removes admin.json. Rejects when the
  * port cannot be bound (the caller decides whether that is fatal).
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Gateway } from '../core/gateway.js';
-import { createHandlers } from '../core/api.js';
+import { createCommands, gatewayPorts } from '../core/commands/index.js';
 import type { CommandHandlers } from '../shared/contract.js';
 import type { HostPort } from '../shared/types.js';
 import { startAdminServer } from './http-server.js';
@@ -39,7 +39,7 @@ export async function startAdminHost(opts: {
   const dataDir = gw.paths.root;
   const token = await loadOrCreateToken(dataDir);
   const server = await startAdminServer({
-    handlers: opts.handlers ?? createHandlers(gw),
+    handlers: opts.handlers ?? createCommands(gatewayPorts(gw)),
     subscribe: (event, cb) => gw.on(event, cb),
     host: opts.where.host,
     port: opts.where.port,

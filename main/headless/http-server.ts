@@ -10,19 +10,19 @@
  * constant time, before anything else is decided: the right token is always let through.
  * A wrong one gets 401, or 429 (with Retry-After) once its address has failed more than 20
  * times in the last minute; failures never lock out the right token, which matters because
- * every local process, the UI's and a hostile one alike, is 127.0.0.1. A command's outcome is always HTTP 200 with an ApiResult:
- * a handler's ApiError keeps its code and issues, any other throw becomes code 'internal'.
+ * every local process, the UI's and a hostile one alike, is 127.0.0.1. A command's outcome
+ * is always HTTP 200 with an ApiResult: the command goes through the core's dispatcher
+ * (arguments checked against the command's schema, then its function), so a refusal keeps
+ * its code and issues (bad arguments are 'validation'), any other throw becomes code
+ * 'internal'. The body is `{args, via?}`: `via` ('ui' from the window, 'cli' from the CLI,
+ * else 'api') is what the audit trail records.
  * Nothing a client sends can crash the process.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  errorToData,
-  isCommandName,
-  type ApiResult,
-  type CommandHandlers,
-  type CommandName,
-} from '../shared/contract.js';
+import { isCommandName, type ApiResult, type CommandHandlers } from '../shared/contract.js';
+import type { ChangeVia } from '../shared/types.js';
+import { createDispatcher } from '../core/commands/dispatch.js';
 import { FailureLimiter, allowedHosts, bearerToken, hostAllowed, isLoopbackHost, originAllowed, tokenMatches } from './security.js';
 import { SseHub, type Subscribe } from './sse.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
@@ -98,10 +98,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   let allowed = new Set<string>();
   const hub = new SseHub(opts.subscribe, opts.heartbeatMs);
 
-  const dispatch = async (name: CommandName, args: unknown): Promise<unknown> => {
-    const handler = opts.handlers[name] as (a: unknown) => Promise<unknown>;
-    return handler(args);
-  };
+  const dispatch = createDispatcher(opts.handlers);
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const isEvents = url.pathname === '/api/events';
@@ -147,6 +144,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       return sendError(res, 400, 'bad-request', 'could not read the request body');
     }
     let args: unknown = undefined;
+    let via: ChangeVia = 'api';
     if (body.length) {
       let parsed: unknown;
       try {
@@ -158,15 +156,12 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return sendError(res, 400, 'bad-request', 'request body must be a JSON object {"args": ...}');
       }
       args = (parsed as { args?: unknown }).args;
+      const claimed = (parsed as { via?: unknown }).via;
+      if (claimed === 'ui' || claimed === 'cli') via = claimed;
     }
-    try {
-      const value = await dispatch(name, args);
-      sendJson(res, 200, { ok: true, value: value === undefined ? null : value });
-    } catch (err) {
-      // The transport worked and the command failed: 200 with ok:false (the HTTP status is
-      // kept for refusals by the transport itself, so a form error is not a browser error).
-      sendJson(res, 200, { ok: false, error: errorToData(err) });
-    }
+    // The transport worked; the command's own failure is 200 with ok:false (the HTTP status
+    // is kept for refusals by the transport itself, so a form error is not a browser error).
+    sendJson(res, 200, await dispatch(name, args, { via }));
   };
 
   const server = http.createServer((req, res) => {

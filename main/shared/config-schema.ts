@@ -62,7 +62,8 @@ function opt<T>(schema: Schema<T>, dflt: T | (() => T)): Schema<T> {
 }
 
 /** Every field of the type, each with its schema: the compiler holds schema and type together. */
-type Entries<T> = { [K in keyof T]-?: Schema<T[K]> };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a field with a default takes undefined too
+type Entries<T> = { [K in keyof T]-?: v.GenericSchema<any, T[K]> };
 const obj = <T>(entries: Entries<T>): Schema<T> => strict(entries as v.ObjectEntries) as unknown as Schema<T>;
 
 // ---- field schemas, shared with command arguments and forms ----
@@ -131,26 +132,47 @@ const limits = obj<Limits>({
   dataTimeoutMs: opt(int(1000, 86_400_000), 600_000),
 });
 
-const delivery = v.pipe(
-  obj<DeliveryConfig>({
-    smarthost: opt(v.nullable(smarthost) as Schema<SmarthostConfig | null>, null),
-    transportOverrides: opt(routeList, [] as Route[]),
-    retrySchedule: opt(list(int(1, 7 * DAY), { nonEmpty: true, max: 100 }), [300, 600, 1200, 1800, 3600]),
-    maxLifetimeSeconds: opt(int(60, 30 * DAY), 5 * DAY),
-    delayWarningSeconds: opt(int(0, 30 * DAY), 4 * 3600),
-    maxConnectionsPerHop: opt(int(1, 1000), 5),
-    maxConnectionsTotal: opt(int(1, 10_000), 20),
-    connectTimeoutMs: opt(int(1000, 600_000), 15_000),
-    verifyRecipients: opt(bool, false),
-    verifyPositiveTtlSeconds: opt(int(0, 30 * DAY), 3600),
-    verifyNegativeTtlSeconds: opt(int(0, 30 * DAY), 300),
-  }),
-  whole<DeliveryConfig>((d) =>
-    d.delayWarningSeconds !== 0 && d.delayWarningSeconds >= d.maxLifetimeSeconds
-      ? [{ at: ['delayWarningSeconds'], problem: problem('delay_warning', { field: 'delivery.maxLifetimeSeconds', value: d.maxLifetimeSeconds }) }]
-      : [],
-  ),
-) as Schema<DeliveryConfig>;
+const deliveryFields: Entries<DeliveryConfig> = {
+  smarthost: opt(v.nullable(smarthost) as Schema<SmarthostConfig | null>, null),
+  transportOverrides: opt(routeList, [] as Route[]),
+  retrySchedule: opt(list(int(1, 7 * DAY), { nonEmpty: true, max: 100 }), [300, 600, 1200, 1800, 3600]),
+  maxLifetimeSeconds: opt(int(60, 30 * DAY), 5 * DAY),
+  delayWarningSeconds: opt(int(0, 30 * DAY), 4 * 3600),
+  maxConnectionsPerHop: opt(int(1, 1000), 5),
+  maxConnectionsTotal: opt(int(1, 10_000), 20),
+  connectTimeoutMs: opt(int(1000, 600_000), 15_000),
+  verifyRecipients: opt(bool, false),
+  verifyPositiveTtlSeconds: opt(int(0, 30 * DAY), 3600),
+  verifyNegativeTtlSeconds: opt(int(0, 30 * DAY), 300),
+};
+
+const delayRule = <T extends Pick<DeliveryConfig, 'delayWarningSeconds' | 'maxLifetimeSeconds'>>() => whole<T>((d) =>
+  d.delayWarningSeconds !== 0 && d.delayWarningSeconds >= d.maxLifetimeSeconds
+    ? [{ at: ['delayWarningSeconds'], problem: problem('delay_warning', { field: 'delivery.maxLifetimeSeconds', value: d.maxLifetimeSeconds }) }]
+    : [],
+);
+
+const delivery = v.pipe(obj<DeliveryConfig>(deliveryFields), delayRule<DeliveryConfig>()) as Schema<DeliveryConfig>;
+
+/** Delivery as `config.set` takes it: the smarthost (and its password) has its own command. */
+const { smarthost: _smarthost, ...deliveryRest } = deliveryFields;
+export const deliveryWithoutSmarthost = v.pipe(
+  obj<Omit<DeliveryConfig, 'smarthost'>>(deliveryRest),
+  delayRule<Omit<DeliveryConfig, 'smarthost'>>(),
+) as Schema<Omit<DeliveryConfig, 'smarthost'>>;
+
+/**
+ * The smarthost as a form or the CLI sends it: a password left out keeps the stored one;
+ * other fields left out take the stored schema's defaults when saved (port 465 for 'tls').
+ */
+export const smarthostInput = strict({
+  host,
+  port: v.optional(port),
+  security: v.optional(oneOf(['starttls', 'tls', 'none'] as const)),
+  user: v.optional(text(null, 256)),
+  password: v.optional(text(null, 256)),
+  allowInvalidCert: v.optional(bool),
+});
 
 const tls = v.pipe(
   obj<TlsConfig>({

@@ -1,26 +1,32 @@
 /*
- * The one typed contract between the core and any UI. Adding a command means adding one
- * line to `Commands`; the core's handler table, the HTTP transport, the Electron IPC
- * bridge and the renderer's api module are all typed from it, so the compiler finds every
- * side. Arguments and results are plain JSON. Errors cross as data (`ApiResult`) and become
- * real `ApiError`s again on the other side. No secret ever appears here: the smarthost
- * password is write-only (`ConfigView.delivery.smarthost.hasPassword`).
+ * The one typed contract between the core and any UI or CLI. A command is its argument
+ * schema (command-args.ts, which gives the argument types) plus one line in `Results`
+ * here; the core's command table, the dispatcher, the HTTP and IPC transports, the CLI and
+ * the renderer's api module are all typed from them, so the compiler finds every side.
+ * Arguments and results are plain JSON. Errors cross as data (`ApiResult`) and become real
+ * `ApiError`s again on the other side; validation errors carry issues with a code, params
+ * and the English message (issues.ts). No secret ever appears here: the smarthost password
+ * is write-only (`ConfigView.delivery.smarthost.hasPassword`).
  */
+import type { ArgsOf, CheckedArgsOf, CommandName } from './command-args.js';
+import type { ValidationIssue } from './issues.js';
 import type {
-  Account,
   AccountView,
   AuditEntry,
+  ChangeVia,
   Decision,
   GatehouseConfig,
   HostPort,
   QueueItem,
-  QueueState,
   ReceiveLogEntry,
   Route,
   RuleName,
   SenderLogEntry,
   SmarthostConfig,
 } from './types.js';
+
+export { COMMAND_NAMES, CONFIG_KEYS, isCommandName, validateArgs, type ArgsOf, type CheckedArgsOf, type CommandName, type ConfigKey } from './command-args.js';
+export type { IssueCode, ValidationIssue } from './issues.js';
 
 /** Config as the UI sees it: the smarthost password replaced by a flag. */
 export type SmarthostView = Omit<SmarthostConfig, 'password'> & { hasPassword: boolean };
@@ -30,21 +36,7 @@ export type ConfigView = Omit<GatehouseConfig, 'delivery' | 'auth'> & {
   auth: { enabled: boolean; users: { username: string; addresses: string[] }[] };
 };
 /** Smarthost as the UI sends it: password omitted = keep the stored one. */
-export type SmarthostInput = Omit<SmarthostConfig, 'password'> & { password?: string };
-
-export type ConfigKey =
-  | 'listener'
-  | 'hostname'
-  | 'trustedNetworks'
-  | 'internalDomains'
-  | 'routes'
-  | 'limits'
-  | 'replies'
-  | 'log'
-  | 'admin'
-  | 'delivery'
-  | 'tls'
-  | 'performance';
+export type SmarthostInput = NonNullable<ArgsOf<'config.setSmarthost'>>;
 
 export interface GatewayStatus {
   running: boolean;
@@ -109,20 +101,7 @@ export interface LogPage<T> {
   nextBefore: number | null;
 }
 
-export interface SetupInput {
-  /** The office mail server (back end): becomes a trusted network and the inbound route. */
-  officeServer: HostPort;
-  domains: string[];
-  outbound: { mode: 'direct' } | { mode: 'smarthost'; smarthost: SmarthostInput };
-  /** SMTP listener for the gateway. */
-  listener?: HostPort;
-}
-
-export interface ValidationIssue {
-  path: string;
-  message: string;
-  line?: number;
-}
+export type SetupInput = ArgsOf<'setup.complete'>;
 
 export interface QueueDetail {
   item: QueueItem;
@@ -130,61 +109,68 @@ export interface QueueDetail {
   failed: { rcpt: string; code?: number; reply: string }[];
 }
 
-/** name -> [arguments, result]. */
-export interface Commands {
-  'status': [void, GatewayStatus];
-  'gateway.start': [void, GatewayStatus];
-  'gateway.stop': [void, GatewayStatus];
-  'stats.traffic': [void, TrafficStats];
+/** What each command answers. Its arguments are its schema's (command-args.ts). */
+export interface Results {
+  'status': GatewayStatus;
+  'gateway.start': GatewayStatus;
+  'gateway.stop': GatewayStatus;
+  'stats.traffic': TrafficStats;
 
-  'setup.needed': [void, boolean];
-  'setup.complete': [SetupInput, ConfigView];
+  'setup.needed': boolean;
+  'setup.complete': ConfigView;
 
-  'config.get': [void, ConfigView];
-  'config.set': [{ key: ConfigKey; value: unknown }, ConfigView];
-  'config.setSmarthost': [SmarthostInput | null, ConfigView];
+  'config.get': ConfigView;
+  'config.set': ConfigView;
+  'config.setSmarthost': ConfigView;
 
-  'accounts.list': [{ query?: string } | void, AccountView[]];
-  'accounts.setBlock': [{ pattern: string; block: boolean }, AccountView[]];
-  'accounts.setAllow': [{ pattern: string; allow: string[] }, AccountView[]];
-  'accounts.save': [{ original?: string; account: Account }, AccountView[]];
-  'accounts.remove': [{ pattern: string }, AccountView[]];
-  'accounts.import': [{ csv: string; mode: 'merge' | 'replace' }, { imported: number }];
-  'accounts.export': [void, { csv: string }];
+  'accounts.list': AccountView[];
+  'accounts.setBlock': AccountView[];
+  'accounts.setAllow': AccountView[];
+  'accounts.save': AccountView[];
+  'accounts.remove': AccountView[];
+  'accounts.import': { imported: number };
+  'accounts.export': { csv: string };
 
-  'routes.set': [{ routes: Route[] }, ConfigView];
-  'routes.import': [{ text: string; mode: 'merge' | 'replace' }, { imported: number; routes: Route[] }];
-  'routes.export': [void, { text: string }];
-  'routes.health': [void, RouteHealth[]];
+  'routes.set': ConfigView;
+  'routes.import': { imported: number; routes: Route[] };
+  'routes.export': { text: string };
+  'routes.health': RouteHealth[];
 
-  'log.tail': [{ kind: LogKind; n: number; day?: string }, (ReceiveLogEntry | SenderLogEntry)[]];
-  'log.days': [{ kind: LogKind }, string[]];
-  'log.page': [{ kind: LogKind; day: string; before?: number; limit: number; filter?: LogFilter }, LogPage<ReceiveLogEntry | SenderLogEntry>];
+  /** Internal (operated) domains and trusted networks, one entry at a time (the CLI's verbs). */
+  'domains.add': ConfigView;
+  'domains.remove': ConfigView;
+  'trusted.add': ConfigView;
+  'trusted.remove': ConfigView;
 
-  'queue.list': [{ state?: QueueState; text?: string } | void, QueueItem[]];
-  'queue.show': [{ id: string }, QueueDetail];
-  'queue.retry': [{ id?: string }, void];
-  'queue.hold': [{ id: string }, void];
-  'queue.release': [{ id: string }, void];
-  'queue.delete': [{ id: string }, void];
-  'queue.bounce': [{ id: string }, void];
+  'log.tail': (ReceiveLogEntry | SenderLogEntry)[];
+  'log.days': string[];
+  'log.page': LogPage<ReceiveLogEntry | SenderLogEntry>;
 
-  'check': [{ sender: string; recipient: string; clientIp: string }, { sender: Decision; recipient: Decision }];
+  'queue.list': QueueItem[];
+  'queue.show': QueueDetail;
+  'queue.retry': void;
+  'queue.hold': void;
+  'queue.release': void;
+  'queue.delete': void;
+  'queue.bounce': void;
+
+  'check': { sender: Decision; recipient: Decision };
 
   /** SMTP AUTH users: the password goes in once and is stored only as a scrypt hash. */
-  'auth.setEnabled': [{ enabled: boolean }, ConfigView];
-  'auth.setUser': [{ username: string; password?: string; addresses: string[] }, ConfigView];
-  'auth.removeUser': [{ username: string }, ConfigView];
+  'auth.setEnabled': ConfigView;
+  'auth.setUser': ConfigView;
+  'auth.removeUser': ConfigView;
 
-  'history.list': [void, AuditEntryView[]];
-  'history.restore': [{ n: number }, ConfigView];
+  'history.list': AuditEntryView[];
+  'history.restore': ConfigView;
 }
+
+/** name -> [arguments as sent, result]. */
+export type Commands = { [C in CommandName]: [ArgsOf<C>, ResultOf<C>] };
 
 export type AuditEntryView = Omit<AuditEntry, 'before' | 'after'> & { before: ConfigView | null; after: ConfigView };
 
-export type CommandName = keyof Commands;
-export type ArgsOf<C extends CommandName> = Commands[C][0];
-export type ResultOf<C extends CommandName> = Commands[C][1];
+export type ResultOf<C extends CommandName> = Results[C];
 
 /** Server-pushed events. */
 export interface Events {
@@ -192,6 +178,8 @@ export interface Events {
   senderlog: SenderLogEntry;
   status: GatewayStatus;
   config: ConfigView;
+  /** The accounts list after any change of the config (the window applies it as is). */
+  accounts: AccountView[];
   queue: { total: number; deferred: number; hold: number };
 }
 export type EventName = keyof Events;
@@ -201,7 +189,10 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError
 
 export interface ApiErrorData {
   message: string;
-  /** Machine-readable: 'validation', 'not-found', 'bad-request', 'internal', 'unauthorized'. */
+  /**
+   * Machine-readable: 'validation' (with issues), 'not-found', 'bad-request', 'not-running',
+   * 'internal', 'unauthorized', ...
+   */
   code: string;
   issues?: ValidationIssue[];
 }
@@ -234,28 +225,12 @@ export function errorToData(err: unknown): ApiErrorData {
   return { message: err instanceof Error ? err.message : String(err), code: 'internal' };
 }
 
-/** The core implements this; transports only route to it. */
-export type CommandHandlers = { [C in CommandName]: (args: ArgsOf<C>) => Promise<ResultOf<C>> };
-
-/** Every command name; a Record so the compiler insists the list is complete. */
-const COMMANDS: Record<CommandName, true> = {
-  'status': true, 'gateway.start': true, 'gateway.stop': true, 'stats.traffic': true,
-  'setup.needed': true, 'setup.complete': true,
-  'config.get': true, 'config.set': true, 'config.setSmarthost': true,
-  'accounts.list': true, 'accounts.setBlock': true, 'accounts.setAllow': true, 'accounts.save': true,
-  'accounts.remove': true, 'accounts.import': true, 'accounts.export': true,
-  'routes.set': true, 'routes.import': true, 'routes.export': true, 'routes.health': true,
-  'log.tail': true, 'log.days': true, 'log.page': true,
-  'queue.list': true, 'queue.show': true, 'queue.retry': true, 'queue.hold': true, 'queue.release': true,
-  'queue.delete': true, 'queue.bounce': true,
-  'check': true,
-  'auth.setEnabled': true, 'auth.setUser': true, 'auth.removeUser': true,
-  'history.list': true, 'history.restore': true,
-};
-export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
-
-export function isCommandName(name: string): name is CommandName {
-  return Object.prototype.hasOwnProperty.call(COMMANDS, name);
+/** Who asked: recorded in the audit trail of every change a command makes. */
+export interface CallContext {
+  via: ChangeVia;
 }
 
-export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'queue'];
+/** The core implements this; the dispatcher checks the arguments and calls it. */
+export type CommandHandlers = { [C in CommandName]: (args: CheckedArgsOf<C>, call: CallContext) => Promise<ResultOf<C>> };
+
+export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue'];

@@ -30,6 +30,7 @@ export const ISSUE_EN = {
   duplicate_account: 'duplicate of {of}; edit the existing account',
   duplicate_user: 'duplicate of {of}; change its password instead',
   invalid: 'is not valid',
+  no_args: 'takes no arguments',
   // names
   spaces: 'must not have leading or trailing spaces',
   domain_dot: "must not end with a dot (write '{suggest}')",

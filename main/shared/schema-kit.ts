@@ -17,7 +17,8 @@ import * as v from 'valibot';
 
 import { formatPath, problem, type IssueCode, type IssueParams, type Problem, type ValidationIssue } from './issues.js';
 
-export type Schema<T = unknown> = v.GenericSchema<unknown, T>;
+/** A schema whose input and output have the same type (defaults only fill in what is left out). */
+export type Schema<T = unknown> = v.GenericSchema<T, T>;
 
 /*
  * A Problem travels inside a valibot issue as its message, marked so that it cannot be taken
@@ -99,6 +100,12 @@ export function strict<const E extends v.ObjectEntries>(entries: E): v.ObjectSch
   };
   return schema as unknown as v.ObjectSchema<E, undefined>;
 }
+
+/** No value: nothing, or null (what JSON makes of nothing); always checks to undefined. */
+export const nothing: Schema<undefined> = v.pipe(
+  v.custom<undefined | null>((x) => x === undefined || x === null, encode(problem('no_args'))),
+  v.transform(() => undefined),
+) as unknown as Schema<undefined>;
 
 /** An integer within [min, max] (numbers in JSON only: '25' is not a port). */
 export function int(min: number, max: number): Schema<number> {
@@ -195,11 +202,10 @@ export function toIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ''): 
     const rel = formatPath(parts);
     const path = prefix && rel ? (rel.startsWith('[') ? prefix + rel : `${prefix}.${rel}`) : prefix || rel;
     const last = issue.path?.at(-1);
-    let p = decode(issue.message);
-    if (!p) {
-      // valibot's own: a required key that is missing, or a union that matched nothing.
-      p = last?.origin === 'key' && issue.input === undefined ? problem('required') : problem('invalid');
-    }
+    // A key that is missing (valibot reports it with the object's message); else ours, or
+    // valibot's own for a union that matched nothing.
+    const missing = last?.origin === 'key' && issue.input === undefined;
+    let p = missing ? problem('required') : (decode(issue.message) ?? problem('invalid'));
     const of = p.params?.of;
     if (typeof of === 'string' && of.startsWith('[')) {
       // A duplicate names its twin relative to the list (`[0].domain`): make it absolute.

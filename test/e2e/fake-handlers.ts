@@ -3,12 +3,16 @@
  * must not depend on a real gateway: a small office (test.jp, the back end 192.168.0.102,
  * baito@test.jp blocked), deterministic traffic and logs for "today", a queue, a history.
  * `createFake()` returns the handlers, a `subscribe` for the admin server, `emit` to push
- * events like the core would, and `addLines(n)` to grow the receivelog. Handlers throw
- * ApiError('validation' | 'not-found' | 'bad-request') like the core does; nothing else.
+ * events like the core would, and `addLines(n)` to grow the receivelog. The admin server puts
+ * the core's dispatcher in front of these handlers, so arguments are checked by the real
+ * command schemas; the handlers add only what depends on their state, and throw
+ * ApiError('validation' | 'not-found') with coded issues like the core does; nothing else.
  */
 import { EventEmitter } from 'node:events';
+import { issueAt, problem } from '../../main/shared/issues.js';
 import {
   ApiError,
+  type ValidationIssue,
   type AuditEntryView,
   type CommandHandlers,
   type ConfigView,
@@ -196,7 +200,9 @@ export function createFake(opts: FakeOptions = {}): Fake {
     mutate(state.config);
     record('ui', what, before);
     emit('config', structuredClone(state.config));
+    emit('accounts', structuredClone(accounts));
   };
+  const accountsChanged = (what: string) => change(what, () => undefined);
 
   const counts = () => {
     const t = { accepted: 0, rejected: 0, deferred: 0, bounced: 0, delivered: 0 };
@@ -279,10 +285,6 @@ export function createFake(opts: FakeOptions = {}): Fake {
     },
     'setup.needed': async () => state.setupNeeded,
     'setup.complete': async (input) => {
-      const issues = [];
-      if (!input?.officeServer?.host) issues.push({ path: 'officeServer.host', message: 'required' });
-      if (!input?.domains?.length) issues.push({ path: 'domains', message: 'at least one domain' });
-      if (issues.length) throw new ApiError('Invalid setup', 'validation', issues);
       change('first-run setup', (c) => {
         c.trustedNetworks = [`${input.officeServer.host}/32`];
         c.internalDomains = input.domains;
@@ -295,59 +297,52 @@ export function createFake(opts: FakeOptions = {}): Fake {
     },
     'config.get': async () => state.config,
     'config.set': async ({ key, value }) => {
-      if (key === 'listener') {
-        const v = value as { host: string; port: number };
-        if (!(v.port >= 0 && v.port <= 65535)) throw new ApiError('Invalid settings', 'validation', [{ path: 'listener.port', message: 'must be 0-65535' }]);
-      }
-      if (key === 'tls') {
-        // The core's schema rules for TlsConfig.
-        const v = value as Partial<TlsConfig>;
-        const issues = [];
-        if (!['auto', 'files', 'off'].includes(String(v.mode))) issues.push({ path: 'tls.mode', message: "must be one of 'auto', 'files', 'off'" });
-        if (v.mode === 'files' && !v.certFile) issues.push({ path: 'tls.certFile', message: "is required when mode is 'files'" });
-        if (v.mode === 'files' && !v.keyFile) issues.push({ path: 'tls.keyFile', message: "is required when mode is 'files'" });
-        if (issues.length) throw new ApiError('Invalid settings', 'validation', issues);
-        value = { mode: v.mode, certFile: v.certFile ?? '', keyFile: v.keyFile ?? '' };
-      }
-      change(`set ${key}`, (c) => void ((c as unknown as Record<string, unknown>)[key] = value));
+      change(`set ${key}`, (c) => {
+        if (key === 'delivery') c.delivery = { ...(value as Omit<ConfigView['delivery'], 'smarthost'>), smarthost: c.delivery.smarthost };
+        else (c as unknown as Record<string, unknown>)[key] = value;
+      });
       return state.config;
     },
     'config.setSmarthost': async (input) => {
       change('set smarthost', (c) => {
-        c.delivery.smarthost = input ? { host: input.host, port: input.port, security: input.security, user: input.user, allowInvalidCert: input.allowInvalidCert, hasPassword: Boolean(input.password) || Boolean(c.delivery.smarthost?.hasPassword) } : null;
+        c.delivery.smarthost = input
+          ? {
+              host: input.host,
+              port: input.port ?? (input.security === 'tls' ? 465 : 587),
+              security: input.security ?? 'starttls',
+              user: input.user ?? '',
+              allowInvalidCert: input.allowInvalidCert ?? false,
+              hasPassword: Boolean(input.password) || Boolean(c.delivery.smarthost?.hasPassword),
+            }
+          : null;
       });
       return state.config;
     },
-    'accounts.list': async (args) => {
-      const q = args && args.query ? args.query.toLowerCase() : '';
-      return accounts.filter((a) => !q || a.pattern.includes(q));
-    },
+    'accounts.list': async () => accounts,
     'accounts.setBlock': async ({ pattern, block }) => {
       const a = accounts.find((x) => x.pattern === pattern);
       if (!a) throw new ApiError(`no account ${pattern}`, 'not-found');
       accounts = accounts.map((x) => (x.pattern === pattern ? { ...x, blockExternal: block, configured: true } : x));
-      change(`${block ? 'block' : 'unblock'} ${pattern}`, () => undefined);
+      accountsChanged(`${block ? 'block' : 'unblock'} ${pattern}`);
       return accounts;
     },
     'accounts.setAllow': async ({ pattern, allow }) => {
-      const bad = allow.findIndex((x) => x.includes('*'));
-      if (bad >= 0) throw new ApiError('Invalid settings', 'validation', [{ path: `accounts[0].allow[${bad}]`, message: 'wildcards are not supported in the allow-list' }]);
       accounts = accounts.map((x) => (x.pattern === pattern ? { ...x, allow, configured: true } : x));
-      change(`allow-list of ${pattern}`, () => undefined);
+      accountsChanged(`allow-list of ${pattern}`);
       return accounts;
     },
     'accounts.save': async ({ original, account }) => {
       if (!original && accounts.some((a) => a.configured && a.pattern === account.pattern)) {
-        throw new ApiError('Account not added', 'validation', [{ path: `accounts[0].pattern`, message: `'${account.pattern}' is already configured` }]);
+        throw new ApiError('Account not added', 'validation', [issueAt('accounts[0].pattern', problem('account_exists', { pattern: account.pattern }))]);
       }
       const rest = accounts.filter((a) => a.pattern !== (original ?? account.pattern) && a.pattern !== account.pattern);
       accounts = [...rest, { ...account, configured: true, messages: 0 }];
-      change(`save account ${account.pattern}`, () => undefined);
+      accountsChanged(`save account ${account.pattern}`);
       return accounts;
     },
     'accounts.remove': async ({ pattern }) => {
       accounts = accounts.filter((a) => a.pattern !== pattern);
-      change(`remove account ${pattern}`, () => undefined);
+      accountsChanged(`remove account ${pattern}`);
       return accounts;
     },
     'accounts.import': async ({ csv }) => {
@@ -356,6 +351,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
         const [pattern = '', block = '', allow = '', note = ''] = l.split(',');
         accounts = [...accounts.filter((a) => a.pattern !== pattern), { pattern, blockExternal: block === 'true', allow: allow ? allow.split(';') : [], note, configured: true, messages: 0 }];
       }
+      accountsChanged(`import ${lines.length} accounts`);
       return { imported: lines.length };
     },
     'accounts.export': async () => ({
@@ -367,7 +363,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
     },
     'routes.import': async ({ text, mode }) => {
       const routes: Route[] = [];
-      const issues = [];
+      const issues: ValidationIssue[] = [];
       let n = 0;
       for (const raw of text.split(/\r?\n/)) {
         n++;
@@ -375,7 +371,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
         if (!line || line.startsWith('#')) continue;
         const [domain, host, port] = line.split(',').map((s) => s.trim());
         if (!domain || !host || !port || !/^\d+$/.test(port)) {
-          issues.push({ path: `line ${n}`, line: n, message: 'expected "domain, host, port"' });
+          issues.push({ path: `line ${n}`, line: n, ...problem('dat_fields', { text: line }) });
           continue;
         }
         let r = routes.find((x) => x.domain === domain);
@@ -437,21 +433,12 @@ export function createFake(opts: FakeOptions = {}): Fake {
     // addresses follow the schema (issues at `auth.users[n]...`). The fake keeps no hash, but
     // records what it was sent so a test can see the password was (or was not) sent.
     'auth.setUser': async ({ username, password, addresses }) => {
-      if (typeof username !== 'string' || !username.trim()) throw new ApiError('username is required', 'bad-request');
-      if (!Array.isArray(addresses)) throw new ApiError('addresses must be a list', 'bad-request');
-      const name = username.trim();
+      const name = username;
       authCalls.push({ username: name, addresses, ...(password !== undefined ? { password } : {}) });
       const users = state.config.auth.users;
       const existing = users.findIndex((u) => u.username.toLowerCase() === name.toLowerCase());
-      if (existing < 0 && !password) throw new ApiError('a new user needs a password', 'validation', [{ path: 'password', message: 'required for a new user' }]);
-      if (password !== undefined && password.length < 8) throw new ApiError('the password must have at least 8 characters', 'validation', [{ path: 'password', message: 'at least 8 characters' }]);
+      if (existing < 0 && !password) throw new ApiError('password: is required for a new user', 'validation', [issueAt('password', problem('password_needed'))]);
       const n = existing < 0 ? users.length : existing;
-      const issues = [];
-      if (!/^[\x21-\x7e]{1,64}$/.test(name)) issues.push({ path: `auth.users[${n}].username`, message: 'must be 1-64 printable ASCII characters without spaces' });
-      addresses.forEach((a, i) => {
-        if (!/^[^@\s]+@[^@\s]+$/.test(a)) issues.push({ path: `auth.users[${n}].addresses[${i}]`, message: 'must be an address or a pattern like *@example.com' });
-      });
-      if (issues.length) throw new ApiError('Invalid settings', 'validation', issues);
       change(`set SMTP AUTH user ${name}`, (c) => {
         const u = c.auth.users[n];
         if (u) u.addresses = addresses;
@@ -463,6 +450,23 @@ export function createFake(opts: FakeOptions = {}): Fake {
       change(`remove SMTP AUTH user ${username}`, (c) => {
         c.auth.users = c.auth.users.filter((u) => u.username.toLowerCase() !== String(username).toLowerCase());
       });
+      return state.config;
+    },
+
+    'domains.add': async ({ domain }) => {
+      change(`add domain ${domain}`, (c) => void c.internalDomains.push(domain));
+      return state.config;
+    },
+    'domains.remove': async ({ domain }) => {
+      change(`remove domain ${domain}`, (c) => void (c.internalDomains = c.internalDomains.filter((d) => d !== domain)));
+      return state.config;
+    },
+    'trusted.add': async ({ cidr }) => {
+      change(`add CIDR ${cidr}`, (c) => void c.trustedNetworks.push(cidr));
+      return state.config;
+    },
+    'trusted.remove': async ({ cidr }) => {
+      change(`remove CIDR ${cidr}`, (c) => void (c.trustedNetworks = c.trustedNetworks.filter((d) => d !== cidr)));
       return state.config;
     },
 

@@ -127,7 +127,7 @@ describe('tray menu actions', () => {
     const t = setup();
     await t.shell.startup({ hidden: true, noGatewayStart: false });
     const handlers = t.shell.wrapHandlers({ 'gateway.stop': () => t.gw.stop() } as never);
-    await handlers['gateway.stop'](undefined);
+    await handlers['gateway.stop'](undefined, { via: 'ui' });
     t.shell.onStatus(t.gw.status());
     t.advance(STOP_GRACE_MS * 2);
     expect(t.notices).toEqual([]);

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { Gateway } from '../../main/core/gateway.js';
-import { createHandlers } from '../../main/core/api.js';
+import { createCommands, gatewayPorts } from '../../main/core/commands/index.js';
 import { EVENT_NAMES } from '../../main/shared/contract.js';
 import { createInvokeHandler } from '../../main/electron/ipc-guard.js';
 import { APP_ORIGIN, createAppProtocolHandler } from '../../main/electron/window-security.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   gw = await Gateway.open({ dataDir: data, listen: { host: '127.0.0.1', port: 0 } });
   await gw.start();
 
-  const invoke = createInvokeHandler({ handlers: createHandlers(gw), policy: { origin: APP_ORIGIN, allowedContentsId: () => 1 } });
+  const invoke = createInvokeHandler({ handlers: createCommands(gatewayPorts(gw)), policy: { origin: APP_ORIGIN, allowedContentsId: () => 1 } });
   const serveApp = createAppProtocolHandler(path.join(root, 'dist', 'renderer'));
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({

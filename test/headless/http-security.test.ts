@@ -64,7 +64,7 @@ beforeAll(async () => {
   const handlers: CommandHandlers = {
     ...fake.handlers,
     'check': async () => {
-      throw new ApiError('bad input', 'validation', [{ path: 'sender', message: 'not an address' }]);
+      throw new ApiError('bad input', 'validation', [{ path: 'sender', code: 'invalid', message: 'not an address' }]);
     },
     'routes.export': async () => {
       throw new Error('disk on fire');
@@ -145,9 +145,9 @@ describe('admin HTTP host security', () => {
   });
 
   it('keeps an ApiError code and issues, and hides nothing else', async () => {
-    const r = await api(port, 'check', { sender: 'x', recipient: 'y', clientIp: 'z' });
+    const r = await api(port, 'check', { sender: 'x', recipient: 'y', clientIp: '127.0.0.1' });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ ok: false, error: { code: 'validation', message: 'bad input', issues: [{ path: 'sender', message: 'not an address' }] } });
+    expect(JSON.parse(r.body)).toEqual({ ok: false, error: { code: 'validation', message: 'bad input', issues: [{ path: 'sender', code: 'invalid', message: 'not an address' }] } });
     const internal = await api(port, 'routes.export', undefined);
     expect(internal.status).toBe(200);
     expect(JSON.parse(internal.body).error).toEqual({ code: 'internal', message: 'disk on fire' });

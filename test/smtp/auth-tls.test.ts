@@ -11,7 +11,7 @@ import { openTestGateway } from '../helpers/gateway.js';
 import { SmtpTestClient } from '../helpers/smtp-client.js';
 import { hashPassword, verifyPassword } from '../../main/core/smtp/auth.js';
 import { openSecret } from '../../main/core/config/index.js';
-import { createHandlers } from '../../main/core/api.js';
+import { createCommands, gatewayPorts } from '../../main/core/commands/index.js';
 
 type Env = Awaited<ReturnType<typeof openTestGateway>>;
 let env: Env;
@@ -90,14 +90,15 @@ describe('STARTTLS and SMTP AUTH', () => {
 
 describe('auth commands of the contract', () => {
   it('adds a user through auth.setUser (hash only) and the login works at once', async () => {
-    const api = createHandlers(env.gw);
-    await expect(api['auth.setUser']({ username: 'bob', addresses: ['bob@test.jp'] })).rejects.toMatchObject({ code: 'validation' });
-    const view = await api['auth.setUser']({ username: 'bob', password: 'bob-password-1', addresses: ['bob@test.jp'] });
+    const api = createCommands(gatewayPorts(env.gw));
+    const call = { via: 'api' } as const;
+    await expect(api['auth.setUser']({ username: 'bob', addresses: ['bob@test.jp'] }, call)).rejects.toMatchObject({ code: 'validation' });
+    const view = await api['auth.setUser']({ username: 'bob', password: 'bob-password-1', addresses: ['bob@test.jp'] }, call);
     expect(view.auth.users.find((u) => u.username === 'bob')).toEqual({ username: 'bob', addresses: ['bob@test.jp'] });
     expect(JSON.stringify(view)).not.toContain('scrypt$');
     const info = await client('bob', 'bob-password-1').sendMail({ from: 'bob@test.jp', to: 'y@example.com', text: 'x' });
     expect(info.accepted).toEqual(['y@example.com']);
-    await api['auth.removeUser']({ username: 'bob' });
+    await api['auth.removeUser']({ username: 'bob' }, call);
     await expect(client('bob', 'bob-password-1').sendMail({ from: 'bob@test.jp', to: 'y@example.com', text: 'x' })).rejects.toMatchObject({ responseCode: 535 });
   });
 });

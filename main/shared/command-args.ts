@@ -1,0 +1,208 @@
+/*
+ * One runtime schema per command: what its arguments must be. The core's dispatcher checks
+ * every call against it once, whichever way it came (window over IPC or HTTP, CLI, a script),
+ * and the window checks a form with the same schema before it sends. The contract's argument
+ * types are inferred from here (contract.ts), so a command's schema and its type cannot
+ * drift apart. `validateArgs(command, raw)` returns the checked arguments (defaults filled)
+ * or the issues, with paths as the window's forms name their fields (`listener.port` for a
+ * `config.set` of the listener, `delivery.smarthost.user` for `config.setSmarthost`).
+ * Adding a command: one entry here, one result type in contract.ts, one function in
+ * main/core/commands/. Nothing here throws on bad input.
+ */
+import * as v from 'valibot';
+
+import {
+  PORTABLE_ENV,
+  account,
+  allowList,
+  cidr,
+  configSchemas,
+  deliveryWithoutSmarthost,
+  hostPort,
+  pattern,
+  routeList,
+  smarthostInput,
+  username,
+  type ConfigEnv,
+} from './config-schema.js';
+import { problem, type ValidationIssue } from './issues.js';
+import { domainProblem, ipProblem, passwordProblem, patternProblem } from './rules.js';
+import { bool, int, list, nothing, oneOf, rule, strict, text, toIssues, type Schema } from './schema-kit.js';
+
+/** The arguments object, or nothing at all (= every field left out). */
+function maybe<T>(schema: Schema<T>): Schema<T | undefined> {
+  return v.optional(v.nullable(schema), undefined) as unknown as Schema<T | undefined>;
+}
+
+/** A domain as typed: spaces around it and upper case are forgiven (DNS ignores case). */
+const typedDomain: Schema<string> = v.pipe(
+  text(null, 253),
+  v.transform((s: string) => s.trim().toLowerCase()),
+  rule(domainProblem),
+);
+
+const mode = oneOf(['merge', 'replace'] as const);
+const logKind = oneOf(['receive', 'send'] as const);
+const day = text((s) => (/^\d{4}-\d{2}-\d{2}$/.test(s) ? null : problem('invalid')), 10);
+const queueState = oneOf(['queued', 'active', 'deferred', 'hold'] as const);
+const queueId = text((s) => (s.trim() ? null : problem('empty')), 200);
+const RULES = [
+  'address-syntax', 'inbound', 'no-route', 'recipient-unknown', 'relay-denied', 'block-external', 'block-external-header-from',
+  'relay', 'sender-ok', 'sender-login-mismatch', 'too-many-recipients', 'message-too-big', 'bad-line-endings', 'too-many-clients',
+  'too-many-connections-from-ip', 'storage-error',
+] as const;
+
+/** The config sections `config.set` may replace (accounts and SMTP AUTH have commands of their own). */
+export const CONFIG_KEYS = [
+  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance',
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+function configSet(env: ConfigEnv) {
+  const { sections } = configSchemas(env);
+  const entry = <K extends ConfigKey, S extends Schema>(key: K, value: S) => strict({ key: v.literal(key), value });
+  return v.variant(
+    'key',
+    [
+      entry('listener', sections.listener),
+      entry('hostname', sections.hostname),
+      entry('trustedNetworks', sections.trustedNetworks),
+      entry('internalDomains', sections.internalDomains),
+      entry('routes', sections.routes),
+      entry('limits', sections.limits),
+      entry('replies', sections.replies),
+      entry('log', sections.log),
+      entry('admin', sections.admin),
+      entry('delivery', deliveryWithoutSmarthost),
+      entry('tls', sections.tls),
+      entry('performance', sections.performance),
+    ],
+  );
+}
+
+function build(env: ConfigEnv) {
+  const { sections } = configSchemas(env);
+  return {
+    'status': nothing,
+    'gateway.start': nothing,
+    'gateway.stop': nothing,
+    'stats.traffic': nothing,
+
+    'setup.needed': nothing,
+    'setup.complete': strict({
+      officeServer: hostPort,
+      domains: list(typedDomain, { nonEmpty: true, max: 100 }),
+      outbound: v.variant('mode', [strict({ mode: v.literal('direct') }), strict({ mode: v.literal('smarthost'), smarthost: smarthostInput })]),
+      listener: v.optional(sections.listener),
+    }),
+
+    'config.get': nothing,
+    'config.set': configSet(env),
+    'config.setSmarthost': v.nullable(smarthostInput),
+
+    'accounts.list': nothing,
+    'accounts.setBlock': strict({ pattern, block: bool, note: v.optional(text(null, 1000)) }),
+    'accounts.setAllow': strict({ pattern, allow: allowList }),
+    'accounts.save': strict({ original: v.optional(text(null, 254)), account }),
+    'accounts.remove': strict({ pattern: text(null, 254) }),
+    'accounts.import': strict({ csv: text(null, 10 * 1024 * 1024), mode }),
+    'accounts.export': nothing,
+
+    'routes.set': strict({ routes: routeList }),
+    'routes.import': strict({ text: text(null, 10 * 1024 * 1024), mode }),
+    'routes.export': nothing,
+    'routes.health': nothing,
+
+    'domains.add': strict({ domain: typedDomain }),
+    'domains.remove': strict({ domain: typedDomain }),
+    'trusted.add': strict({ cidr }),
+    'trusted.remove': strict({ cidr: text(null, 50) }),
+
+    'log.tail': strict({ kind: logKind, n: int(1, 5000), day: v.optional(day) }),
+    'log.days': strict({ kind: logKind }),
+    'log.page': strict({
+      kind: logKind,
+      day,
+      before: v.optional(int(0, Number.MAX_SAFE_INTEGER)),
+      limit: int(1, 5000),
+      filter: v.optional(
+        strict({
+          text: v.optional(text(null, 1000)),
+          decision: v.optional(oneOf(['accept', 'reject'] as const)),
+          rule: v.optional(oneOf(RULES)),
+        }),
+      ),
+    }),
+
+    'queue.list': maybe(
+      strict({
+        state: v.optional(queueState),
+        text: v.optional(text(null, 1000)),
+        sender: v.optional(text(null, 1000)),
+        recipient: v.optional(text(null, 1000)),
+      }),
+    ),
+    'queue.show': strict({ id: queueId }),
+    'queue.retry': maybe(strict({ id: v.optional(queueId) })),
+    'queue.hold': strict({ id: queueId }),
+    'queue.release': strict({ id: queueId }),
+    'queue.delete': strict({ id: queueId }),
+    'queue.bounce': strict({ id: queueId }),
+
+    'check': strict({ sender: text(null, 320), recipient: text(null, 320), clientIp: text(ipProblem, 100) }),
+
+    'auth.setEnabled': strict({ enabled: bool }),
+    'auth.setUser': strict({
+      username,
+      password: v.optional(text(passwordProblem, 1000)),
+      addresses: list(text(patternProblem, 320), { nonEmpty: true, max: 1000 }),
+    }),
+    'auth.removeUser': strict({ username: text(null, 64) }),
+
+    'history.list': nothing,
+    'history.restore': strict({ n: int(1, Number.MAX_SAFE_INTEGER) }),
+  } satisfies Record<string, Schema<unknown>>;
+}
+
+export type CommandArgSchemas = ReturnType<typeof build>;
+
+const cache = new Map<string, CommandArgSchemas>();
+
+/** The argument schemas for a platform (the listener's defaults differ on Windows). */
+export function commandArgs(env: ConfigEnv = PORTABLE_ENV): CommandArgSchemas {
+  const key = `${env.platform}\u0000${env.hostname}`;
+  let s = cache.get(key);
+  if (!s) cache.set(key, (s = build(env)));
+  return s;
+}
+
+export type CommandName = keyof CommandArgSchemas;
+/** What a caller sends (fields with defaults may be left out). */
+export type ArgsOf<C extends CommandName> = v.InferInput<CommandArgSchemas[C]>;
+/** What a command's function receives: checked, defaults filled in. */
+export type CheckedArgsOf<C extends CommandName> = v.InferOutput<CommandArgSchemas[C]>;
+
+/** Where a command's issues point, for the forms: `value.port` of config.set is `listener.port`. */
+function issuePath(command: CommandName, raw: unknown, path: string): string {
+  if (command === 'config.setSmarthost') return path ? `delivery.smarthost${path.startsWith('[') ? '' : '.'}${path}` : 'delivery.smarthost';
+  if (command === 'config.set' && (path === 'value' || path.startsWith('value.') || path.startsWith('value['))) {
+    const key = (raw as { key?: unknown } | null)?.key;
+    if (typeof key === 'string') return key + path.slice('value'.length);
+  }
+  return path;
+}
+
+export type ArgsCheck<C extends CommandName> = { ok: true; args: CheckedArgsOf<C> } | { ok: false; issues: ValidationIssue[] };
+
+export function validateArgs<C extends CommandName>(command: C, raw: unknown, env: ConfigEnv = PORTABLE_ENV): ArgsCheck<C> {
+  const schema = commandArgs(env)[command] as unknown as Schema<CheckedArgsOf<C>>;
+  const r = v.safeParse(schema, raw);
+  if (r.success) return { ok: true, args: r.output };
+  return { ok: false, issues: toIssues(r.issues).map((i) => ({ ...i, path: issuePath(command, raw, i.path) })) };
+}
+
+export const COMMAND_NAMES = Object.keys(commandArgs()) as CommandName[];
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commandArgs(), name);
+}
