@@ -149,7 +149,8 @@ function build(env: ConfigEnv) {
     'queue.delete': strict({ id: queueId }),
     'queue.bounce': strict({ id: queueId }),
 
-    'check': strict({ sender: text(null, 320), recipient: text(null, 320), clientIp: text(ipProblem, 100) }),
+    // The sender may be '' (the null sender); the policy itself judges the addresses' syntax.
+    'check': strict({ sender: text(null, 320), recipient: text((s) => (s.trim() ? null : problem('required')), 320), clientIp: text(ipProblem, 100) }),
 
     'auth.setEnabled': strict({ enabled: bool }),
     'auth.setUser': strict({

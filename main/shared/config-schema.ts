@@ -165,7 +165,7 @@ export const deliveryWithoutSmarthost = v.pipe(
  * The smarthost as a form or the CLI sends it: a password left out keeps the stored one;
  * other fields left out take the stored schema's defaults when saved (port 465 for 'tls').
  */
-export const smarthostInput = strict({
+const smarthostFields = strict({
   host,
   port: v.optional(port),
   security: v.optional(oneOf(['starttls', 'tls', 'none'] as const)),
@@ -173,6 +173,10 @@ export const smarthostInput = strict({
   password: v.optional(text(null, 256)),
   allowInvalidCert: v.optional(bool),
 });
+export const smarthostInput = v.pipe(
+  smarthostFields,
+  whole<v.InferOutput<typeof smarthostFields>>((s) => (s.password && !s.user ? [{ at: ['user'], problem: problem('user_for_password') }] : [])),
+);
 
 const tls = v.pipe(
   obj<TlsConfig>({

@@ -17,6 +17,7 @@ export const ISSUE_EN = {
   object: 'must be an object ({ ... })',
   list: 'must be a list',
   int_range: 'must be an integer {min}-{max}',
+  number_range: 'must be a number {min}-{max}',
   too_long: 'must be at most {max} characters',
   too_many: 'must have at most {max} entries',
   empty: 'must not be empty',
@@ -74,6 +75,7 @@ export const ISSUE_EN = {
   password_short: 'must have at least {min} characters',
   password_needed: 'is required for a new user',
   user_missing: "no user '{username}'",
+  user_exists: "user '{username}' already exists; edit it to change it",
   // cross-field rules
   user_for_password: 'is required when a password is set',
   tls_file_needed: "is required when mode is 'files'",

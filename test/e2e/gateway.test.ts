@@ -138,7 +138,8 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
       // A bad file is refused whole, with its line numbers.
       await page.getByTestId('dat-text').fill('test.jp, 127.0.0.1\nok.jp, 127.0.0.1, 25\n');
       await page.getByRole('button', { name: 'インポート', exact: true }).click();
-      await page.getByRole('alert').filter({ hasText: 'line 1' }).first().waitFor();
+      // The problem in Japanese, by its code: the line number and what is wrong, no English.
+      await page.getByRole('alert').filter({ hasText: '1 行目' }).filter({ hasText: '「ドメイン, サーバの IP, ポート」の形ではありません' }).first().waitFor();
       await expect.poll(() => page.getByTestId('route-row').count()).toBe(3);
     } finally {
       await fsp.rm(file, { force: true });

@@ -187,11 +187,18 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
       // The core's own issues show at their field (one refused answer, as the core words it).
       await page.route(
         '**/api/auth.setUser',
-        (r) => r.fulfill({ json: { ok: false, error: { code: 'validation', message: 'Invalid settings', issues: [{ path: 'auth.users[0].addresses[1]', message: 'refused by the core' }] } } }),
+        (r) =>
+          r.fulfill({
+            json: {
+              ok: false,
+              error: { code: 'validation', message: 'Invalid settings', issues: [{ path: 'auth.users[0].addresses[1]', code: 'address', params: { detail: 'refused by the core' }, message: 'not a valid address: refused by the core' }] },
+            },
+          }),
         { times: 1 },
       );
       await saveUser.click();
-      await page.locator('#auth-addresses-desc .problem').filter({ hasText: '*@part.test.jp: refused by the core' }).waitFor();
+      // Translated by its code: the Japanese screen shows no English detail.
+      await page.locator('#auth-addresses-bad .problem').filter({ hasText: L('*@part.test.jp: メールアドレスとして正しくありません', '*@part.test.jp: not a valid address: refused by the core') }).waitFor();
       await saveUser.click();
       await auth.locator('[data-username="yamada"]').waitFor();
       expect(fake.authCalls.at(-1)).toEqual({ username: 'yamada', password: 's3cret-pass', addresses: ['yamada@test.jp', '*@part.test.jp'] });

@@ -4,8 +4,9 @@
  * few seconds after it worked. `run(fn, doneText)` resolves to fn's value, or undefined when
  * it failed; it never rejects, so a click handler cannot fail silently or unhandled.
  */
-import type { ApiError } from '../../../main/shared/contract.js';
+import type { ApiError, ValidationIssue } from '../../../main/shared/contract.js';
 import { asApiError } from './api.js';
+import { issuesAt } from './form-checks.js';
 
 export class Action {
   busy = $state(false);
@@ -40,10 +41,8 @@ export class Action {
     this.done = null;
   }
 
-  /** Issue messages for a field: exact path, a path under it, or a matching suffix. */
-  issues(match: string | ((path: string) => boolean)): string[] {
-    const list = this.error?.issues ?? [];
-    const test = typeof match === 'function' ? match : (p: string) => p === match || p.startsWith(match + '.') || p.startsWith(match + '[');
-    return list.filter((i) => test(i.path)).map((i) => i.message);
+  /** The core's issues for a field: exact path, a path under it, or a matching test. */
+  issues(match: string | ((path: string) => boolean)): ValidationIssue[] {
+    return issuesAt(this.error?.issues ?? [], match);
   }
 }

@@ -6,7 +6,8 @@
  * `on(event, cb)` subscribes to a server-pushed event and returns an unsubscribe function.
  *
  * Transport: the Electron preload bridge (`window.gatehouse`) when present, else HTTP to the
- * headless host: `POST /api/<command>` with `{args}` and `Authorization: Bearer <token>`,
+ * headless host: `POST /api/<command>` with `{args, via: 'ui'}` (the audit trail records the
+ * window as the source) and `Authorization: Bearer <token>`,
  * events over one shared EventSource (`/api/events?token=`). The token arrives once in the
  * URL hash (`#token=...`), is kept in sessionStorage and removed from the address bar.
  */
@@ -99,7 +100,7 @@ async function httpInvoke(command: CommandName, args: unknown): Promise<ApiResul
     res = await fetch(`/api/${command}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}` },
-      body: JSON.stringify({ args }),
+      body: JSON.stringify({ args, via: 'ui' }),
       cache: 'no-store',
     });
   } catch (err) {
@@ -227,12 +228,4 @@ export function on<E extends EventName>(event: E, cb: (data: Events[E]) => void)
   return () => {
     set.delete(cb as AnyCb);
   };
-}
-
-/** Closes the event stream (tests, logout). */
-export function closeEvents(): void {
-  source?.close();
-  source = null;
-  for (const u of bridgeUnsubs) u();
-  bridgeUnsubs = [];
 }

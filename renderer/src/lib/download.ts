@@ -3,6 +3,8 @@
  * Returns nothing; the only failure is a browser that blocks downloads, which it reports
  * itself. The Blob URL is revoked right after the click.
  */
+import { decodeText } from '../../../main/shared/csv.js';
+
 export function downloadText(filename: string, text: string, mime = 'text/plain;charset=utf-8'): void {
   const url = URL.createObjectURL(new Blob([text], { type: mime }));
   const a = document.createElement('a');
@@ -15,12 +17,7 @@ export function downloadText(filename: string, text: string, mime = 'text/plain;
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** Reads a chosen file as UTF-8 text (Shift_JIS files are decoded when UTF-8 fails). */
+/** Reads a chosen file as text: UTF-8 (BOM dropped), else Shift_JIS, as the core reads files. */
 export async function readTextFile(file: File): Promise<string> {
-  const buf = await file.arrayBuffer();
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
-  } catch {
-    return new TextDecoder('shift_jis').decode(buf);
-  }
+  return decodeText(await file.arrayBuffer());
 }

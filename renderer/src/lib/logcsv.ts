@@ -1,9 +1,11 @@
 /*
  * CSV export of the log lines on screen (the filtered view): one header row in the current
- * language and one row per line, in file order. Pure; returns the CSV text.
+ * language and one row per line, in file order, through the one CSV writer the core uses too
+ * (main/shared/csv.ts: UTF-8 BOM, CRLF, for Excel and Notepad), with formulas guarded (a
+ * crafted address must not run in Excel). Pure; returns the CSV text.
  */
+import { toCsv } from '../../../main/shared/csv.js';
 import type { ReceiveLogEntry, SenderLogEntry } from '../../../main/shared/types.js';
-import { toCsv } from './csv.js';
 import { isReceive, type AnyLogEntry } from './logfilter.js';
 
 export function receiveCsv(lines: readonly AnyLogEntry[], header: string[]): string {
@@ -24,16 +26,15 @@ export function receiveCsv(lines: readonly AnyLogEntry[], header: string[]): str
     e.queueId ?? '',
     e.size ?? '',
   ]);
-  return toCsv(header, rows);
+  return toCsv(header, rows, { guardFormulas: true });
 }
 
 export function senderCsv(lines: readonly AnyLogEntry[], header: string[]): string {
   const rows = lines
     .filter((e): e is SenderLogEntry => !isReceive(e))
     .map((e) => [e.ts, e.queueId, e.attempt, e.sender, e.recipients.join(' '), e.hop, e.via, e.tls ? 'yes' : 'no', e.outcome, e.code ?? '', e.reply ?? '', e.durationMs, e.nextAttemptAt ?? '']);
-  return toCsv(header, rows);
+  return toCsv(header, rows, { guardFormulas: true });
 }
-
 export const RECEIVE_CSV_KEYS = [
   'log.col.time',
   'log.col.event',

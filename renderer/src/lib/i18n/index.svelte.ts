@@ -3,10 +3,13 @@
  * switchable at run time (`setLocale`, persisted). `t(key, params)` looks a string up in the
  * current dictionary and fills `{name}` placeholders; keys are typed (MessageKey), so a typo
  * or a key missing from ja.ts is a compile error. Dates, times, numbers and sizes go through
- * Intl in the current locale. Nothing here throws: a bad date prints as given.
+ * Intl in the current locale; validation issues are translated by their code (issueText).
+ * Nothing here throws: a bad date prints as given.
  */
 import { en, type MessageKey } from './en.js';
 import { ja } from './ja.js';
+import { ISSUE_JA } from './issues-ja.js';
+import { ISSUE_EN, fillTemplate, type IssueCode, type Problem } from '../../../../main/shared/issues.js';
 import type { RuleName } from '../../../../main/shared/types.js';
 
 export type Locale = 'ja' | 'en';
@@ -44,6 +47,18 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
   const text = DICTS[i18n.locale][key] ?? en[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/**
+ * A validation issue in the current language, from its code and parameters (the English
+ * templates are the core's own). A code this window does not know (a newer core) falls back
+ * to a general sentence in Japanese, and to the core's message in English.
+ */
+export function issueText(p: Pick<Problem, 'code' | 'params' | 'message'>): string {
+  const dict: Record<IssueCode, string> = i18n.locale === 'ja' ? ISSUE_JA : ISSUE_EN;
+  const template = Object.hasOwn(dict, p.code) ? dict[p.code] : null;
+  if (template) return fillTemplate(template, p.params);
+  return i18n.locale === 'ja' ? ISSUE_JA.invalid : p.message;
 }
 
 /** Rule descriptions are dictionary keys too: `rule.<name>`. */

@@ -1,8 +1,10 @@
 /*
  * Accounts: configured ones and those discovered from traffic (AccountView.configured
  * false). Every mutating command returns the full new list, which replaces the store's;
- * a `config` event (another window, the CLI, a restore) reloads it. Mutations reject with
- * the core's ApiError for the caller's Action to show; `load` keeps its error in loadError.
+ * after any change, wherever it was made (another window, the CLI, a restore, a hand edit),
+ * the core sends the new list as an `accounts` event, which replaces it too: nothing is
+ * fetched again. Mutations reject with the core's ApiError for the caller's Action to show;
+ * `load` (first show, after the event stream was interrupted) keeps its error in loadError.
  */
 import type { ApiError } from '../../../../main/shared/contract.js';
 import type { Account, AccountView } from '../../../../main/shared/types.js';
@@ -13,22 +15,13 @@ class AccountsStore {
   loaded = $state(false);
   loadError = $state.raw<ApiError | null>(null);
   #started = false;
-  #reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
   init(): void {
     if (this.#started) return;
     this.#started = true;
-    on('config', () => this.reloadSoon());
+    on('accounts', (list) => (this.list = list));
     onReconnect(() => void this.load());
     void this.load();
-  }
-
-  private reloadSoon(): void {
-    if (this.#reloadTimer) return;
-    this.#reloadTimer = setTimeout(() => {
-      this.#reloadTimer = null;
-      void this.load();
-    }, 200);
   }
 
   async load(): Promise<void> {
@@ -59,9 +52,8 @@ class AccountsStore {
   }
 
   async importCsv(csv: string, mode: 'merge' | 'replace'): Promise<number> {
-    const r = await call('accounts.import', { csv, mode });
-    await this.load();
-    return r.imported;
+    // The new list arrives as an `accounts` event.
+    return (await call('accounts.import', { csv, mode })).imported;
   }
 
   async exportCsv(): Promise<string> {

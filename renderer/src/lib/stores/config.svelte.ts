@@ -3,7 +3,7 @@
  * kept current by the `config` event. `set(key, value)` and `setSmarthost()` resolve to the
  * new view or reject with the core's ApiError (field issues included) for the form to show.
  */
-import type { ApiError, ConfigKey, ConfigView, SmarthostInput } from '../../../../main/shared/contract.js';
+import type { ApiError, ArgsOf, ConfigKey, ConfigView, SmarthostInput } from '../../../../main/shared/contract.js';
 import { asApiError, call, on, onReconnect } from '../api.js';
 
 class ConfigStore {
@@ -28,8 +28,8 @@ class ConfigStore {
     }
   }
 
-  async set<K extends ConfigKey>(key: K, value: unknown): Promise<ConfigView> {
-    const v = await call('config.set', { key, value });
+  async set<K extends ConfigKey>(key: K, value: Extract<ArgsOf<'config.set'>, { key: K }>['value']): Promise<ConfigView> {
+    const v = await call('config.set', { key, value } as ArgsOf<'config.set'>);
     this.value = v;
     return v;
   }
