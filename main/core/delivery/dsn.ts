@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SpoolEnvelope } from './types.js';
 import { cleanReply } from './outcome.js';
+import { rfc5322Date } from '../mail-date.js';
 
 export interface DsnRecipient {
   recipient: string;
@@ -41,14 +42,8 @@ export interface DsnInput {
   now: Date;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** RFC 5322 date-time in UTC: `Tue, 05 Mar 2024 09:04:00 +0000`. */
-export function rfc5322Date(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()]}, ${p(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
+/** RFC 5322 date-time; DSNs write UTC: `Tue, 05 Mar 2024 09:04:00 +0000`. */
+export { rfc5322Date };
 
 /** The null sender and MAILER-DAEMON never get a bounce (no loops, no backscatter storms). */
 export function mayBounce(sender: string): boolean {

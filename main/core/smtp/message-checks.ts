@@ -9,6 +9,7 @@
  * Pure functions over Buffers; they never throw on bad input.
  */
 import addressparser from 'nodemailer/lib/addressparser';
+import { rfc5322Date } from '../mail-date.js';
 
 export type LineCheck = { ok: true; body: Buffer } | { ok: false; problem: 'bare-cr' | 'nul' };
 
@@ -77,18 +78,8 @@ export function receivedHeader(opts: {
   const helo = opts.helo.replace(/[^\x21-\x7e]/g, '?').slice(0, 200) || 'unknown';
   const forPart = opts.recipient ? `\r\n\tfor <${opts.recipient.replace(/[^\x21-\x7e]/g, '?')}>` : '';
   return Buffer.from(
-    `Received: from ${helo} ([${opts.clientIp}])\r\n\tby ${opts.hostname} (Gatehouse) with ${proto} id ${opts.session}${forPart};\r\n\t${rfc2822Date(opts.date)}\r\n`,
+    `Received: from ${helo} ([${opts.clientIp}])\r\n\tby ${opts.hostname} (Gatehouse) with ${proto} id ${opts.session}${forPart};\r\n\t${rfc5322Date(opts.date, 'local')}\r\n`,
     'latin1',
   );
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-export function rfc2822Date(d: Date): string {
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getDay()]}, ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(abs / 60))}${p(abs % 60)}`;
-}
