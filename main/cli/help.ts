@@ -27,6 +27,7 @@ Commands:
   queue list|show|retry|hold|release|delete|bounce
   log tail [-f]                  the receivelog (or --senderlog), readable
   export postfix [--out DIR]     the same policy as Postfix configuration
+  call <command> [JSON]          any command of the admin API, by name (for scripts)
 
 Run 'gatehouse <command> --help' for a command's options.
 
@@ -133,6 +134,21 @@ ${COMMON}`,
 
 Prints the last N (default 20) lines of today's receivelog (or senderlog), one readable line
 each; -f keeps following new lines.
+${COMMON}`,
+
+  call: `Usage: gatehouse call <command> [JSON|-] [--json]
+
+Runs one command of the admin API (the same commands the admin UI uses) with its arguments
+as JSON, or '-' to read them from standard input, and prints the result as JSON. While
+'gatehouse serve' or the desktop app runs on the data folder, the command goes to it;
+otherwise it runs here. Arguments are checked as the admin UI's are.
+
+  gatehouse call accounts.setBlock '{"pattern":"baito@test.jp","block":true}'
+  gatehouse call config.set '{"key":"limits","value":{"maxRecipients":50}}'
+  gatehouse call status
+
+  --json   on a refusal, also print {"ok":false,"error":{code,message,issues}} to stdout
+Exit code: 0 ok, 1 failed, 2 refused (bad arguments, not found, needs the running gateway).
 ${COMMON}`,
 
   export: `Usage: gatehouse export postfix [--out DIR]

@@ -17,6 +17,7 @@ import { connect, type Client } from './client.js';
 import { cmdAccounts, cmdAuth, cmdCheck, cmdConfig, cmdHistory, cmdList, cmdRestore, cmdRoutes } from './config-commands.js';
 import { cmdLog, cmdQueue, cmdServe } from './runtime-commands.js';
 import { cmdExport } from './export-commands.js';
+import { cmdCall } from './call-command.js';
 
 /** Refusals of the input, not failures of the gateway: exit code 2. */
 const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running']);
@@ -52,6 +53,8 @@ function commandFor(command: string, args: ParsedArgs): ((c: Client) => Promise<
       return (c) => cmdAuth(c, args);
     case 'queue':
       return (c) => cmdQueue(c, args);
+    case 'call':
+      return (c) => cmdCall(c, args);
     default:
       return null;
   }
