@@ -2,14 +2,17 @@
  * End to end against the real `gatehouse serve` in Chromium, one scenario in order on one
  * fresh data folder: first-run setup (office server and smarthost are local SMTP sinks),
  * the block-external switch for baito@test.jp driving what nodemailer gets at RCPT (and the
- * live log naming `block-external` within one second), Gateway.dat import from a file, stop
+ * live log naming `block-external` within one second), a block made with the CLI showing in
+ * the open window from the event alone (no reload, no request), Gateway.dat import from a file, stop
  * and start from the dashboard, the tester, switching the language; screenshots of every
  * screen in both languages and at 150 %. Any console error or CSP violation fails the test.
  */
+import { spawnSync } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ensureRendererBuilt, launchBrowser, openPage, openTab, realProblems, shot, type OpenedPage } from './harness.js';
@@ -22,6 +25,7 @@ let provider: Sink;
 let opened: OpenedPage;
 let page: Page;
 let smtpPort = 0;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const EXTERNAL = 'someone@example.com';
 
@@ -118,6 +122,32 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
     expect(again).toEqual({ ok: true, accepted: [EXTERNAL] });
     // Relayed mail leaves through the smarthost (the provider sink).
     await expect.poll(() => provider.messages.filter((m) => m.from === 'baito@test.jp').length, { timeout: 15_000 }).toBe(2);
+  });
+
+  it('shows a change made with the CLI at once, from the event, without reloading or asking', async () => {
+    await openTab(page, 'アカウント');
+    const toggle = page.getByRole('switch', { name: /baito@test\.jp/ });
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(false);
+    const asked: string[] = [];
+    const onRequest = (req: { url(): string }) => {
+      if (/\/api\/(accounts\.list|config\.get)$/.test(new URL(req.url()).pathname)) asked.push(req.url());
+    };
+    page.on('request', onRequest);
+    let loads = 0;
+    page.on('load', () => loads++);
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gatehouse.js'), 'accounts', 'block', 'baito@test.jp', '--data', serve.dataDir], { encoding: 'utf8', timeout: 30_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    await expect.poll(() => toggle.isChecked(), { timeout: 5000 }).toBe(true);
+    const cli2 = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gatehouse.js'), 'accounts', 'unblock', 'baito@test.jp', '--data', serve.dataDir], { encoding: 'utf8', timeout: 30_000 });
+    expect(cli2.status, cli2.stderr).toBe(0);
+    await expect.poll(() => toggle.isChecked(), { timeout: 5000 }).toBe(false);
+    page.off('request', onRequest);
+    expect(asked).toEqual([]);
+    expect(loads).toBe(0);
+    // The change is the CLI's in the trail, written by the gateway.
+    await openTab(page, '変更履歴');
+    await page.getByText('unblock baito@test.jp').first().waitFor();
   });
 
   it('imports a Gateway.dat file', async () => {
