@@ -1,5 +1,5 @@
 /*
- * The settings schema as the core uses it: the shared schema (../../shared/config-schema.ts,
+ * The settings schema as the core uses it: the shared schema (main/shared/config-schema.ts,
  * where every default and rule lives) bound to this machine (its platform and its name for
  * the greeting). defaultConfig() builds the defaults; validateConfig() checks an unknown value
  * (parsed JSON, a draft) and returns either the complete config, defaults filled in at every

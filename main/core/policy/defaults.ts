@@ -1,5 +1,5 @@
 /*
- * The default SMTP reply texts, for the policy's modules. They live in ../../shared/replies.ts
+ * The default SMTP reply texts, for the policy's modules. They live in main/shared/replies.ts
  * because the settings schema (shared with the UI) fills them in as defaults; this file only
  * hands them on. Nothing here runs or fails.
  */

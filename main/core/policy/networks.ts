@@ -3,7 +3,7 @@
  * node:net BlockList. IPv4 and IPv6 are supported; a plain IP is a /32 or /128; an
  * IPv4-mapped IPv6 client (`::ffff:127.0.0.2`, as Node reports dual-stack sockets) matches
  * IPv4 CIDRs. contains() never throws and answers false for anything that is not an IP.
- * The CIDR syntax itself is shared with the UI (../../shared/ip.ts); validateCidr returns its
+ * The CIDR syntax itself is shared with the UI (main/shared/ip.ts); validateCidr returns its
  * English message or null. compileNetworks throws on an entry that validateCidr rejects (the
  * config layer validates first, so this is a programming error).
  */
