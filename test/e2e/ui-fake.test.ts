@@ -198,7 +198,7 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
       );
       await saveUser.click();
       // Translated by its code: the Japanese screen shows no English detail.
-      await page.locator('#auth-addresses-bad .problem').filter({ hasText: L('*@part.test.jp: メールアドレスとして正しくありません', '*@part.test.jp: not a valid address: refused by the core') }).waitFor();
+      await page.locator('#auth-addresses-bad .problem').filter({ hasText: L('*@part.test.jp: メールアドレスとして正しくありません', '*@part.test.jp: Not a valid address: refused by the core') }).waitFor();
       await saveUser.click();
       await auth.locator('[data-username="yamada"]').waitFor();
       expect(fake.authCalls.at(-1)).toEqual({ username: 'yamada', password: 's3cret-pass', addresses: ['yamada@test.jp', '*@part.test.jp'] });

@@ -57,8 +57,10 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
 export function issueText(p: Pick<Problem, 'code' | 'params' | 'message'>): string {
   const dict: Record<IssueCode, string> = i18n.locale === 'ja' ? ISSUE_JA : ISSUE_EN;
   const template = Object.hasOwn(dict, p.code) ? dict[p.code] : null;
-  if (template) return fillTemplate(template, p.params);
-  return i18n.locale === 'ja' ? ISSUE_JA.invalid : p.message;
+  const text = template ? fillTemplate(template, p.params) : i18n.locale === 'ja' ? ISSUE_JA.invalid : p.message;
+  // The core's English is written to follow a field name (`port: must be ...`); on its own
+  // under a field it starts a sentence.
+  return i18n.locale === 'en' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
 /** Rule descriptions are dictionary keys too: `rule.<name>`. */
