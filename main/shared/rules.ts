@@ -151,7 +151,7 @@ export function usernameProblem(s: string): Problem | null {
 }
 
 /** Passwords for SMTP AUTH users: long enough to be worth hashing. */
-export const MIN_PASSWORD = 8;
+const MIN_PASSWORD = 8;
 
 export function passwordProblem(s: string): Problem | null {
   return s.length >= MIN_PASSWORD ? null : problem('password_short', { min: MIN_PASSWORD });

@@ -2,15 +2,17 @@
  * The few building blocks every Gatehouse schema is made of, over valibot (chosen for the
  * renderer's bundle: about 2.3 kB gzipped for these schemas, against 7.8 kB for zod/mini and
  * 25 kB for zod; as fast as zod in Node and, unlike zod's fast path, without `new Function`,
- * which the window's CSP forbids; see docs/commands.md). Each block reports its problems as
- * the contract's issue codes (issues.ts), never as valibot's wording:
+ * which the window's CSP forbids; see ARCHITECTURE.md, "Commands and the config path").
+ * Each block reports its problems as the contract's issue codes (issues.ts), never as
+ * valibot's wording:
  *  - strict(entries): an object whose unknown keys are problems, every one of them, with a
  *    "did you mean" when a known key is close; missing optional keys take their defaults
  *    (valibot runs a default through its schema, so defaults fill in at every depth);
  *  - int(min, max), text(rule, max), bool, oneOf(values), list(item, opts): the leaves;
  *  - rule(check) for a field rule, whole(check) for a rule across fields (it runs only when
  *    the object itself is free of problems, and may blame any field below it);
- *  - check(schema, input): the value with defaults, or every issue with its field path.
+ *  - check(schema, input): the value with defaults, or every issue with its field path;
+ *    toIssues() turns valibot's issues into the contract's.
  * Nothing here throws on bad input.
  */
 import * as v from 'valibot';
@@ -222,14 +224,6 @@ export function toIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ''): 
 export function check<T>(schema: Schema<T>, input: unknown): { ok: true; value: T } | { ok: false; issues: ValidationIssue[] } {
   const r = v.safeParse(schema, input);
   return r.success ? { ok: true, value: r.output } : { ok: false, issues: toIssues(r.issues) };
-}
-
-/** The first problem of a single value (a form field as typed), or null. */
-export function fieldProblem<T>(schema: Schema<T>, input: unknown): Problem | null {
-  const r = v.safeParse(schema, input);
-  if (r.success) return null;
-  const [first] = toIssues(r.issues);
-  return first ? { code: first.code, message: first.message, ...(first.params ? { params: first.params } : {}) } : null;
 }
 
 export type { IssueParams };
