@@ -137,7 +137,7 @@ export interface PerformanceConfig {
 }
 
 /** Where a config change came from (audit trail). */
-export type ChangeVia = 'cli' | 'ui' | 'api' | 'file' | 'setup' | 'restore' | 'default';
+export type ChangeVia = 'cli' | 'ui' | 'api' | 'file' | 'setup' | 'restore' | 'default' | 'service';
 
 export interface AuditEntry {
   n: number;

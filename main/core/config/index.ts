@@ -45,4 +45,4 @@ export {
   routesToGatewayDat,
   type GatewayDatResult,
 } from './gateway-dat.js';
-export { isSealed, openSecret, registerSecretProvider, sealSecret, useFileKey, type SecretProvider } from './secrets.js';
+export { isSealed, openSecret, registerSecretProvider, sealedWith, sealSecret, sealWith, useFileKey, type SecretProvider } from './secrets.js';

@@ -76,6 +76,20 @@ export function sealSecret(plain: string): string {
   return `${PREFIX}${p.id}:${p.encrypt(plain).toString('base64')}`;
 }
 
+/** Seals with one named provider (a data folder moving to another seal); throws when it is absent. */
+export function sealWith(providerId: string, plain: string): string {
+  const p = providers.get(providerId);
+  if (!p) throw new Error(`secret provider '${providerId}' is not available here`);
+  return plain === '' ? plain : `${PREFIX}${p.id}:${p.encrypt(plain).toString('base64')}`;
+}
+
+/** The provider a stored value was sealed with ('' for plain text). */
+export function sealedWith(stored: string): string {
+  if (!isSealed(stored)) return '';
+  const rest = stored.slice(PREFIX.length);
+  return rest.slice(0, rest.indexOf(':'));
+}
+
 export function openSecret(stored: string): string {
   if (!isSealed(stored)) return stored;
   const rest = stored.slice(PREFIX.length);

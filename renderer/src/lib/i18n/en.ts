@@ -403,6 +403,7 @@ export const en = {
   'via.setup': 'Setup',
   'via.restore': 'Restore',
   'via.default': 'Defaults',
+  'via.service': 'Service mode switch',
 
   'v.fixFields': 'Please fix the marked fields.',
 

@@ -405,6 +405,7 @@ export const ja: Record<MessageKey, string> = {
   'via.setup': '初期設定',
   'via.restore': '復元',
   'via.default': '既定値',
+  'via.service': 'サービスモードの切り替え',
 
   'v.fixFields': '印の付いた項目を修正してください。',
 
