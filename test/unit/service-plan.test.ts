@@ -23,7 +23,8 @@ const ADMIN = { name: 'OFFICE\\kanri', sid: 'S-1-5-21-1111111111-2222222222-3333
 
 function parse(xml: string) {
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level: string, msg: string) => void (level !== 'warning' && errors.push(msg)) }).parseFromString(xml, 'text/xml');
+  const fail = (msg: string) => void errors.push(msg);
+  const doc = new DOMParser({ errorHandler: { error: fail, fatalError: fail } }).parseFromString(xml, 'text/xml');
   expect(errors).toEqual([]);
   const root = doc.documentElement!;
   const kids = (name: string) => Array.from(root.childNodes as unknown as ArrayLike<Element>).filter((n) => n.nodeType === 1 && n.nodeName === name);
@@ -95,6 +96,12 @@ describe('the service wrapper configuration (WinSW XML)', () => {
     expect(`${domain}\\${user}`).toBe('NT AUTHORITY\\LocalService');
     expect(xml).not.toMatch(/LocalSystem/i);
     expect(acct[0]!.getElementsByTagName('password')).toHaveLength(0);
+  });
+
+  it('the parser used here does refuse broken XML (so the checks above mean something)', () => {
+    const errors: string[] = [];
+    new DOMParser({ errorHandler: { error: (m: string) => void errors.push(m), fatalError: (m: string) => void errors.push(m) } }).parseFromString('<service><id>a & b</id></service>', 'text/xml');
+    expect(errors.length).toBeGreaterThan(0);
   });
 
   it('escapes what XML needs escaped', () => {
