@@ -22,8 +22,9 @@ import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/i
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
+import { describeHolder, findPortHolder, freePort } from './port-holder.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
-import type { Events, EventName, GatewayStatus } from '../shared/contract.js';
+import type { Events, EventName, GatewayStatus, PortInUse } from '../shared/contract.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -56,6 +57,7 @@ export class Gateway {
   private compiled: { cfg: GatehouseConfig; policy: CompiledPolicy } | null = null;
   private startedAt: string | null = null;
   private lastError: string | null = null;
+  private portInUse: PortInUse | null = null;
   private boundListen: HostPort | null = null;
   private transition: Promise<unknown> = Promise.resolve();
   /** TLS / AUTH settings the running listener was started with. */
@@ -212,6 +214,7 @@ export class Gateway {
       startedAt: this.startedAt,
       error: this.lastError,
       configProblem: this.store.startupProblem ?? null,
+      portInUse: this.portInUse,
       dataDir: this.paths.root,
       logDir: this.paths.logs,
       today: this.traffic.today(),
@@ -256,9 +259,17 @@ export class Gateway {
       this.boundListen = { host: addr.address, port: addr.port };
       this.startedAt = new Date().toISOString();
       this.lastError = null;
+      this.portInUse = null;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      this.lastError = `cannot listen on ${want.host}:${want.port}: ${e.code ?? ''} ${e.message}`.trim();
+      this.portInUse = null;
+      if (e.code === 'EADDRINUSE' && want.port !== 0) {
+        // Say who holds it (another mail server, IIS SMTP) and offer a port that is free.
+        const holder = await findPortHolder(want.port);
+        const suggestion = await freePort(want.host);
+        this.portInUse = { host: want.host, port: want.port, pid: holder?.pid ?? null, name: holder?.name ?? null, suggestion };
+        this.lastError = `cannot listen on ${want.host}:${want.port}: ${describeHolder(want.port, holder)}${suggestion ? `; port ${suggestion} is free` : ''}`;
+      } else this.lastError = `cannot listen on ${want.host}:${want.port}: ${e.code ?? ''} ${e.message}`.trim();
       this.emitStatus();
       throw new Error(this.lastError);
     }

@@ -51,10 +51,22 @@ export interface GatewayStatus {
   error: string | null;
   /** A config problem found at start (e.g. config.json invalid, last good one in use). */
   configProblem: string | null;
+  /** The last start failed because the SMTP port was taken: by whom, and a free port to offer. */
+  portInUse: PortInUse | null;
   dataDir: string;
   logDir: string;
   today: TrafficCounts;
   queue: { total: number; deferred: number; hold: number };
+}
+
+export interface PortInUse {
+  host: string;
+  port: number;
+  /** The process holding it (null when it cannot be seen, e.g. another user's). */
+  pid: number | null;
+  name: string | null;
+  /** A port that is free on the same address, to offer instead (null when none is). */
+  suggestion: number | null;
 }
 
 export interface TrafficCounts {

@@ -226,6 +226,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
     startedAt: state.running ? startedAt : null,
     error: null,
     configProblem: null,
+    portInUse: null,
     dataDir: 'C:\\ProgramData\\Gatehouse',
     logDir: 'C:\\ProgramData\\Gatehouse\\logs',
     today: counts(),

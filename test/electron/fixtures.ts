@@ -13,6 +13,7 @@ export function status(patch: Partial<GatewayStatus> = {}): GatewayStatus {
     startedAt: '2025-01-01T00:00:00.000Z',
     error: null,
     configProblem: null,
+    portInUse: null,
     dataDir: '/data',
     logDir: '/data/logs',
     today: { accepted: 12, rejected: 3, deferred: 1, bounced: 0, delivered: 10 },
