@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { ConfigStore, SeenAccounts, listAccounts, useFileKey } from './config/index.js';
+import { ConfigStore, SeenAccounts, listAccounts, onSealFallback, useDpapi, useFileKey, type DpapiScope } from './config/index.js';
 import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './policy/index.js';
 import { Spool, type SpoolHeader } from './spool/index.js';
 import { JsonlLog, localDay } from './log/index.js';
@@ -38,6 +38,11 @@ export interface GatewayOptions {
   spoolFsync?: boolean;
   /** Problems an operator must see at once (log folder unwritable, config refused): serve prints them. */
   report?: (message: string) => void;
+  /**
+   * Windows: seal the smarthost password with DPAPI in this scope (the desktop app and serve:
+   * CurrentUser; the service: LocalMachine). Default: the file key only (tests, other OSes).
+   */
+  dpapi?: DpapiScope;
 }
 
 /** Processes that accept SMTP (performance.listenerProcesses, the main one included). */
@@ -99,6 +104,7 @@ export class Gateway {
     // Owner-only before anything is written into it: made so, or repaired (logged below).
     const access = await secureDataFolder(paths.root);
     useFileKey(paths.root);
+    if (opts.dpapi) useDpapi(opts.dpapi);
     const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
     const cfg = store.get();
     const seen = await SeenAccounts.open(paths.root);
@@ -117,6 +123,8 @@ export class Gateway {
     });
     const verifier = new RecipientVerifier({ config: () => store.get() });
     gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier);
+    const self = gw;
+    onSealFallback((m) => self.logProblem(m));
     await gw.init();
     for (const line of access) {
       gw.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `data folder access: ${line}` });
@@ -146,7 +154,7 @@ export class Gateway {
     void this.seedTraffic(seedUntil);
   }
 
-  private logProblem(text: string): void {
+  logProblem(text: string): void {
     this.traffic.addError(new Date().toISOString(), text);
     this.opts.report?.(text);
   }

@@ -45,4 +45,5 @@ export {
   routesToGatewayDat,
   type GatewayDatResult,
 } from './gateway-dat.js';
-export { isSealed, openSecret, registerSecretProvider, sealedWith, sealSecret, sealWith, useFileKey, type SecretProvider } from './secrets.js';
+export { isSealed, onSealFallback, openSecret, registerSecretProvider, sealedWith, sealSecret, sealWith, useFileKey, type SecretProvider } from './secrets.js';
+export { DPAPI_PROVIDER, dpapiCommand, dpapiProvider, dpapiScript, resealFor, useDpapi, type DpapiScope, type RunSync } from './dpapi.js';

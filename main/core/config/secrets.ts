@@ -6,12 +6,11 @@
  * config.json, its backups, the audit trail and exports, not away from someone who can read the
  * whole data folder (its owner, administrators, a backup of the folder); the README says so.
  *
- * Not Electron's safeStorage (DPAPI in user scope): the process that delivers mail, and so
- * needs the password, is not always the desktop app. `gatehouse serve` runs the same gateway
- * under plain Node on the same data folder, and service mode will run it as another account;
- * neither can open what the desktop user's DPAPI key sealed, so smarthost delivery would stop
- * until someone typed the password again. The provider registry stays, so a sealing that every
- * such process can open can be added without changing the stored format.
+ * Not Electron's safeStorage: the process that delivers mail is not always the desktop app
+ * (`gatehouse serve` and the Windows service run the gateway under plain Node). On Windows the
+ * gateway's entry points add DPAPI instead (dpapi.ts, through PowerShell: user scope in desktop
+ * mode, machine scope for the service, sealed again when the data moves between them); when
+ * DPAPI cannot be reached the file key seals and onSealFallback is told.
  * `openSecret` throws a clear error when the provider that sealed a value is not available:
  * the admin re-enters the password.
  */
@@ -69,11 +68,26 @@ export function isSealed(s: string): boolean {
   return s.startsWith(PREFIX);
 }
 
+let onSealProblem: ((message: string) => void) | null = null;
+
+/** Told when the preferred seal failed and the file key was used instead (the gateway logs it). */
+export function onSealFallback(cb: ((message: string) => void) | null): void {
+  onSealProblem = cb;
+}
+
 export function sealSecret(plain: string): string {
   if (plain === '' || isSealed(plain)) return plain;
   const p = preferred ? providers.get(preferred) : undefined;
   if (!p) throw new Error('no secret provider registered (call useFileKey(dataDir) first)');
-  return `${PREFIX}${p.id}:${p.encrypt(plain).toString('base64')}`;
+  try {
+    return `${PREFIX}${p.id}:${p.encrypt(plain).toString('base64')}`;
+  } catch (err) {
+    // DPAPI unreachable (no PowerShell): the file key, today's seal, rather than a lost change.
+    const file = providers.get('file');
+    if (!file || p === file) throw err;
+    onSealProblem?.(`${(err as Error).message}; the smarthost password was sealed with the file key instead`);
+    return `${PREFIX}file:${file.encrypt(plain).toString('base64')}`;
+  }
 }
 
 /** Seals with one named provider (a data folder moving to another seal); throws when it is absent. */
