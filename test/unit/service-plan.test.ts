@@ -225,3 +225,50 @@ describe('Windows helpers', () => {
     expect(installDirOf('/usr/bin/node', ENV)).toBe('C:\\Program Files\\Gatehouse');
   });
 });
+
+describe('carrying out a plan (run-plan.ts) and elevation (elevate.ts)', async () => {
+  const { runPlan, parseScQuery, PlanError } = await import('../../main/core/service/run-plan.js');
+  const { elevatedCommand, parseWhoamiElevated, parseWhoamiUser, ELEVATION_CANCELLED } = await import('../../main/core/service/elevate.js');
+  const SC_RUNNING = 'SERVICE_NAME: Gatehouse\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : 4  RUNNING\r\n';
+  const SC_STOPPED = SC_RUNNING.replace('4  RUNNING', '1  STOPPED');
+
+  it('reads sc.exe query by its numbers (the words are translated)', () => {
+    expect(parseScQuery({ code: 0, output: SC_RUNNING })).toBe('running');
+    expect(parseScQuery({ code: 0, output: SC_STOPPED.replace('STOPPED', '停止') })).toBe('stopped');
+    expect(parseScQuery({ code: 0, output: SC_RUNNING.replace('4  RUNNING', '3  STOP_PENDING') })).toBe('stop-pending');
+    expect(parseScQuery({ code: 1060, output: '[SC] EnumQueryServicesStatus:OpenService FAILED 1060:' })).toBe('not-installed');
+  });
+
+  it('runs the steps in order, waits for the stop, and stops at the first failure naming it', async () => {
+    const seen: string[] = [];
+    let queries = 0;
+    const run = async (file: string, args: readonly string[]) => {
+      seen.push(commandLine(file, args));
+      if (args[0] === 'query') return { code: 0, output: ++queries < 3 ? SC_RUNNING.replace('4  RUNNING', '3  STOP_PENDING') : SC_STOPPED };
+      if (args[0] === 'stop') return { code: 1062, output: 'not started' };
+      if (args[0] === 'uninstall') return { code: 5, output: 'Access is denied.' };
+      return { code: 0, output: '' };
+    };
+    const steps = uninstallPlan({ layout: LAYOUT, dataDir: DATA, moveTo: null, admin: ADMIN, env: ENV });
+    const err = await runPlan(steps, { run, moveData: async () => '', sleep: async () => undefined, env: ENV }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlanError);
+    expect((err as Error).message).toContain('GatehouseService.exe" uninstall\nfailed with exit code 5:\nAccess is denied.');
+    const sc = 'C:\\Windows\\System32\\sc.exe';
+    expect(seen).toEqual([`${sc} stop Gatehouse`, `${sc} query Gatehouse`, `${sc} query Gatehouse`, `${sc} query Gatehouse`, '"C:\\Program Files\\Gatehouse\\resources\\service\\GatehouseService.exe" uninstall']);
+  });
+
+  it('knows the user, the SID and whether it runs elevated', () => {
+    expect(parseWhoamiUser('"office\\kanri","S-1-5-21-1-2-3-1001"\r\n')).toEqual({ name: 'office\\kanri', sid: 'S-1-5-21-1-2-3-1001' });
+    expect(parseWhoamiElevated('"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""')).toBe(true);
+    expect(parseWhoamiElevated('"Mandatory Label\\Medium Mandatory Level","Label","S-1-16-8192",""')).toBe(false);
+  });
+
+  it('elevates through UAC with the environment set inside and the output in a log file', () => {
+    const cmd = elevatedCommand(LAYOUT.exe, [LAYOUT.cliScript, 'service', 'install'], { ELECTRON_RUN_AS_NODE: '1' }, 'C:\\Users\\kanri\\AppData\\Local\\Temp\\gh-1.log', ENV);
+    expect(cmd.file).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    const script = Buffer.from(cmd.args.at(-1)!, 'base64').toString('utf16le');
+    expect(script).toContain("Start-Process -FilePath 'C:\\Windows\\System32\\cmd.exe' -ArgumentList '/d /s /c \"set ELECTRON_RUN_AS_NODE=1&& \"C:\\Program Files\\Gatehouse\\Gatehouse.exe\" \"C:\\Program Files\\Gatehouse\\resources\\app.asar\\dist\\main\\cli\\run.js\" service install > \"C:\\Users\\kanri\\AppData\\Local\\Temp\\gh-1.log\" 2>&1\"' -Verb RunAs -Wait -PassThru");
+    expect(script).toContain('exit $p.ExitCode');
+    expect(script).toContain(`exit ${ELEVATION_CANCELLED}`);
+  });
+});
