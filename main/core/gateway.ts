@@ -24,7 +24,7 @@ import { dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
-import type { Events, EventName, GatewayStatus, PortInUse } from '../shared/contract.js';
+import type { Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -43,6 +43,10 @@ export interface GatewayOptions {
    * CurrentUser; the service: LocalMachine). Default: the file key only (tests, other OSes).
    */
   dpapi?: DpapiScope;
+  /** Which process this is (status().role; the window says when it controls the service). */
+  role?: GatewayRole;
+  /** Windows: who may open the data folder (default: the signed-in user, SYSTEM, Administrators). */
+  folderPrincipals?: readonly string[];
 }
 
 /** Processes that accept SMTP (performance.listenerProcesses, the main one included). */
@@ -102,7 +106,7 @@ export class Gateway {
   static async open(opts: GatewayOptions): Promise<Gateway> {
     const paths = dataPaths(opts.dataDir);
     // Owner-only before anything is written into it: made so, or repaired (logged below).
-    const access = await secureDataFolder(paths.root);
+    const access = await secureDataFolder(paths.root, { principals: opts.folderPrincipals });
     useFileKey(paths.root);
     if (opts.dpapi) useDpapi(opts.dpapi);
     const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
@@ -216,6 +220,7 @@ export class Gateway {
   status(): GatewayStatus {
     return {
       running: this.receiver !== null,
+      role: this.opts.role ?? 'serve',
       listen: this.boundListen,
       listenerProcesses: this.receiver ? this.pool.size() + 1 : 0,
       configured: this.wantedListen(),

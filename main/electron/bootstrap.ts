@@ -1,6 +1,8 @@
 /*
  * The Electron wiring: hosts the gateway core in-process and connects it to the tray, the
- * window and IPC. Everything with a decision in it lives in the pure modules beside this one
+ * window and IPC; or, when the Windows service hosts the gateway (service mode), connects the
+ * tray, window and IPC to the service's admin API instead (remote-gateway.ts) and serves no
+ * admin API of its own. Everything with a decision in it lives in the pure modules beside this one
  * (lifecycle, tray-state, ipc-guard, window-security); this file only adapts them to
  * Electron's objects. `bootstrap(argv, env)` resolves to a handle (used by tests with a
  * stubbed electron module) once the app is ready and the gateway is open, or to null when
@@ -28,6 +30,10 @@ import { createCommands, gatewayPorts } from '../core/commands/index.js';
 import { startAdminHost, type AdminHost } from '../headless/admin-host.js';
 import { demoConfig } from '../core/config/index.js';
 import { defaultDataDir } from '../core/paths.js';
+import { serviceDataDir } from '../core/service/layout.js';
+import { queryService } from '../core/service/run-plan.js';
+import { serviceControl } from '../core/service/control.js';
+import { RemoteGateway } from './remote-gateway.js';
 import { EVENT_NAMES, type EventName } from '../shared/contract.js';
 import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.js';
 import { createInvokeHandler, EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-guard.js';
@@ -48,7 +54,10 @@ export const APP_ID = 'jp.gatehouse.app';
 
 export interface ShellHandle {
   shell: Shell;
-  gateway: Gateway;
+  /** The in-process gateway (desktop mode), or null in service mode. */
+  gateway: Gateway | null;
+  /** Service mode: the remote control of the Windows service, else null. */
+  remote: RemoteGateway | null;
   options: ShellOptions;
   window(): BrowserWindow | null;
   tray(): Tray | null;
@@ -69,6 +78,18 @@ export function appPaths(appDir: string, packaged: boolean, resourcesPath: strin
 
 function log(line: string): void {
   process.stdout.write(`[shell] ${line}\n`);
+}
+
+/**
+ * The service's data folder when the Windows service hosts the gateway (this app is then its
+ * remote control), else null. GATEHOUSE_SERVICE_DATA names one explicitly (tests, diagnostics);
+ * an explicit --data keeps the in-process gateway.
+ */
+async function serviceMode(options: ShellOptions, env: NodeJS.ProcessEnv): Promise<string | null> {
+  if (env.GATEHOUSE_SERVICE_DATA) return path.resolve(env.GATEHOUSE_SERVICE_DATA);
+  if (options.dataDir || process.platform !== 'win32') return null;
+  const state = await queryService().catch(() => 'not-installed' as const);
+  return state === 'not-installed' ? null : serviceDataDir(env);
 }
 
 export async function bootstrap(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Promise<ShellHandle | null> {
@@ -122,17 +143,33 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
     cb({ cancel: true });
   });
 
-  let gateway: Gateway;
-  try {
-    gateway = await Gateway.open({ dataDir, createWith: options.demo ? demoConfig() : undefined, listen: options.listen });
-  } catch (err) {
-    const msg = (err as Error).message;
-    log(`cannot open the data folder ${dataDir}: ${msg}`);
-    dialog.showErrorBox('Gatehouse', `${dataDir}\n\n${msg}`);
-    app.exit(1);
-    return null;
+  const serviceDir = await serviceMode(options, env);
+  let gateway: Gateway | null = null;
+  let remote: RemoteGateway | null = null;
+  const control = serviceControl();
+  if (serviceDir) {
+    remote = new RemoteGateway({ dataDir: serviceDir, control, log });
+    await remote.open();
+    log(`service mode: the Gatehouse Windows service hosts the gateway (${serviceDir}); link ${remote.link}`);
+  } else {
+    try {
+      gateway = await Gateway.open({
+        dataDir,
+        createWith: options.demo ? demoConfig() : undefined,
+        listen: options.listen,
+        role: 'desktop',
+        dpapi: process.platform === 'win32' ? 'CurrentUser' : undefined,
+      });
+    } catch (err) {
+      const msg = (err as Error).message;
+      log(`cannot open the data folder ${dataDir}: ${msg}`);
+      dialog.showErrorBox('Gatehouse', `${dataDir}\n\n${msg}`);
+      app.exit(1);
+      return null;
+    }
+    log(`data folder ${dataDir}`);
   }
-  log(`data folder ${dataDir}`);
+  const core = (gateway ?? remote)!;
   const lang = env.GATEHOUSE_LANG === 'en' || env.GATEHOUSE_LANG === 'ja' ? env.GATEHOUSE_LANG : langFor(app.getLocale());
   const loginArgs = app.isPackaged ? ['--hidden'] : [app.getAppPath(), '--hidden'];
   const iconPath = path.join(paths.resources, 'icon.png');
@@ -203,8 +240,9 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
 
   let adminHost: AdminHost | null = null;
   const shell = new Shell({
-    gateway,
+    gateway: core,
     lang,
+    remote: remote ? () => ({ link: remote.link, control: control.available }) : undefined,
     showWindow,
     openFolder: (dir) => electronShell.openPath(dir),
     getOpenAtLogin: () => app.getLoginItemSettings({ args: loginArgs }).openAtLogin,
@@ -239,13 +277,14 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
     const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
     if (wc && !wc.isDestroyed() && isAppUrl(wc.getURL())) wc.send(EVENT_CHANNEL, name, data);
   };
-  for (const name of EVENT_NAMES) gateway.on(name, forward(name));
-  gateway.on('status', (s) => shell.onStatus(s));
-  gateway.on('queue', (q) => shell.onQueue(q));
-  gateway.on('receivelog', () => shell.onTraffic());
-  gateway.on('senderlog', () => shell.onTraffic());
+  for (const name of EVENT_NAMES) core.on(name, forward(name));
+  core.on('status', (s) => shell.onStatus(s));
+  core.on('queue', (q) => shell.onQueue(q));
+  core.on('receivelog', () => shell.onTraffic());
+  core.on('senderlog', () => shell.onTraffic());
+  remote?.onLink(() => shell.onLink());
 
-  const handlers = shell.wrapHandlers(createCommands(gatewayPorts(gateway)));
+  const handlers = shell.wrapHandlers(gateway ? createCommands(gatewayPorts(gateway)) : remote!.handlers());
   ipcMain.handle(
     INVOKE_CHANNEL,
     createInvokeHandler({
@@ -258,7 +297,7 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
   // The same admin API over HTTP on loopback (token, Origin/Host checks) and admin.json, so
   // `gatehouse queue retry|hold|...` and a browser reach the gateway while the app runs.
   // Not fatal: the window works over IPC without it (e.g. when another Gatehouse holds the port).
-  if (!options.noAdminHttp) {
+  if (gateway && !options.noAdminHttp) {
     startAdminHost({ gateway, where: gateway.store.get().admin, staticDir: paths.renderer, handlers })
       .then((h) => {
         adminHost = h;
@@ -271,5 +310,5 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
   process.once('SIGTERM', () => void shell.quit());
 
   await shell.startup(options);
-  return { shell, gateway, options, window: () => mainWindow, tray: () => tray };
+  return { shell, gateway, remote, options, window: () => mainWindow, tray: () => tray };
 }

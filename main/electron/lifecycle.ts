@@ -7,8 +7,11 @@
  * the queue; the spool is durable either way) before the process ends. Status, queue and
  * traffic changes re-render the tray and raise notifications (unexpected stop after a short
  * grace period, so a listener move does not alarm anyone; a new error; mail deferring, at
- * most every 10 minutes). Nothing here throws to its caller: failures are logged and show
- * up as the tray's error state or a notification. `parseShellArgs` reads the command line.
+ * most every 10 minutes). In service mode (`remote` port) the gateway is the Windows service's
+ * remote control: nothing starts with the app, Start/Stop act on the service, and the tray
+ * shows the link ("service not running", "cannot reach the service"). Nothing here throws to
+ * its caller: failures are logged and show up as the tray's error state or a notification.
+ * `parseShellArgs` reads the command line.
  */
 import { ApiError, type CommandHandlers, type GatewayStatus } from '../shared/contract.js';
 import type { HostPort } from '../shared/types.js';
@@ -106,6 +109,11 @@ export interface ShellPorts {
   log(line: string): void;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => () => void;
+  /**
+   * Service mode: the Windows service hosts the gateway and `gateway` is its remote control.
+   * Returns the link's state and whether Start/Stop can act on the service.
+   */
+  remote?: () => { link: 'connected' | 'service-stopped' | 'unreachable'; control: boolean };
 }
 
 /** An unexpected stop is reported only if the listener is still down after this long. */
@@ -149,7 +157,12 @@ export class Shell {
 
   /** The tray as it should look now. */
   model(): TrayModel {
-    return trayModel(this.last, { openAtLogin: this.safeOpenAtLogin(), startGatewayOnLaunch: this.settings.startGatewayOnLaunch, busy: this.busy }, this.ports.lang);
+    const remote = this.ports.remote?.();
+    return trayModel(
+      this.last,
+      { openAtLogin: this.safeOpenAtLogin(), startGatewayOnLaunch: this.settings.startGatewayOnLaunch, busy: this.busy, remote: remote?.link, serviceControl: remote?.control },
+      this.ports.lang,
+    );
   }
 
   private safeOpenAtLogin(): boolean {
@@ -180,7 +193,10 @@ export class Shell {
     this.last = this.ports.gateway.status();
     this.render();
     if (!opts.hidden) this.ports.showWindow();
-    if (opts.noGatewayStart || !this.settings.startGatewayOnLaunch) {
+    if (this.ports.remote) {
+      // The service runs by itself; this app only shows and controls it.
+      this.ports.log('service mode: this app is the remote control of the Gatehouse Windows service');
+    } else if (opts.noGatewayStart || !this.settings.startGatewayOnLaunch) {
       this.ports.log('gateway not started (start it from the tray or the window)');
     } else {
       try {
@@ -190,6 +206,11 @@ export class Shell {
         this.ports.log(`SMTP listener NOT started: ${(err as Error).message}`);
       }
     }
+    this.onStatus(this.ports.gateway.status());
+  }
+
+  /** Service mode: the link to the service changed; the tray shows it. */
+  onLink(): void {
     this.onStatus(this.ports.gateway.status());
   }
 

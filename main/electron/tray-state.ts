@@ -27,6 +27,14 @@ export interface TrayPrefs {
   startGatewayOnLaunch: boolean;
   /** A start or stop is in progress: both buttons are disabled meanwhile. */
   busy?: boolean;
+  /**
+   * Set when the Windows service hosts the gateway and this app is its remote control: the
+   * link's state ('connected', 'service-stopped', 'unreachable'). Start/Stop then act on the
+   * service, and the log folder and "start with the app" do not apply.
+   */
+  remote?: 'connected' | 'service-stopped' | 'unreachable';
+  /** Can this app start and stop the service (Windows only). */
+  serviceControl?: boolean;
 }
 
 export interface TrayModel {
@@ -55,6 +63,12 @@ const TEXT = {
     login: 'ログイン時に起動',
     autoStart: 'アプリ起動時にサービスを開始',
     quit: '終了',
+    service: 'Windows サービス',
+    serviceStopped: 'サービスが停止しています',
+    unreachable: 'サービスに接続できません',
+    remoteNote: 'Windows サービスを操作しています',
+    startService: 'サービスの開始',
+    stopService: 'サービスの停止',
     stoppedTitle: 'Gatehouse: サービスが停止しました',
     stoppedBody: 'SMTP の受付が止まっています。トレイのメニューから再開できます。',
     errorTitle: 'Gatehouse: エラー',
@@ -77,6 +91,12 @@ const TEXT = {
     login: 'Start at login',
     autoStart: 'Start gateway with the app',
     quit: 'Quit',
+    service: 'Windows service',
+    serviceStopped: 'service not running',
+    unreachable: 'cannot reach the service',
+    remoteNote: 'Controlling the Windows service',
+    startService: 'Start the service',
+    stopService: 'Stop the service',
     stoppedTitle: 'Gatehouse: the gateway stopped',
     stoppedBody: 'SMTP is no longer accepted. Start it again from the tray menu.',
     errorTitle: 'Gatehouse: error',
@@ -91,7 +111,9 @@ export function langFor(locale: string | undefined): Lang {
   return /^ja\b|^ja-/i.test(locale ?? '') ? 'ja' : 'en';
 }
 
-export function trayState(status: GatewayStatus | null): TrayState {
+export function trayState(status: GatewayStatus | null, remote?: TrayPrefs['remote']): TrayState {
+  if (remote === 'unreachable') return 'error';
+  if (remote === 'service-stopped') return 'stopped';
   if (!status || status.error) return 'error';
   return status.running ? 'running' : 'stopped';
 }
@@ -100,8 +122,16 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : s.slice(0, max - 1) + '…';
 }
 
-function headline(status: GatewayStatus | null, lang: Lang): string {
+function headline(status: GatewayStatus | null, lang: Lang, remote?: TrayPrefs['remote']): string {
   const t = TEXT[lang];
+  if (remote === 'service-stopped') return `Gatehouse (${t.service}): ${t.serviceStopped}`;
+  if (remote === 'unreachable') return `Gatehouse (${t.service}): ${t.unreachable}`;
+  if (remote === 'connected' && status) {
+    const state = trayState(status);
+    if (state === 'error') return `Gatehouse (${t.service}): ${t.error}: ${status.error}`;
+    if (state === 'running' && status.listen) return `Gatehouse (${t.service}): ${t.running} (${status.listen.host}:${status.listen.port})`;
+    return `Gatehouse (${t.service}): ${t[state]}`;
+  }
   if (!status) return `Gatehouse: ${t.notOpen}`;
   const state = trayState(status);
   if (state === 'error') return `Gatehouse: ${t.error}: ${status.error}`;
@@ -109,21 +139,45 @@ function headline(status: GatewayStatus | null, lang: Lang): string {
   return `Gatehouse: ${t[state]}`;
 }
 
-export function tooltipFor(status: GatewayStatus | null, lang: Lang): string {
-  if (!status) return clip(headline(status, lang), TOOLTIP_MAX);
+export function tooltipFor(status: GatewayStatus | null, lang: Lang, remote?: TrayPrefs['remote']): string {
+  if (!status || (remote && remote !== 'connected')) return clip(headline(status, lang, remote), TOOLTIP_MAX);
   const t = TEXT[lang];
   const counts = t.today(status.today) + (status.queue.total > 0 ? ` / ${t.queue(status.queue.total)}` : '');
   // The counts are the point of the tooltip: shorten the headline (an error text can be long) first.
   const room = TOOLTIP_MAX - counts.length - 1;
-  const head = room >= 12 ? clip(headline(status, lang), room) : '';
+  const head = room >= 12 ? clip(headline(status, lang, remote), room) : '';
   return clip(head ? `${head}\n${counts}` : counts, TOOLTIP_MAX);
 }
 
 export function trayModel(status: GatewayStatus | null, prefs: TrayPrefs, lang: Lang): TrayModel {
   const t = TEXT[lang];
+  const busy = prefs.busy ?? false;
+  if (prefs.remote) {
+    // The service hosts the gateway: Start/Stop act on the service, which runs unless stopped.
+    const remote = prefs.remote;
+    const state = trayState(status, remote);
+    const control = prefs.serviceControl ?? false;
+    return {
+      state,
+      icon: `tray-${state}.png`,
+      tooltip: tooltipFor(status, lang, remote),
+      menu: [
+        { kind: 'label', label: clip(headline(status, lang, remote), 80) },
+        { kind: 'label', label: t.remoteNote },
+        { kind: 'separator' },
+        { kind: 'item', id: 'start', label: t.startService, enabled: control && remote === 'service-stopped' && !busy },
+        { kind: 'item', id: 'stop', label: t.stopService, enabled: control && remote !== 'service-stopped' && !busy },
+        { kind: 'separator' },
+        { kind: 'item', id: 'open', label: t.open, enabled: true },
+        { kind: 'separator' },
+        { kind: 'checkbox', id: 'toggleLogin', label: t.login, enabled: true, checked: prefs.openAtLogin },
+        { kind: 'separator' },
+        { kind: 'item', id: 'quit', label: t.quit, enabled: true },
+      ],
+    };
+  }
   const state = trayState(status);
   const running = status?.running ?? false;
-  const busy = prefs.busy ?? false;
   return {
     state,
     icon: `tray-${state}.png`,

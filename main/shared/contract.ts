@@ -38,8 +38,12 @@ export type ConfigView = Omit<GatehouseConfig, 'delivery' | 'auth'> & {
 /** Smarthost as the UI sends it: password omitted = keep the stored one. */
 export type SmarthostInput = NonNullable<ArgsOf<'config.setSmarthost'>>;
 
+/** Which process hosts the gateway: the desktop app, `gatehouse serve`, or the Windows service. */
+export type GatewayRole = 'desktop' | 'serve' | 'service';
+
 export interface GatewayStatus {
   running: boolean;
+  role: GatewayRole;
   /** Bound SMTP address while running. */
   listen: HostPort | null;
   /** Processes accepting on it while running (the main one included; see performance.listenerProcesses). */

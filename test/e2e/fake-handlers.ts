@@ -220,6 +220,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
 
   const status = (): GatewayStatus => ({
     running: state.running,
+    role: 'desktop',
     listen: state.running ? { host: '0.0.0.0', port: 25 } : null,
     listenerProcesses: state.running ? 2 : 0,
     configured: state.config.listener,

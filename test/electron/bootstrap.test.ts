@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (fake.app.exitCode === null) await handle?.gateway.close();
+  if (fake.app.exitCode === null) await handle?.gateway?.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -77,7 +77,7 @@ describe('bootstrap with electron stubbed', () => {
   });
 
   it('starts the gateway and shows it in the tray (Japanese locale)', async () => {
-    const st = handle.gateway.status();
+    const st = handle.gateway!.status();
     expect(st.running).toBe(true);
     expect(st.listen!.port).toBeGreaterThan(0);
     expect(tray().image.path).toBe(path.join(fake.app.appPath, 'resources', 'tray', 'tray-running.png'));
@@ -98,7 +98,7 @@ describe('bootstrap with electron stubbed', () => {
   });
 
   it('toggling an account over IPC changes what SMTP answers, and the log lines reach the window', async () => {
-    const port = (smtpPort = handle.gateway.status().listen!.port);
+    const port = (smtpPort = handle.gateway!.status().listen!.port);
     const send = async () => {
       const c = await SmtpTestClient.connect(port);
       await c.greeting;
@@ -136,7 +136,7 @@ describe('bootstrap with electron stubbed', () => {
     const e = win().userClose();
     expect(e.defaultPrevented).toBe(true);
     expect(win().visible).toBe(false);
-    expect(handle.gateway.status().running).toBe(true);
+    expect(handle.gateway!.status().running).toBe(true);
     expect(FakeNotification.shown.some((n) => n.title.includes('トレイ'))).toBe(true);
     fake.app.emit('second-instance');
     expect(win().visible).toBe(true);
@@ -145,14 +145,14 @@ describe('bootstrap with electron stubbed', () => {
 
   it('tray Stop stops the listener without an alarm; Open log folder opens <data>/logs', async () => {
     tray().click('サービスの停止');
-    await until(() => !handle.gateway.status().running, 'the listener to stop');
+    await until(() => !handle.gateway!.status().running, 'the listener to stop');
     await until(() => tray().image.path.endsWith('tray-stopped.png'), 'the stopped icon');
     expect(sentEvents('status').some((s: any) => s.running === false)).toBe(true);
     tray().click('ログフォルダを開く');
     await until(() => fake.openedPaths.length > 0, 'open log folder');
     expect(fake.openedPaths).toEqual([path.join(dir, 'logs')]);
     tray().click('サービスの開始');
-    await until(() => handle.gateway.status().running, 'the listener to start again');
+    await until(() => handle.gateway!.status().running, 'the listener to start again');
     expect(FakeNotification.shown.some((n) => n.title.includes('停止しました'))).toBe(false);
   });
 
@@ -166,7 +166,7 @@ describe('bootstrap with electron stubbed', () => {
     const e = fake.app.requestQuit();
     expect(e.defaultPrevented).toBe(true);
     expect(await fake.app.exited).toBe(0);
-    expect(handle.gateway.status().running).toBe(false);
+    expect(handle.gateway!.status().running).toBe(false);
     expect(tray().destroyed).toBe(true);
     expect(fake.app.requestQuit().defaultPrevented).toBe(false);
     // The listener is really gone, and so is the admin API's admin.json.

@@ -7,6 +7,7 @@ import type { GatewayStatus } from '../../main/shared/contract.js';
 export function status(patch: Partial<GatewayStatus> = {}): GatewayStatus {
   return {
     running: true,
+    role: 'desktop',
     listen: { host: '127.0.0.1', port: 2525 },
     listenerProcesses: 2,
     configured: { host: '127.0.0.1', port: 2525 },
