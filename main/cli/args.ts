@@ -37,6 +37,17 @@ const OPTIONS = {
   replace: { type: 'boolean' },
   senderlog: { type: 'boolean' },
   'no-admin': { type: 'boolean' },
+  // serve --service, and gatehouse service ...
+  service: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'keep-data': { type: 'boolean' },
+  'admin-user': { type: 'string' },
+  'admin-sid': { type: 'string' },
+  'no-start': { type: 'boolean' },
+  'from-installer': { type: 'boolean' },
+  port: { type: 'string' },
 } as const;
 
 /** util.parseArgs' errors say what is wrong at length; the CLI says it in its own few words. */

@@ -28,13 +28,15 @@ Commands:
   log tail [-f]                  the receivelog (or --senderlog), readable
   export postfix [--out DIR]     the same policy as Postfix configuration
   call <command> [JSON]          any command of the admin API, by name (for scripts)
+  service install|uninstall|start|stop|status|firewall
+                                 the gateway as a Windows service (--dry-run anywhere)
 
 Run 'gatehouse <command> --help' for a command's options.
 
 ${COMMON}
 Exit codes: 0 ok, 1 failed (or: check rejected), 2 bad input.`,
 
-  serve: `Usage: gatehouse serve [--data DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--no-admin]
+  serve: `Usage: gatehouse serve [--data DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--no-admin] [--service]
 
 Runs the gateway in the foreground: the SMTP listener, delivery, the logs and the admin UI
 (HTTP on 127.0.0.1, guarded by a token printed at start). When the data folder has no
@@ -44,6 +46,43 @@ config yet, a demo config is written (listener 127.0.0.1:2525, domain test.jp, t
   --listen HOST:PORT   SMTP listener for this run (not saved); port 0 picks a free port
   --admin HOST:PORT    admin UI address (loopback only; default from config, 127.0.0.1:8025)
   --no-admin           do not start the admin UI
+  --service            run as the Windows service does (what its wrapper starts): a new data
+                       folder gets the defaults (all interfaces, port 25 on Windows), not the
+                       demo; the folder is limited to SYSTEM, Administrators and the service;
+                       the smarthost password is sealed with DPAPI for the machine; admin.json
+                       is shared with the users in service.json
+${COMMON}`,
+
+  service: `Usage: gatehouse service <install|uninstall|start|stop|status|firewall> [--dry-run] ...
+
+The gateway as a Windows service: started at boot with nobody signed in, restarted after a
+failure, run by the app's own Gatehouse.exe (ELECTRON_RUN_AS_NODE) as LocalService with its own
+service SID, its data in %ProgramData%\\Gatehouse (SYSTEM, Administrators and the service only).
+The user who installs it administers it: the tray starts and stops it without a UAC prompt and
+reads its admin API. Each action asks for administrator rights (UAC) when it needs them.
+--dry-run prints the service wrapper's XML and every command it would run, on any OS; without
+it, the commands work on Windows only (elsewhere they exit 2).
+
+  install     move this user's desktop data in (settings, queue, logs; the move is in the
+              audit trail; the smarthost password sealed again for the machine), register
+              and start the service, open the SMTP port in Windows Firewall (domain and
+              private networks). Run again on an installed service (an upgrade), it writes
+              the wrapper's XML again and starts it, keeping data and registration.
+  uninstall   stop and remove the service and its firewall rule, and move the data back to
+              this user's desktop folder (sealed again for the user)
+  start, stop the service (stop waits until deliveries finish or go back to the queue)
+  status      installed? running? who administers it
+  firewall    move the firewall rule to --port N (after the SMTP port changed)
+
+  --dry-run           print what would be done, change nothing (any OS)
+  --from DIR          install: the desktop data folder to move in (default: this user's)
+  --to DIR            uninstall: the folder to move the data back to (default: this user's)
+  --keep-data         uninstall: leave the data in %ProgramData%\\Gatehouse
+  --no-start          install over an existing service: leave it stopped
+  --port N            firewall: the SMTP port
+  --json              print the result as JSON
+  --admin-user NAME, --admin-sid SID
+                      who administers the service (default: you; used when elevating)
 ${COMMON}`,
 
   check: `Usage: gatehouse check <sender> <recipient> [--client IP] [--json]

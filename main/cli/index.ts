@@ -18,6 +18,7 @@ import { cmdAccounts, cmdAuth, cmdCheck, cmdConfig, cmdHistory, cmdList, cmdRest
 import { cmdLog, cmdQueue, cmdServe } from './runtime-commands.js';
 import { cmdExport } from './export-commands.js';
 import { cmdCall } from './call-command.js';
+import { cmdService } from './service-command.js';
 
 /** Refusals of the input, not failures of the gateway: exit code 2. */
 const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running']);
@@ -81,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     dataDir = typeof args.flags.data === 'string' ? path.resolve(args.flags.data) : defaultDataDir();
+    // About the machine, not a data folder.
+    if (command === 'service') return await cmdService(args);
     // Owner-only from the start (serve's gateway does this itself and logs it).
     if (command !== 'serve') {
       for (const line of await secureDataFolder(dataDir, { checkExisting: false })) process.stderr.write(`gatehouse: data folder access: ${line}\n`);

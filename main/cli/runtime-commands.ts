@@ -13,6 +13,8 @@ import { demoConfig, ConfigError } from '../core/config/index.js';
 import { dataPaths } from '../core/paths.js';
 import { formatReceiveLine, formatSenderLine, JsonlLog, localDay } from '../core/log/index.js';
 import { startAdminHost, type AdminHost } from '../headless/admin-host.js';
+import { servicePrincipals } from '../core/service/plan.js';
+import { adminReaders, readServiceFile } from '../core/service/service-file.js';
 import type { QueueState, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
 import type { QueueDetail } from '../shared/contract.js';
 import type { Client } from './client.js';
@@ -28,9 +30,21 @@ function rendererDir(): string {
 export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> {
   const listen = typeof a.flags.listen === 'string' ? parseHostPort(a.flags.listen, '--listen') : undefined;
   const adminFlag = typeof a.flags.admin === 'string' ? parseHostPort(a.flags.admin, '--admin') : undefined;
+  // As the Windows service runs it: the defaults (not the demo), the service's folder ACL,
+  // DPAPI for the machine, admin.json shared with the users in service.json.
+  const asService = Boolean(a.flags.service);
+  const win = process.platform === 'win32';
   let gw: Gateway;
   try {
-    gw = await Gateway.open({ dataDir, createWith: demoConfig(), listen, report: (m) => process.stderr.write(`gatehouse: ${m}\n`) });
+    gw = await Gateway.open({
+      dataDir,
+      createWith: asService ? undefined : demoConfig(),
+      listen,
+      role: asService ? 'service' : 'serve',
+      dpapi: win ? (asService ? 'LocalMachine' : 'CurrentUser') : undefined,
+      folderPrincipals: asService ? servicePrincipals() : undefined,
+      report: (m) => process.stderr.write(`gatehouse: ${m}\n`),
+    });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -51,7 +65,14 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
 
   let admin: AdminHost | null = null;
   if (!a.flags['no-admin']) {
-    admin = await startAdminHost({ gateway: gw, where: adminFlag ?? gw.store.get().admin, staticDir: rendererDir() });
+    const readers = asService ? adminReaders(await readServiceFile(dataDir)) : [];
+    admin = await startAdminHost({
+      gateway: gw,
+      where: adminFlag ?? gw.store.get().admin,
+      staticDir: rendererDir(),
+      readers,
+      onProblem: (m) => process.stderr.write(`gatehouse: ${m}\n`),
+    });
     print(`Admin UI: ${admin.url}`);
   }
   print('Press Ctrl+C to stop.');

@@ -34,7 +34,10 @@ import { serviceDataDir } from '../core/service/layout.js';
 import { queryService } from '../core/service/run-plan.js';
 import { serviceControl } from '../core/service/control.js';
 import { RemoteGateway } from './remote-gateway.js';
-import { EVENT_NAMES, type EventName } from '../shared/contract.js';
+import { serviceCommands } from '../core/commands/service.js';
+import type { CommandPorts } from '../core/commands/context.js';
+import { processServiceHost } from '../core/service/host.js';
+import { EVENT_NAMES, type CommandHandlers, type EventName } from '../shared/contract.js';
 import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.js';
 import { createInvokeHandler, EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-guard.js';
 import { parseShellArgs, Shell, ShellArgsError, type ShellOptions } from './lifecycle.js';
@@ -284,7 +287,47 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
   core.on('senderlog', () => shell.onTraffic());
   remote?.onLink(() => shell.onLink());
 
-  const handlers = shell.wrapHandlers(gateway ? createCommands(gatewayPorts(gateway)) : remote!.handlers());
+  // The service commands run here, on this PC (never through the service's own API): a mode
+  // switch lets go of this app's gateway or link first, and relaunches the app in the new mode.
+  const serviceHost = processServiceHost('desktop', {
+    self: {
+      file: process.execPath,
+      args: [app.isPackaged ? path.join(app.getAppPath(), 'dist', 'main', 'cli', 'run.js') : path.join(app.getAppPath(), 'bin', 'gatehouse.js')],
+      setEnv: { ELECTRON_RUN_AS_NODE: '1' },
+    },
+    desktopDataDir: dataDir,
+    beforeSwitch: async () => {
+      log('switching mode: letting go of the data folder');
+      await adminHost?.close();
+      adminHost = null;
+      await (gateway ?? remote)!.close();
+    },
+    afterSwitch: async (ok) => {
+      log(ok ? 'mode switched: relaunching' : 'mode switch failed: relaunching as before');
+      // After the answer has reached the window.
+      setTimeout(() => {
+        app.relaunch();
+        app.exit(0);
+      }, 500);
+    },
+  });
+  const local = serviceCommands({ service: serviceHost } as unknown as CommandPorts);
+  const base: CommandHandlers = gateway ? createCommands({ ...gatewayPorts(gateway), service: serviceHost }) : { ...remote!.handlers(), ...local };
+  if (remote) {
+    // The SMTP port moved: the service's firewall rule follows (UAC when needed).
+    const setConfig = base['config.set'];
+    base['config.set'] = async (args, call) => {
+      const view = await setConfig(args, call);
+      if (args.key === 'listener') {
+        await local['service.firewall']({ port: args.value.port, dryRun: false }, call).then(
+          () => log(`firewall rule moved to port ${args.value.port}`),
+          (err: Error) => log(`firewall rule not moved to port ${args.value.port}: ${err.message}`),
+        );
+      }
+      return view;
+    };
+  }
+  const handlers = shell.wrapHandlers(base);
   ipcMain.handle(
     INVOKE_CHANNEL,
     createInvokeHandler({

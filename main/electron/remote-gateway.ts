@@ -183,12 +183,12 @@ export class RemoteGateway implements GatewayLike {
 
   /** The contract's commands, forwarded to the service ('unreachable' while there is no link). */
   handlers(): CommandHandlers {
-    const table: Record<string, (a: unknown) => Promise<unknown>> = {};
+    const table: Record<string, (a: unknown, call?: { via: string }) => Promise<unknown>> = {};
     for (const name of COMMAND_NAMES) {
-      table[name] = async (a) => {
+      table[name] = async (a, call) => {
         await this.tryConnect();
         if (!this.client) throw new ApiError(this.linkState === 'service-stopped' ? 'the Gatehouse service is not running; start it from the tray' : 'cannot reach the Gatehouse service', 'unreachable');
-        return this.client.call(name, a as never);
+        return this.client.call(name, a as never, call?.via === 'ui' || call?.via === 'cli' ? call.via : undefined);
       };
     }
     return table as unknown as CommandHandlers;

@@ -54,7 +54,8 @@ export async function readAdminInfo(dataDir: string): Promise<RemoteTarget | nul
 
 export interface RemoteClient {
   readonly target: RemoteTarget;
-  call<C extends CommandName>(command: C, args: ArgsOf<C>): Promise<ResultOf<C>>;
+  /** `via`: who asked, for the gateway's audit trail ('ui' from the window, 'cli'). */
+  call<C extends CommandName>(command: C, args: ArgsOf<C>, via?: 'ui' | 'cli'): Promise<ResultOf<C>>;
   handlers(): CommandHandlers;
   subscribe(onEvent: <E extends EventName>(name: E, data: Events[E]) => void, onLink?: (s: LinkState) => void): () => void;
 }
@@ -64,13 +65,13 @@ export function remoteClient(target: RemoteTarget, opts: { timeoutMs?: number } 
   if (!isLoopbackHost(origin.hostname)) throw new Error(`the admin API must be on this computer (loopback), not ${origin.hostname}`);
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
-  const call = async <C extends CommandName>(command: C, args: ArgsOf<C>): Promise<ResultOf<C>> => {
+  const call = async <C extends CommandName>(command: C, args: ArgsOf<C>, via?: 'ui' | 'cli'): Promise<ResultOf<C>> => {
     let res: Response;
     try {
       res = await fetch(`${origin.origin}/api/${command}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
-        body: JSON.stringify({ args: args ?? null }),
+        body: JSON.stringify(via ? { args: args ?? null, via } : { args: args ?? null }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
@@ -89,6 +90,7 @@ export function remoteClient(target: RemoteTarget, opts: { timeoutMs?: number } 
   const handlers = (): CommandHandlers => {
     const table: Record<string, (a: unknown) => Promise<unknown>> = {};
     for (const name of COMMAND_NAMES) table[name] = (a) => call(name, a as never);
+    // (handlers(): a plain table without a caller; RemoteGateway passes the caller's via.)
     return table as unknown as CommandHandlers;
   };
 

@@ -162,6 +162,34 @@ function build(env: ConfigEnv) {
 
     'history.list': nothing,
     'history.restore': strict({ n: int(1, Number.MAX_SAFE_INTEGER) }),
+
+    // The Windows service (run where the command arrives: the desktop app or the CLI).
+    'service.status': nothing,
+    'service.install': maybe(
+      strict({
+        dryRun: v.optional(bool, false),
+        /** The desktop data folder to move in (default: this user's, when it holds data). */
+        from: v.optional(text(null, 1000)),
+        /** Who administers the service (default: the user running the command). */
+        admin: v.optional(strict({ name: text(null, 256), sid: v.nullable(text((x) => (/^S-1-[\d-]+$/.test(x) ? null : problem('invalid')), 200)) })),
+        /** An upgrade of a stopped service keeps it stopped. */
+        noStart: v.optional(bool, false),
+        fromInstaller: v.optional(bool, false),
+      }),
+    ),
+    'service.uninstall': maybe(
+      strict({
+        dryRun: v.optional(bool, false),
+        /** Leave the data in the service folder instead of moving it back. */
+        keepData: v.optional(bool, false),
+        /** The desktop data folder to move back to (default: this user's). */
+        to: v.optional(text(null, 1000)),
+        admin: v.optional(strict({ name: text(null, 256), sid: v.nullable(text(null, 200)) })),
+      }),
+    ),
+    'service.start': maybe(strict({ dryRun: v.optional(bool, false) })),
+    'service.stop': maybe(strict({ dryRun: v.optional(bool, false) })),
+    'service.firewall': strict({ port: int(1, 65535), dryRun: v.optional(bool, false) }),
   } satisfies Record<string, Schema<unknown>>;
 }
 

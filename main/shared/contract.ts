@@ -179,6 +179,41 @@ export interface Results {
 
   'history.list': AuditEntryView[];
   'history.restore': ConfigView;
+
+  /** The Windows service: its state here, and what this process can do about it. */
+  'service.status': ServiceStatus;
+  'service.install': ServicePlanResult;
+  'service.uninstall': ServicePlanResult;
+  'service.start': ServicePlanResult;
+  'service.stop': ServicePlanResult;
+  /** The inbound firewall rule moved to a new SMTP port. */
+  'service.firewall': ServicePlanResult;
+}
+
+export type ServiceState = 'not-installed' | 'stopped' | 'start-pending' | 'stop-pending' | 'running' | 'continue-pending' | 'pause-pending' | 'paused' | 'unknown';
+
+export interface ServiceStatus {
+  /** The service exists only on Windows; elsewhere every action is refused. */
+  supported: boolean;
+  state: ServiceState;
+  /** The service's data folder (%ProgramData%\Gatehouse). */
+  dataDir: string;
+  /** The process answering: the desktop app, the CLI, or a gateway (serve or the service itself). */
+  answeredBy: 'desktop' | 'cli' | 'gateway';
+  /** Who administers the service (service.json), when it is installed and readable. */
+  administrators: string[];
+}
+
+export interface ServicePlanResult {
+  dryRun: boolean;
+  /** Every step, one line each with its reason (what --dry-run prints). */
+  steps: string[];
+  /** The wrapper's XML (install only). */
+  wrapperXml?: string;
+  /** What was done (empty for a dry run). */
+  done: string[];
+  /** Things the admin should know (a password to enter again, a file left behind). */
+  notes: string[];
 }
 
 /** name -> [arguments as sent, result]. */

@@ -247,6 +247,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const internal = (addr: string) => state.config.internalDomains.includes(addr.split('@')[1]?.toLowerCase() ?? '');
   const decision = (action: 'accept' | 'reject', rule: RuleName, code: number, message: string, en: string, ja: string, account?: string): Decision => ({ action, rule, code, message, account, reason: { en, ja } });
 
+  const service: { state: 'not-installed' | 'running' | 'stopped' } = { state: 'not-installed' };
   const handlers: CommandHandlers = {
     'status': async () => status(),
     'gateway.start': async () => {
@@ -482,6 +483,32 @@ export function createFake(opts: FakeOptions = {}): Fake {
       emit('config', state.config);
       return state.config;
     },
+
+    // A Windows PC seen from the desktop app: the service's state is kept here.
+    'service.status': async () => ({
+      supported: true,
+      state: service.state,
+      dataDir: 'C:\\ProgramData\\Gatehouse',
+      answeredBy: 'desktop' as const,
+      administrators: service.state === 'not-installed' ? [] : ['OFFICE\\kanri'],
+    }),
+    'service.install': async (a) => {
+      if (!a?.dryRun) service.state = 'running';
+      return { dryRun: Boolean(a?.dryRun), steps: ['run    C:\\Windows\\System32\\sc.exe start Gatehouse'], done: a?.dryRun ? [] : ['service installed and started'], notes: [] };
+    },
+    'service.uninstall': async (a) => {
+      if (!a?.dryRun) service.state = 'not-installed';
+      return { dryRun: Boolean(a?.dryRun), steps: [], done: [], notes: [] };
+    },
+    'service.start': async () => {
+      service.state = 'running';
+      return { dryRun: false, steps: [], done: [], notes: [] };
+    },
+    'service.stop': async () => {
+      service.state = 'stopped';
+      return { dryRun: false, steps: [], done: [], notes: [] };
+    },
+    'service.firewall': async (a) => ({ dryRun: a.dryRun, steps: [], done: [], notes: [] }),
   };
 
   return {

@@ -12,6 +12,7 @@ import type { AccountView, GatehouseConfig, QueueItem } from '../../shared/types
 import { ConfigError, listAccounts, type ConfigStore, type SeenSource } from '../config/index.js';
 import type { QueueFilter } from '../delivery/index.js';
 import type { Gateway } from '../gateway.js';
+import type { ServiceHost } from '../service/host.js';
 import type { CompiledPolicy } from '../policy/index.js';
 
 /** The queue's reading and its actions (the delivery runner, or the spool alone). */
@@ -32,6 +33,8 @@ export interface CommandPorts {
   queue: QueueSource;
   /** The running gateway; null for the CLI when none runs on the data folder. */
   gateway: Gateway | null;
+  /** The machine this process runs on, for the Windows service commands (default: a gateway's view). */
+  service?: ServiceHost;
 }
 
 export function gatewayPorts(gw: Gateway): CommandPorts {

@@ -18,6 +18,7 @@ import { listCommands } from './lists.js';
 import { logCommands } from './log.js';
 import { queueCommands } from './queue.js';
 import { routeCommands } from './routes.js';
+import { serviceCommands } from './service.js';
 import { settingsCommands } from './settings.js';
 
 export function createCommands(p: CommandPorts): CommandHandlers {
@@ -32,6 +33,7 @@ export function createCommands(p: CommandPorts): CommandHandlers {
     ...queueCommands(p),
     ...logCommands(p),
     ...historyCommands(p),
+    ...serviceCommands(p),
   };
 }
 

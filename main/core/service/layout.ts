@@ -51,6 +51,11 @@ export function serviceDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return win.join(env.ProgramData || env.PROGRAMDATA || 'C:\\ProgramData', 'Gatehouse');
 }
 
+/** A user's desktop data folder as Windows names it (%APPDATA%\Gatehouse). */
+export function desktopDataDirWin(env: NodeJS.ProcessEnv = process.env): string {
+  return win.join(env.APPDATA || win.join('C:\\Users', env.USERNAME || 'user', 'AppData', 'Roaming'), 'Gatehouse');
+}
+
 /** The installer's default folder: %ProgramFiles%\Gatehouse. */
 export function defaultInstallDir(env: NodeJS.ProcessEnv = process.env): string {
   return win.join(env.ProgramFiles || env.PROGRAMFILES || 'C:\\Program Files', 'Gatehouse');

@@ -153,6 +153,21 @@ export function installPlan(input: InstallInput): Step[] {
   return steps;
 }
 
+/**
+ * install over an existing service (an upgrade in place, or install run again): the wrapper's
+ * XML written again (the installer replaced the folder it lives in), the firewall rule, and
+ * the start unless the service was stopped before. Data, registration and state are kept.
+ */
+export function refreshPlan(input: Omit<InstallInput, 'moveFrom' | 'admin' | 'now'> & { start: boolean }): Step[] {
+  const { layout, dataDir, env } = input;
+  const steps: Step[] = [
+    { kind: 'write', path: layout.wrapperXml, content: wrapperXml({ layout, dataDir }), why: 'the service wrapper configuration (written again)' },
+    ...firewallSteps(input.smtpPort, layout, env),
+  ];
+  if (input.start) steps.push(...startPlan(env));
+  return steps;
+}
+
 export function uninstallPlan(input: UninstallInput): Step[] {
   const { layout, dataDir, env } = input;
   const icacls = systemTool('icacls.exe', env);

@@ -44,7 +44,8 @@ export const runWindowsCommand: RunCommand = (file, args) =>
     });
   });
 
-export type ServiceState = 'not-installed' | 'stopped' | 'start-pending' | 'stop-pending' | 'running' | 'continue-pending' | 'pause-pending' | 'paused' | 'unknown';
+import type { ServiceState } from '../../shared/contract.js';
+export type { ServiceState };
 
 const STATES: Record<number, ServiceState> = { 1: 'stopped', 2: 'start-pending', 3: 'stop-pending', 4: 'running', 5: 'continue-pending', 6: 'pause-pending', 7: 'paused' };
 
