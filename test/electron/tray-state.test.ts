@@ -114,3 +114,43 @@ describe('notifications', () => {
     expect(noticesFor(null, q(1), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'deferring', title: expect.stringContaining('再送待ち') }]);
   });
 });
+
+describe('tray in service mode (the app as the remote control of the Windows service)', () => {
+  const svc = (link: 'connected' | 'service-stopped' | 'unreachable', control = true) => ({ ...prefs, remote: link, serviceControl: control });
+  const label = (m: MenuItemModel[]) => m.filter((x): x is Extract<MenuItemModel, { kind: 'label' }> => x.kind === 'label').map((x) => x.label);
+
+  it('says "service not running" and "cannot reach it", in both languages, with their icons', () => {
+    const stopped = trayModel(null, svc('service-stopped'), 'en');
+    expect(stopped.state).toBe('stopped');
+    expect(stopped.tooltip).toBe('Gatehouse (Windows service): service not running');
+    expect(trayModel(null, svc('service-stopped'), 'ja').tooltip).toBe('Gatehouse (Windows サービス): サービスが停止しています');
+    const lost = trayModel(null, svc('unreachable'), 'en');
+    expect(lost.state).toBe('error');
+    expect(lost.icon).toBe('tray-error.png');
+    expect(lost.tooltip).toBe('Gatehouse (Windows service): cannot reach the service');
+    expect(trayModel(null, svc('unreachable'), 'ja').tooltip).toContain('サービスに接続できません');
+    const ok = trayModel(status(), svc('connected'), 'en');
+    expect(ok.state).toBe('running');
+    expect(ok.tooltip).toContain('Gatehouse (Windows service): running (127.0.0.1:2525)');
+    expect(ok.tooltip).toContain('12 accepted');
+    expect(label(ok.menu)).toContain('Controlling the Windows service');
+    expect(label(trayModel(status(), svc('connected'), 'ja').menu)).toContain('Windows サービスを操作しています');
+  });
+
+  it('Start/Stop act on the service: Start only when it is stopped, Stop while it runs; no log folder or auto-start', () => {
+    const stopped = trayModel(null, svc('service-stopped'), 'en').menu;
+    expect(item(stopped, 'start')).toMatchObject({ label: 'Start the service', enabled: true });
+    expect(item(stopped, 'stop')).toMatchObject({ label: 'Stop the service', enabled: false });
+    const running = trayModel(status(), svc('connected'), 'ja').menu;
+    expect(item(running, 'start')).toMatchObject({ label: 'サービスの開始', enabled: false });
+    expect(item(running, 'stop')).toMatchObject({ label: 'サービスの停止', enabled: true });
+    // Cannot reach it, but it may be running: Stop stays possible.
+    expect(item(trayModel(null, svc('unreachable'), 'en').menu, 'stop').enabled).toBe(true);
+    expect(item(running, 'openLogs')).toBeUndefined();
+    expect(item(running, 'toggleAutoStart')).toBeUndefined();
+    // Off Windows the app cannot control a service: both disabled.
+    const none = trayModel(null, svc('service-stopped', false), 'en').menu;
+    expect(item(none, 'start').enabled).toBe(false);
+    expect(item(none, 'stop').enabled).toBe(false);
+  });
+});
