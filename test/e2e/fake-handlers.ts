@@ -23,6 +23,8 @@ import {
   type RouteHealth,
   type TrafficBucket,
 } from '../../main/shared/contract.js';
+import { appLayout } from '../../main/core/service/layout.js';
+import { describeStep, installPlan } from '../../main/core/service/plan.js';
 import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName, SenderLogEntry, TlsConfig } from '../../main/shared/types.js';
 
 export interface Fake {
@@ -218,9 +220,11 @@ export function createFake(opts: FakeOptions = {}): Fake {
     return t;
   };
 
+  const service: { state: 'not-installed' | 'running' | 'stopped' } = { state: 'not-installed' };
   const status = (): GatewayStatus => ({
     running: state.running,
-    role: 'desktop',
+    // After "run as a Windows service" the real app relaunches as the service's remote control.
+    role: service.state === 'not-installed' ? 'desktop' : 'service',
     listen: state.running ? { host: '0.0.0.0', port: 25 } : null,
     listenerProcesses: state.running ? 2 : 0,
     configured: state.config.listener,
@@ -247,7 +251,6 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const internal = (addr: string) => state.config.internalDomains.includes(addr.split('@')[1]?.toLowerCase() ?? '');
   const decision = (action: 'accept' | 'reject', rule: RuleName, code: number, message: string, en: string, ja: string, account?: string): Decision => ({ action, rule, code, message, account, reason: { en, ja } });
 
-  const service: { state: 'not-installed' | 'running' | 'stopped' } = { state: 'not-installed' };
   const handlers: CommandHandlers = {
     'status': async () => status(),
     'gateway.start': async () => {
@@ -493,11 +496,20 @@ export function createFake(opts: FakeOptions = {}): Fake {
       administrators: service.state === 'not-installed' ? [] : ['OFFICE\\kanri'],
     }),
     'service.install': async (a) => {
-      if (!a?.dryRun) service.state = 'running';
-      return { dryRun: Boolean(a?.dryRun), steps: ['run    C:\\Windows\\System32\\sc.exe start Gatehouse'], done: a?.dryRun ? [] : ['service installed and started'], notes: [] };
+      if (!a?.dryRun) {
+        service.state = 'running';
+        emit('status', status());
+      }
+      // The plan as the core prints it (plan.ts is pure: the real steps for this fake PC).
+      const layout = appLayout('C:\\Program Files\\Gatehouse', 'C:\\ProgramData\\Gatehouse');
+      const steps = installPlan({ layout, dataDir: 'C:\\ProgramData\\Gatehouse', smtpPort: 25, admin: { name: 'OFFICE\\kanri', sid: 'S-1-5-21-1-2-3-1001' }, moveFrom: 'C:\\Users\\kanri\\AppData\\Roaming\\Gatehouse', env: { SystemRoot: 'C:\\Windows' } });
+      return { dryRun: Boolean(a?.dryRun), steps: steps.map(describeStep), done: [], notes: [] };
     },
     'service.uninstall': async (a) => {
-      if (!a?.dryRun) service.state = 'not-installed';
+      if (!a?.dryRun) {
+        service.state = 'not-installed';
+        emit('status', status());
+      }
       return { dryRun: Boolean(a?.dryRun), steps: [], done: [], notes: [] };
     },
     'service.start': async () => {

@@ -250,6 +250,45 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
     }
   }, 60_000);
 
+  for (const lang of ['ja', 'en'] as const) {
+    it(`the Windows service card: what it will do, run as a service, the window as its remote control (${lang})`, async () => {
+      const L = (ja: string, en: string) => (lang === 'ja' ? ja : en);
+      for (const size of [{ width: 1280, height: 800, scale: 1 }, { width: 800, height: 600, scale: 1 }, { width: 1280, height: 800, scale: 1.5 }]) {
+        const fake = createFake();
+        const url = await host(fake);
+        const { page, problems, context } = await openPage(browser, `${url}/#token=${TOKEN}`, { locale: lang, ...size });
+        const tag = `${size.width}x${size.height}${size.scale !== 1 ? '-150' : ''}`;
+        await page.getByTestId('service-state').waitFor();
+        await openTab(page, L('設定', 'Settings'));
+        const card = page.locator('section[aria-labelledby=svc-title]');
+        await card.getByText(L('デスクトップモード', 'Desktop mode'), { exact: true }).waitFor();
+        await card.getByText(L('未インストール', 'not installed')).waitFor();
+        expect(await page.getByTestId('header-service').count()).toBe(0);
+        // What it will do: every step, from the core's own plan.
+        await card.getByRole('button', { name: L('実行内容を確認', 'What it will do') }).click();
+        await card.getByText(/netsh\.exe advfirewall firewall add rule name="Gatehouse SMTP".*profile=domain,private/).waitFor();
+        await card.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+        await shot(page, `fake-${lang}-settings-service-${tag}`);
+        // Run as a service (confirmed): the card and the header now say the service runs.
+        await card.getByRole('button', { name: L('Windows サービスとして実行', 'Run as a Windows service') }).click();
+        const dialog = page.getByRole('dialog');
+        await dialog.getByText(L('Gatehouse を Windows サービスとして実行しますか？', 'Run Gatehouse as a Windows service?')).waitFor();
+        await dialog.getByRole('button', { name: L('Windows サービスとして実行', 'Run as a Windows service') }).click();
+        await card.getByText(L('✓ サービスをインストールし、開始しました', '✓ The service is installed and running')).waitFor();
+        await card.getByText(L('稼働中', 'running'), { exact: true }).waitFor();
+        await card.getByText('C:\\ProgramData\\Gatehouse').waitFor();
+        await card.getByText(L('サービスを操作しています（リモート操作）', 'controls the service (remote control)')).waitFor();
+        await page.getByTestId('header-service').getByText(L('Windows サービス', 'Windows service')).waitFor();
+        await card.getByRole('button', { name: L('サービスの停止', 'Stop the service') }).waitFor();
+        await card.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+        await shot(page, `fake-${lang}-settings-service-on-${tag}`);
+        expect(await unlabelledControls(page), 'service card').toEqual([]);
+        expect(realProblems(problems)).toEqual([]);
+        await context.close();
+      }
+    }, 90_000);
+  }
+
   it('renders at 150 % scale', async () => {
     const fake = createFake();
     const url = await host(fake);
