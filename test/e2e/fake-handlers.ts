@@ -32,7 +32,7 @@ export interface Fake {
   subscribe: <E extends EventName>(event: E, cb: (data: Events[E]) => void) => () => void;
   emit: <E extends EventName>(event: E, data: Events[E]) => void;
   addLines(n: number): void;
-  state: { setupNeeded: boolean; running: boolean; config: ConfigView };
+  state: { setupNeeded: boolean; running: boolean; config: ConfigView; portInUse: GatewayStatus['portInUse'] };
   /** Every `auth.setUser` call as received (the fake's stand-in for the core's hashes). */
   authCalls: { username: string; password?: string; addresses: string[] }[];
 }
@@ -138,7 +138,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const now = opts.now ?? new Date();
   const today = localDay(now);
   const r = rng(42);
-  const state = { setupNeeded: opts.setupNeeded ?? false, running: true, config: baseConfig() };
+  const state = { setupNeeded: opts.setupNeeded ?? false, running: true, config: baseConfig(), portInUse: null as GatewayStatus['portInUse'] };
   let startedAt = new Date(now.getTime() - 3 * 3600_000).toISOString();
 
   // Receivelog of today: `lines` entries spread over the day so far.
@@ -231,7 +231,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
     startedAt: state.running ? startedAt : null,
     error: null,
     configProblem: null,
-    portInUse: null,
+    portInUse: state.portInUse,
     dataDir: 'C:\\ProgramData\\Gatehouse',
     logDir: 'C:\\ProgramData\\Gatehouse\\logs',
     today: counts(),
@@ -303,6 +303,12 @@ export function createFake(opts: FakeOptions = {}): Fake {
     },
     'config.get': async () => state.config,
     'config.set': async ({ key, value }) => {
+      // A listener move to a free port: the gateway starts there.
+      if (key === 'listener' && state.portInUse) {
+        state.portInUse = null;
+        state.running = true;
+        emit('status', status());
+      }
       change(`set ${key}`, (c) => {
         if (key === 'delivery') c.delivery = { ...(value as Omit<ConfigView['delivery'], 'smarthost'>), smarthost: c.delivery.smarthost };
         else (c as unknown as Record<string, unknown>)[key] = value;

@@ -260,7 +260,7 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
         const tag = `${size.width}x${size.height}${size.scale !== 1 ? '-150' : ''}`;
         await page.getByTestId('service-state').waitFor();
         await openTab(page, L('設定', 'Settings'));
-        const card = page.locator('section[aria-labelledby=svc-title]');
+        const card = page.locator('section[aria-labelledby=winsvc-title]');
         await card.getByText(L('デスクトップモード', 'Desktop mode'), { exact: true }).waitFor();
         await card.getByText(L('未インストール', 'not installed')).waitFor();
         expect(await page.getByTestId('header-service').count()).toBe(0);
@@ -287,6 +287,31 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
         await context.close();
       }
     }, 90_000);
+  }
+
+  for (const lang of ['ja', 'en'] as const) {
+    it(`port in use: who holds it and a free port to use; the loopback-only warning (${lang})`, async () => {
+      const L = (ja: string, en: string) => (lang === 'ja' ? ja : en);
+      const fake = createFake();
+      fake.state.running = false;
+      fake.state.portInUse = { host: '0.0.0.0', port: 25, pid: 4321, name: 'smtpsvc.exe', suggestion: 2525 };
+      const url = await host(fake);
+      const { page, problems, context } = await openPage(browser, `${url}/#token=${TOKEN}`, { locale: lang });
+      const box = page.getByTestId('port-in-use');
+      await box.getByText(L('ポート 25 は smtpsvc.exe（PID 4321）が使っています。', 'Port 25 is in use by smtpsvc.exe (PID 4321)')).waitFor();
+      await shot(page, `fake-${lang}-dashboard-port-in-use`);
+      await box.getByRole('button', { name: L('ポート 2525 を使う', 'Use port 2525') }).click();
+      await page.getByTestId('port-in-use').waitFor({ state: 'detached' });
+      expect(fake.state.config.listener).toEqual({ host: '0.0.0.0', port: 2525 });
+      // The listener on this PC only while the office server is elsewhere.
+      fake.state.config.listener = { host: '127.0.0.1', port: 2525 };
+      fake.emit('status', await fake.handlers['status'](undefined, { via: 'ui' }));
+      fake.emit('config', fake.state.config);
+      await page.getByTestId('loopback-warning').getByText(L('後段のメールサーバは接続できません', 'the office mail server cannot connect'), { exact: false }).waitFor();
+      await shot(page, `fake-${lang}-dashboard-loopback`);
+      expect(realProblems(problems)).toEqual([]);
+      await context.close();
+    }, 60_000);
   }
 
   it('renders at 150 % scale', async () => {

@@ -9,6 +9,7 @@ import type { CommandHandlers, SmarthostInput } from '../../shared/contract.js';
 import type { GatehouseConfig, SmarthostConfig } from '../../shared/types.js';
 import { toConfigView } from '../config-view.js';
 import { change, type CommandPorts } from './context.js';
+import { demoConfig } from '../config/index.js';
 
 type Names = 'config.get' | 'config.set' | 'config.setSmarthost' | 'setup.needed' | 'setup.complete';
 
@@ -39,7 +40,11 @@ export function settingsCommands(p: CommandPorts): Pick<CommandHandlers, Names> 
       const cfg = await change(p, { via: 'setup' }, 'first-run setup', (d: GatehouseConfig) => {
         const office = input.officeServer;
         const cidr = `${office.host}/${office.host.includes(':') ? 128 : 32}`;
-        if (!d.trustedNetworks.includes(cidr)) d.trustedNetworks.push(cidr);
+        // The office server is the only trusted network: no 127.0.0.0/8 or other demo entries
+        // left over (setup runs only on an untouched config), and no demo accounts.
+        d.trustedNetworks = [cidr];
+        const demo = new Set(demoConfig().accounts.map((a) => a.pattern));
+        d.accounts = d.accounts.filter((a) => !demo.has(a.pattern));
         d.internalDomains = [...new Set(input.domains)];
         d.routes = d.internalDomains.map((domain) => ({ domain, hosts: [{ host: office.host, port: office.port }] }));
         d.delivery.smarthost = input.outbound.mode === 'smarthost' ? mergeSmarthost(d.delivery.smarthost, input.outbound.smarthost) : null;

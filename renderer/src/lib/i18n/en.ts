@@ -464,6 +464,14 @@ export const en = {
   'err.serviceFailed': 'A step of the service action failed (details below)',
   'header.service': 'Windows service',
   'header.serviceTitle': 'This window is the remote control of the Gatehouse Windows service',
+  'port.heldBy': 'Port {port} is in use by {name} (PID {pid}): another mail server may be running on this PC.',
+  'port.heldUnknown': "Port {port} is in use by another user's program (an administrator can see which).",
+  'port.explain': 'Gatehouse cannot receive mail on that port. Stop the other program, or let Gatehouse listen on another port and point the office mail server at it.',
+  'port.use': 'Use port {port}',
+  'port.noneFree': 'No other port nearby is free either; choose one in Settings.',
+  'port.moved': 'Now listening on port {port}',
+  'setup.continueAnyway': 'Continue without changing the port',
+  'dash.loopbackOnly': 'The listener is {listen}, on this PC only, but trusted networks ({nets}) are elsewhere: the office mail server cannot connect. Set the listen address to 0.0.0.0 in Settings.',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -466,4 +466,12 @@ export const ja: Record<MessageKey, string> = {
   'err.serviceFailed': 'サービスの操作の手順が失敗しました（詳細は下記）',
   'header.service': 'Windows サービス',
   'header.serviceTitle': 'このウィンドウは Gatehouse の Windows サービスを操作しています',
+  'port.heldBy': 'ポート {port} は {name}（PID {pid}）が使っています。この PC で別のメールサーバが動いている可能性があります。',
+  'port.heldUnknown': 'ポート {port} は別のユーザーのプログラムが使っています（管理者として実行すると確認できます）。',
+  'port.explain': 'このポートではメールを受信できません。そのプログラムを止めるか、Gatehouse を別のポートで待ち受けにして、後段のメールサーバの送信先をそのポートにしてください。',
+  'port.use': 'ポート {port} を使う',
+  'port.noneFree': '近くに空いているポートもありません。設定画面でポートを選んでください。',
+  'port.moved': 'ポート {port} で待ち受けを始めました',
+  'setup.continueAnyway': 'ポートを変えずに続ける',
+  'dash.loopbackOnly': '待ち受けアドレスが {listen}（この PC 内だけ）ですが、中継を許可するネットワーク（{nets}）は外にあります。後段のメールサーバは接続できません。設定画面で待ち受けアドレスを 0.0.0.0 にしてください。',
 };
