@@ -7,10 +7,13 @@
  * whole command table over HTTP, so IPC can route to it unchanged. `subscribe()` follows
  * `/api/events` (server-sent events) and hands every event on, reconnecting after a loss with
  * a growing pause (1 s up to 15 s) and reporting 'open' / 'down' as the link changes.
- * Loopback only: the URL must name 127.0.0.0/8, ::1 or localhost.
+ * Loopback only: the URL must name 127.0.0.0/8, ::1 or localhost. node:http rather than
+ * fetch: one HTTP client for both calls and the event stream, without undici's socket options
+ * (which Wine's winsock refuses, so the Windows lane can run this as win32).
  * `readAdminInfo(dataDir)` reads the admin.json a running gateway wrote (null when none).
  */
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import {
   ApiError,
@@ -64,22 +67,35 @@ export function remoteClient(target: RemoteTarget, opts: { timeoutMs?: number } 
   const origin = new URL(target.origin);
   if (!isLoopbackHost(origin.hostname)) throw new Error(`the admin API must be on this computer (loopback), not ${origin.hostname}`);
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const base = { hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(origin.port || 80), agent: false as const };
+  const auth = `Bearer ${target.token}`;
+
+  const post = (command: string, body: string): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        { ...base, method: 'POST', path: `/api/${command}`, headers: { host: origin.host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: auth } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
 
   const call = async <C extends CommandName>(command: C, args: ArgsOf<C>, via?: 'ui' | 'cli'): Promise<ResultOf<C>> => {
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${origin.origin}/api/${command}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
-        body: JSON.stringify(via ? { args: args ?? null, via } : { args: args ?? null }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await post(command, JSON.stringify(via ? { args: args ?? null, via } : { args: args ?? null }));
     } catch (err) {
       throw new ApiError(`cannot reach the gateway at ${origin.origin}: ${(err as Error).message}`, 'unreachable');
     }
     let body: ApiResult<ResultOf<C>>;
     try {
-      body = (await res.json()) as ApiResult<ResultOf<C>>;
+      body = JSON.parse(res.text) as ApiResult<ResultOf<C>>;
     } catch {
       throw new ApiError(`the gateway at ${origin.origin} answered HTTP ${res.status} without a result`, 'bad-response');
     }
@@ -90,34 +106,48 @@ export function remoteClient(target: RemoteTarget, opts: { timeoutMs?: number } 
   const handlers = (): CommandHandlers => {
     const table: Record<string, (a: unknown) => Promise<unknown>> = {};
     for (const name of COMMAND_NAMES) table[name] = (a) => call(name, a as never);
-    // (handlers(): a plain table without a caller; RemoteGateway passes the caller's via.)
     return table as unknown as CommandHandlers;
   };
 
   const subscribe: RemoteClient['subscribe'] = (onEvent, onLink) => {
     let stopped = false;
-    let controller: AbortController | null = null;
+    let current: http.ClientRequest | null = null;
     let pause = 1000;
     let last: LinkState | null = null;
     const link = (s: LinkState) => {
       if (s !== last) onLink?.(s);
       last = s;
     };
+    /** One connection: resolves when it ends, however it ends. */
+    const once = () =>
+      new Promise<void>((resolve) => {
+        const req = http.get({ ...base, path: '/api/events', headers: { host: origin.host, authorization: auth, accept: 'text/event-stream' } }, (res) => {
+          if (res.statusCode === 401 || res.statusCode === 429) {
+            link('unauthorized');
+            res.resume();
+            res.on('end', resolve);
+            return;
+          }
+          if (res.statusCode !== 200) {
+            res.resume();
+            res.on('end', resolve);
+            return;
+          }
+          link('open');
+          pause = 1000;
+          const parse = eventParser((name, data) => onEvent(name as EventName, data as never));
+          res.setEncoding('utf8');
+          res.on('data', parse);
+          res.on('end', resolve);
+          res.on('error', () => resolve());
+          res.on('close', () => resolve());
+        });
+        current = req;
+        req.on('error', () => resolve());
+      });
     const loop = async () => {
       while (!stopped) {
-        controller = new AbortController();
-        try {
-          const res = await fetch(`${origin.origin}/api/events`, { headers: { authorization: `Bearer ${target.token}`, accept: 'text/event-stream' }, signal: controller.signal });
-          if (res.status === 401 || res.status === 429) {
-            link('unauthorized');
-          } else if (res.ok && res.body) {
-            link('open');
-            pause = 1000;
-            await readEvents(res.body, (name, data) => onEvent(name as EventName, data as never));
-          }
-        } catch {
-          /* refused, reset or aborted: below */
-        }
+        await once();
         if (stopped) return;
         link('down');
         await new Promise((r) => setTimeout(r, pause));
@@ -127,19 +157,18 @@ export function remoteClient(target: RemoteTarget, opts: { timeoutMs?: number } 
     void loop();
     return () => {
       stopped = true;
-      controller?.abort();
+      current?.destroy();
     };
   };
 
   return { target, call, handlers, subscribe };
 }
 
-/** Reads an SSE stream to its end, calling `emit` per complete event. */
-async function readEvents(body: ReadableStream<Uint8Array>, emit: (name: string, data: unknown) => void): Promise<void> {
-  const decoder = new TextDecoder();
+/** An SSE parser fed text chunks; calls `emit` per complete event (comments skipped). */
+function eventParser(emit: (name: string, data: unknown) => void): (chunk: string) => void {
   let buf = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
+  return (chunk) => {
+    buf += chunk;
     let end: number;
     while ((end = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, end);
@@ -157,5 +186,5 @@ async function readEvents(body: ReadableStream<Uint8Array>, emit: (name: string,
         /* a malformed event is skipped */
       }
     }
-  }
+  };
 }

@@ -12,11 +12,14 @@ import { appLayout, installDirOf, serviceDataDir } from '../../main/core/service
 import { wrapperXml } from '../../main/core/service/wrapper-config.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js');
-const ENV = { ...process.env, ProgramData: 'C:\\ProgramData', ProgramFiles: 'C:\\Program Files', SystemRoot: 'C:\\Windows', USERDOMAIN: 'OFFICE' };
+// Windows reads environment names case-insensitively: drop the machine's own spellings first.
+const OURS = { ProgramData: 'C:\\ProgramData', ProgramFiles: 'C:\\Program Files', SystemRoot: 'C:\\Windows', USERDOMAIN: 'OFFICE' };
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !Object.keys(OURS).some((o) => o.toLowerCase() === k.toLowerCase()))), ...OURS };
 
 function gh(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: ENV });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  // Wine sets its own SystemRoot (C:\windows) in every process it starts.
+  return { code: r.status ?? -1, out: r.stdout.replace(/C:\\windows\\/g, 'C:\\Windows\\'), err: r.stderr };
 }
 
 describe('gatehouse service', () => {

@@ -107,9 +107,15 @@ describe('service mode: the desktop app as the remote control', () => {
       await until(() => lines.find((e) => e.rule === 'block-external'), 'the block-external line over SSE');
 
       // The wrapper stops the service with Ctrl+C: a clean exit, admin.json gone, the tray says so.
+      // (Windows cannot send SIGINT to another process: there the child is ended by force, as
+      // when the wrapper's 30 s run out, and its stale admin.json stays; `gatehouse service
+      // stop` on the Windows runner covers the real Ctrl+C.)
       child!.kill('SIGINT');
-      expect(await exited).toBe(0);
-      expect(await readAdminInfo(dir)).toBeNull();
+      const code = await exited;
+      if (process.platform !== 'win32') {
+        expect(code).toBe(0);
+        expect(await readAdminInfo(dir)).toBeNull();
+      }
       await until(() => remote.link === 'service-stopped', 'the link to say the service is not running');
       expect(remote.status()).toMatchObject({ running: false, role: 'service', error: null });
       await expect(h['status'](undefined, { via: 'ui' })).rejects.toMatchObject({ code: 'unreachable' });

@@ -51,9 +51,11 @@ const STATES: Record<number, ServiceState> = { 1: 'stopped', 2: 'start-pending',
 
 /** `sc.exe query` output (and exit code) -> the state. 1060: no such service. */
 export function parseScQuery(result: RunResult): ServiceState {
-  if (result.code === 1060 || /\b1060\b/.test(result.output) && result.code !== 0) return 'not-installed';
+  if (result.code === 1060 || (result.code !== 0 && /\b1060\b/.test(result.output))) return 'not-installed';
   const m = /STATE\s*:\s*(\d+)/.exec(result.output);
-  return m ? (STATES[Number(m[1])] ?? 'unknown') : 'unknown';
+  if (m) return STATES[Number(m[1])] ?? 'unknown';
+  // A failure that printed nothing at all (Wine's sc.exe for an unknown service): no service.
+  return result.code !== 0 && result.output.trim() === '' ? 'not-installed' : 'unknown';
 }
 
 export async function queryService(run: RunCommand = runWindowsCommand, env?: NodeJS.ProcessEnv): Promise<ServiceState> {
