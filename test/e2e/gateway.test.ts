@@ -1,6 +1,7 @@
 /*
  * End to end against the real `gatehouse serve` in Chromium, one scenario in order on one
- * fresh data folder: first-run setup (office server and smarthost are local SMTP sinks),
+ * fresh data folder: first-run setup (office server and smarthost are local SMTP sinks; it
+ * leaves no demo account, so baito@test.jp is discovered from its first message),
  * the block-external switch for baito@test.jp driving what nodemailer gets at RCPT (and the
  * live log naming `block-external` within one second), a block made with the CLI showing in
  * the open window from the event alone (no reload, no request), Gateway.dat import from a file, stop
@@ -90,6 +91,12 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
   });
 
   it('blocks and unblocks baito@test.jp from the accounts switch; the live log names block-external within 1 s', async () => {
+    // Setup left no demo accounts: baito@test.jp appears once it has sent through the gateway
+    // (accounts are discovered from traffic), which the window shows after a reload.
+    expect(await send(smtpPort, 'baito@test.jp', EXTERNAL)).toEqual({ ok: true, accepted: [EXTERNAL] });
+    await expect.poll(() => provider.messages.filter((m) => m.from === 'baito@test.jp').length, { timeout: 15_000 }).toBe(1);
+    await page.reload();
+    await page.getByTestId('service-state').waitFor();
     await openTab(page, 'アカウント');
     const toggle = page.getByRole('switch', { name: /baito@test\.jp/ });
     await toggle.waitFor();
@@ -120,8 +127,8 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
     await page.getByText(/次の RCPT は送信できます/).waitFor();
     const again = await send(smtpPort, 'baito@test.jp', EXTERNAL);
     expect(again).toEqual({ ok: true, accepted: [EXTERNAL] });
-    // Relayed mail leaves through the smarthost (the provider sink).
-    await expect.poll(() => provider.messages.filter((m) => m.from === 'baito@test.jp').length, { timeout: 15_000 }).toBe(2);
+    // Relayed mail leaves through the smarthost (the provider sink): the first one and this one.
+    await expect.poll(() => provider.messages.filter((m) => m.from === 'baito@test.jp').length, { timeout: 15_000 }).toBe(3);
   });
 
   it('shows a change made with the CLI at once, from the event, without reloading or asking', async () => {
