@@ -122,6 +122,11 @@
       ${if} $gatehouseService == "1"
         ${NSD_Check} $gatehouseServiceCheckbox
       ${endif}
+      ; An upgrade keeps the service: going back to desktop mode is done in Settings (it moves
+      ; the data back), not by unticking this.
+      ${if} $gatehouseServiceExisted == "1"
+        EnableWindow $gatehouseServiceCheckbox 0
+      ${endif}
       ${NSD_CreateLabel} 12u 30u -12u 72u "$(gatehouseServiceExplain)"
       Pop $R0
       nsDialogs::Show
