@@ -72,7 +72,7 @@ export function serviceCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
   /** Runs this program's CLI again, elevated, for `verbArgs`; its output becomes `done`. */
   async function elevatedCli(h: ServiceHost, verbArgs: string[]): Promise<ServicePlanResult> {
     const log = path.join(os.tmpdir(), `gatehouse-service-${process.pid}-${Date.now()}.log`);
-    const r = await runElevated(h.self.file, [...h.self.args, ...verbArgs], h.self.setEnv, log, h.env);
+    const r = await (h.elevate ?? runElevated)(h.self.file, [...h.self.args, ...verbArgs], h.self.setEnv, log, h.env);
     if (r.code === ELEVATION_CANCELLED) throw new ApiError('administrator rights are needed and the prompt (UAC) was declined; nothing was changed', 'elevation-declined');
     if (r.code !== 0) throw new ApiError(`gatehouse ${verbArgs.slice(0, 2).join(' ')} (as administrator) failed with exit code ${r.code}${r.output ? `:\n${r.output}` : ''}`, 'service-failed');
     return { dryRun: false, steps: [], done: r.output ? r.output.split(/\r?\n/) : [], notes: [] };

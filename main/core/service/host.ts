@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { defaultDataDir } from '../paths.js';
-import type { RunCommand } from './run-plan.js';
+import type { RunCommand, RunResult } from './run-plan.js';
 import { installDirOf } from './layout.js';
 
 export interface ServiceHost {
@@ -21,6 +21,8 @@ export interface ServiceHost {
   /** This user's desktop data folder (moved into the service folder, and back). */
   desktopDataDir: string;
   run?: RunCommand;
+  /** How a command line runs elevated (tests record it; default elevate.ts's runElevated). */
+  elevate?: (file: string, args: readonly string[], setEnv: Record<string, string>, logFile: string, env?: NodeJS.ProcessEnv) => Promise<RunResult>;
   /** The desktop app: close its in-process gateway before the data folder moves. */
   beforeSwitch?(): Promise<void>;
   /** The desktop app: take up the new mode (it relaunches itself). */
