@@ -21,7 +21,7 @@ import { cmdCall } from './call-command.js';
 import { cmdService } from './service-command.js';
 
 /** Refusals of the input, not failures of the gateway: exit code 2. */
-const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running']);
+const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running', 'conflict']);
 
 async function withClient(dataDir: string, run: (c: Client) => Promise<number>): Promise<number> {
   const client = await connect(dataDir);

@@ -20,6 +20,7 @@ import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
+import { Outbound, heldDir } from './outbound/index.js';
 import { dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
@@ -77,6 +78,8 @@ export class Gateway {
   readonly pool: ListenerPool;
   /** Listener processes the running listener was started with (main one included). */
   private processes = 1;
+  /** Outbound controls: the held queue (delay, approval), sender limits, the action log. */
+  readonly outbound: Outbound;
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -100,7 +103,34 @@ export class Gateway {
       },
       verifyRecipient: (rcpt) => this.verifier.verify(rcpt),
       onLost: () => this.adoptUnreported(),
+      onHeld: (header) => this.outbound.held.adopt(header),
+      countSender: (sender, external) => this.outbound.count(sender, external),
     });
+    this.outbound = new Outbound({
+      dataDir: this.paths.root,
+      spoolDir: this.paths.spool,
+      fsync: opts.spoolFsync ?? true,
+      main: spool,
+      enqueue: (h) => this.delivery.enqueue(h),
+      config: () => this.store.get(),
+      policy: () => this.policy(),
+      logReceive: (e) => this.onReceive(e),
+      logSend: (e) => this.onSend(e),
+      changed: (what) => void this.emitOutbound(what),
+    });
+  }
+
+  /** The approvals / delayed / frozen event with the new list. */
+  private async emitOutbound(what: 'delay' | 'approval' | 'frozen'): Promise<void> {
+    if (what === 'frozen') {
+      const list = this.outbound.frozen.all();
+      this.pool.frozenChanged(list);
+      this.emit('frozen', list);
+    } else if (what === 'approval') {
+      this.emit('approvals', await this.outbound.held.list('approval'));
+    } else {
+      this.emit('delayed', await this.outbound.held.list('delay'));
+    }
   }
 
   static async open(opts: GatewayOptions): Promise<Gateway> {
@@ -143,6 +173,10 @@ export class Gateway {
     const { recovered, notes } = await this.spool.open();
     for (const n of notes) {
       this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `spool recovery: ${n.action} ${n.file}: ${n.reason}` });
+    }
+    // Before delivery starts: a decision half done at a crash is finished from the markers.
+    for (const error of await this.outbound.open(recovered)) {
+      this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error });
     }
     this.delivery.start(recovered);
     this.store.on('change', () => this.onConfigChange());
@@ -263,6 +297,12 @@ export class Gateway {
       log: (e) => this.onReceive(e),
       onQueued: (header) => this.onQueued(header),
       gate: new LocalGate(this.connections, () => this.store.get().limits),
+      outbound: {
+        frozen: (sender) => this.outbound.isFrozen(sender),
+        count: (sender, external) => this.outbound.count(sender, external),
+        held: this.outbound.held.spool,
+        onHeld: (header) => this.outbound.held.written(header),
+      },
     });
     const want = this.wantedListen();
     try {
@@ -291,6 +331,8 @@ export class Gateway {
     if (this.processes > 1 && shared) {
       await this.pool.start(shared, this.processes - 1, {
         spoolDir: this.paths.spool,
+        heldDir: heldDir(this.paths.spool),
+        frozen: this.outbound.frozen.all(),
         fsync: this.opts.spoolFsync ?? true,
         tls: tls ? { key: tls.key.toString('utf8'), cert: tls.cert.toString('utf8') } : null,
       });
@@ -355,6 +397,7 @@ export class Gateway {
       this.onReceive({ ts: new Date().toISOString(), event: 'service', session: header.session, clientIp: header.clientIp, tls: false, queueId: header.id, note: 'queued message taken over from a listener process that stopped' });
       this.onQueued(header);
     }
+    for (const header of await this.outbound.held.spool.unknownMessages()) this.outbound.held.adopt(header);
   }
 
   isTrusted(ip: string): boolean {
@@ -364,6 +407,7 @@ export class Gateway {
   /** Graceful shutdown: listener first, then delivery (in-flight attempts finish or return). */
   async close(): Promise<void> {
     await this.stop();
+    await this.outbound.close();
     await this.delivery.stop();
     // Waits for spool operations still in flight, then releases the queue folder's fd.
     await this.spool.close();

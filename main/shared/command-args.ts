@@ -17,6 +17,7 @@ import {
   allowList,
   cidr,
   configSchemas,
+  exactAddress,
   deliveryWithoutSmarthost,
   hostPort,
   pattern,
@@ -26,6 +27,8 @@ import {
   type ConfigEnv,
 } from './config-schema.js';
 import { problem, type ValidationIssue } from './issues.js';
+import { EXTERNAL_MODES } from './outbound.js';
+import type { RuleName } from './types.js';
 import { domainProblem, ipProblem, passwordProblem, patternProblem } from './rules.js';
 import { bool, int, list, nothing, oneOf, rule, strict, text, toIssues, type Schema } from './schema-kit.js';
 
@@ -49,12 +52,13 @@ const queueId = text((s) => (s.trim() ? null : problem('empty')), 200);
 const RULES = [
   'address-syntax', 'inbound', 'no-route', 'recipient-unknown', 'relay-denied', 'block-external', 'block-external-header-from',
   'relay', 'sender-ok', 'sender-login-mismatch', 'too-many-recipients', 'message-too-big', 'bad-line-endings', 'too-many-clients',
-  'too-many-connections-from-ip', 'storage-error',
-] as const;
+  'too-many-connections-from-ip', 'storage-error', 'delay', 'hold-approval', 'approved', 'rejected-by-approver', 'approval-expired',
+  'delay-cancelled', 'delay-sent-now', 'bcc-added', 'bcc-convert', 'sender-frozen',
+] as const satisfies readonly RuleName[];
 
 /** The config sections `config.set` may replace (accounts and SMTP AUTH have commands of their own). */
 export const CONFIG_KEYS = [
-  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance',
+  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -76,6 +80,7 @@ function configSet(env: ConfigEnv) {
       entry('delivery', deliveryWithoutSmarthost),
       entry('tls', sections.tls),
       entry('performance', sections.performance),
+      entry('outbound', sections.outbound),
     ],
   );
 }
@@ -107,6 +112,21 @@ function build(env: ConfigEnv) {
     'accounts.remove': strict({ pattern: text(null, 254) }),
     'accounts.import': strict({ csv: text(null, 10 * 1024 * 1024), mode }),
     'accounts.export': nothing,
+    'accounts.setMode': strict({
+      pattern,
+      mode: oneOf(EXTERNAL_MODES),
+      delayMinutes: v.optional(int(1, 7 * 24 * 60)),
+      approvers: v.optional(list(exactAddress, { max: 50, unique: { key: (s) => s.toLowerCase() } })),
+      standIn: v.optional(v.union([v.literal(''), exactAddress])),
+      expireHours: v.optional(int(1, 30 * 24)),
+    }),
+    'accounts.setBcc': strict({ pattern, bcc: list(exactAddress, { max: 50, unique: { key: (s) => s.toLowerCase() } }) }),
+    'accounts.frozen': nothing,
+    'accounts.unfreeze': strict({ address: text(null, 320) }),
+
+    'approvals.list': nothing,
+    'approvals.approve': strict({ id: queueId, as: v.optional(exactAddress) }),
+    'approvals.reject': strict({ id: queueId, reason: v.optional(text(null, 1000), ''), as: v.optional(exactAddress) }),
 
     'routes.set': strict({ routes: routeList }),
     'routes.import': strict({ text: text(null, 10 * 1024 * 1024), mode }),
@@ -148,6 +168,9 @@ function build(env: ConfigEnv) {
     'queue.release': strict({ id: queueId }),
     'queue.delete': strict({ id: queueId }),
     'queue.bounce': strict({ id: queueId }),
+    'queue.delayed': nothing,
+    'queue.sendNow': strict({ id: queueId }),
+    'queue.cancel': strict({ id: queueId }),
 
     // The sender may be '' (the null sender); the policy itself judges the addresses' syntax.
     'check': strict({ sender: text(null, 320), recipient: text((s) => (s.trim() ? null : problem('required')), 320), clientIp: text(ipProblem, 100) }),
@@ -162,6 +185,7 @@ function build(env: ConfigEnv) {
 
     'history.list': nothing,
     'history.restore': strict({ n: int(1, Number.MAX_SAFE_INTEGER) }),
+    'history.actions': nothing,
 
     // The Windows service (run where the command arrives: the desktop app or the CLI).
     'service.status': nothing,

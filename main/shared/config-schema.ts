@@ -13,6 +13,7 @@
 import * as v from 'valibot';
 
 import { problem } from './issues.js';
+import { EXTERNAL_MODES, normalizeAccount } from './outbound.js';
 import { cidrProblem } from './ip.js';
 import { DEFAULT_REPLIES } from './replies.js';
 import {
@@ -35,9 +36,11 @@ import type {
   GatehouseConfig,
   HostPort,
   Limits,
+  OutboundConfig,
   PerformanceConfig,
   ReplyTexts,
   Route,
+  SenderLimits,
   SmarthostConfig,
   TlsConfig,
 } from './types.js';
@@ -89,12 +92,66 @@ export const routeList = list(route, { unique: { key: (r) => r.domain, field: 'd
 
 export const allowList = list(allowEntry, { unique: { key: (s) => s.toLowerCase() } });
 
-export const account: Schema<Account> = obj<Account>({
-  pattern,
-  blockExternal: opt(bool, false),
-  allow: opt(allowList, [] as string[]),
-  note: opt(text(null, 1000), ''),
+/** One address (no pattern): approvers, Bcc targets, the admin's notice address. */
+export const exactAddress = text((s) => (s.includes('*') ? problem('exact_address') : patternProblem(s)), 254);
+const addressList = list(exactAddress, { max: 50, unique: { key: (s) => s.toLowerCase() } });
+
+/**
+ * An account. `mode` and `blockExternal` are made to agree (main/shared/outbound.ts: a file
+ * without `mode` keeps its meaning; the stricter of the two wins), and approval needs approvers.
+ */
+export const account: Schema<Account> = v.pipe(
+  obj<Account>({
+    pattern,
+    blockExternal: opt(bool, false),
+    allow: opt(allowList, [] as string[]),
+    note: opt(text(null, 1000), ''),
+    mode: v.optional(oneOf(EXTERNAL_MODES)),
+    delayMinutes: v.optional(int(1, 7 * 24 * 60)),
+    approvers: v.optional(addressList),
+    standIn: v.optional(v.union([v.literal(''), exactAddress])),
+    expireHours: v.optional(int(1, 30 * 24)),
+    bcc: v.optional(addressList),
+  }),
+  whole<Account>((a) =>
+    a.mode === 'approval' && !a.blockExternal && (a.approvers ?? []).length === 0 && !a.standIn
+      ? [{ at: ['approvers'], problem: problem('approver_needed') }]
+      : [],
+  ),
+  v.transform(normalizeAccount),
+) as unknown as Schema<Account>;
+
+const senderLimits = obj<SenderLimits>({
+  enabled: opt(bool, false),
+  messagesPerHour: opt(int(0, 1_000_000), 200),
+  externalRecipientsPerHour: opt(int(0, 1_000_000), 500),
+  freeze: opt(oneOf(['temporary', 'permanent'] as const), 'temporary'),
+  exempt: opt(list(pattern, { max: 10_000, unique: { key: (s) => s.toLowerCase() } }), [] as string[]),
 });
+
+export const outbound = obj<OutboundConfig>({
+  bccConvertOver: opt(int(0, 100_000), 0),
+  senderLimits: opt(senderLimits, {} as SenderLimits),
+  adminAddress: opt(v.union([v.literal(''), exactAddress]) as Schema<string>, ''),
+});
+
+/** Addresses that get notices must be internal (never an external address, never a loop). */
+function noticeAddressRule(c: GatehouseConfig): Blame[] {
+  const internal = new Set(c.internalDomains);
+  const domains = c.internalDomains.join(', ') || 'none yet';
+  const outside = (a: string) => !internal.has(a.slice(a.lastIndexOf('@') + 1).toLowerCase());
+  const out: Blame[] = [];
+  c.accounts.forEach((a, i) => {
+    (a.approvers ?? []).forEach((x, j) => {
+      if (outside(x)) out.push({ at: ['accounts', i, 'approvers', j], problem: problem('internal_address', { domains }) });
+    });
+    if (a.standIn && outside(a.standIn)) out.push({ at: ['accounts', i, 'standIn'], problem: problem('internal_address', { domains }) });
+  });
+  if (c.outbound.adminAddress && outside(c.outbound.adminAddress)) {
+    out.push({ at: ['outbound', 'adminAddress'], problem: problem('internal_address', { domains }) });
+  }
+  return out;
+}
 
 const replies = obj<ReplyTexts>(
   Object.fromEntries(
@@ -234,6 +291,7 @@ function build(env: ConfigEnv) {
     auth,
     admin: obj<HostPort>({ host: opt(text(loopbackHostProblem, 253), '127.0.0.1'), port: opt(listenPort, 8025) }),
     performance: obj<PerformanceConfig>({ listenerProcesses: opt(int(1, 8), 1) }),
+    outbound,
   } satisfies Entries<GatehouseConfig>;
   const config = v.pipe(
     obj<GatehouseConfig>({
@@ -251,10 +309,12 @@ function build(env: ConfigEnv) {
       auth: opt(auth, {} as AuthConfig),
       admin: opt(sections.admin, {} as HostPort),
       performance: opt(sections.performance, {} as PerformanceConfig),
+      outbound: opt(outbound, {} as OutboundConfig),
     }),
-    whole<GatehouseConfig>((c) =>
-      sameSocket(c.listener, c.admin) ? [{ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) }] : [],
-    ),
+    whole<GatehouseConfig>((c) => [
+      ...(sameSocket(c.listener, c.admin) ? [{ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) }] : []),
+      ...noticeAddressRule(c),
+    ]),
   ) as Schema<GatehouseConfig>;
   return { config, sections };
 }

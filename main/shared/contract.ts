@@ -10,6 +10,7 @@
  */
 import type { ArgsOf, CheckedArgsOf, CommandName } from './command-args.js';
 import type { ValidationIssue } from './issues.js';
+import type { ActionEntry, FrozenSender, HeldItem } from './outbound.js';
 import type {
   AccountView,
   AuditEntry,
@@ -27,6 +28,7 @@ import type {
 
 export { COMMAND_NAMES, CONFIG_KEYS, isCommandName, validateArgs, type ArgsOf, type CheckedArgsOf, type CommandName, type ConfigKey } from './command-args.js';
 export type { IssueCode, ValidationIssue } from './issues.js';
+export type { ActionEntry, Actor, FrozenSender, HeldItem, HeldPreview, HoldKind } from './outbound.js';
 
 /** Config as the UI sees it: the smarthost password replaced by a flag. */
 export type SmarthostView = Omit<SmarthostConfig, 'password'> & { hasPassword: boolean };
@@ -146,6 +148,20 @@ export interface Results {
   'accounts.remove': AccountView[];
   'accounts.import': { imported: number };
   'accounts.export': { csv: string };
+  /** External-sending mode (relay, delay N minutes, approval, block) of an address or pattern. */
+  'accounts.setMode': AccountView[];
+  /** Automatic Bcc of external mail (envelope only); [] clears it. */
+  'accounts.setBcc': AccountView[];
+  /** Senders past their hourly limit, refused until unfrozen. */
+  'accounts.frozen': FrozenSender[];
+  'accounts.unfreeze': FrozenSender[];
+
+  /** Mail held for approval, oldest first, with a decoded preview. */
+  'approvals.list': HeldItem[];
+  /** Sends the held external copy on; answers with the queue id it got. */
+  'approvals.approve': { id: string; queueId: string };
+  /** Bounces the held recipients to the sender (a DSN with the reason). */
+  'approvals.reject': { id: string };
 
   'routes.set': ConfigView;
   'routes.import': { imported: number; routes: Route[] };
@@ -169,6 +185,12 @@ export interface Results {
   'queue.release': void;
   'queue.delete': void;
   'queue.bounce': void;
+  /** Delayed mail (一時保留), soonest first. */
+  'queue.delayed': HeldItem[];
+  /** Delayed mail goes out now; answers with the queue id it got. */
+  'queue.sendNow': { id: string; queueId: string };
+  /** Delayed mail is dropped: nothing goes to its external recipients. */
+  'queue.cancel': { id: string };
 
   'check': { sender: Decision; recipient: Decision };
 
@@ -179,6 +201,8 @@ export interface Results {
 
   'history.list': AuditEntryView[];
   'history.restore': ConfigView;
+  /** Decisions on held mail and freezes (actions.jsonl), newest first. */
+  'history.actions': ActionEntry[];
 
   /** The Windows service: its state here, and what this process can do about it. */
   'service.status': ServiceStatus;
@@ -232,6 +256,12 @@ export interface Events {
   /** The accounts list after any change of the config (the window applies it as is). */
   accounts: AccountView[];
   queue: { total: number; deferred: number; hold: number };
+  /** Mail held for approval, after any change (held, decided, expired). */
+  approvals: HeldItem[];
+  /** Delayed mail, after any change. */
+  delayed: HeldItem[];
+  /** Frozen senders, after any change (a new freeze is the admin's alert). */
+  frozen: FrozenSender[];
 }
 export type EventName = keyof Events;
 
@@ -242,6 +272,7 @@ export interface ApiErrorData {
   message: string;
   /**
    * Machine-readable: 'validation' (with issues), 'not-found', 'bad-request', 'not-running',
+   * 'conflict' (already decided: held mail approved or rejected before),
    * 'internal', 'unauthorized', ...
    */
   code: string;
@@ -284,4 +315,4 @@ export interface CallContext {
 /** The core implements this; the dispatcher checks the arguments and calls it. */
 export type CommandHandlers = { [C in CommandName]: (args: CheckedArgsOf<C>, call: CallContext) => Promise<ResultOf<C>> };
 
-export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue'];
+export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen'];

@@ -66,6 +66,10 @@ export const ISSUE_EN = {
   allow_entry: 'not a valid domain or address: {detail}',
   account_exists: "'{pattern}' is already configured",
   account_missing: "no account '{pattern}' is configured",
+  approver_needed: "is required when mode is 'approval' (one or more approvers)",
+  internal_address: 'must be an address in an internal domain ({domains}): notices never go outside',
+  exact_address: 'must be one address, not a pattern',
+  not_frozen: '{address} is not frozen',
   // replies
   reply_ascii: 'must be printable ASCII on one line (SMTP replies cannot carry Japanese; the UI and logs do)',
   reply_placeholder: 'unknown placeholder {{name}} (use {account}, {recipient} or {sender})',
@@ -95,13 +99,19 @@ export const ISSUE_EN = {
   csv_fields: '{count} fields, but the header has {expected}',
   csv_quote: 'a quoted field is never closed (a " is missing)',
   csv_syntax: 'a " inside a field that is not quoted as a whole; quote the whole field and double the "',
-  csv_bool: "blockExternal '{value}' must be true/false, 1/0 or yes/no",
+  csv_bool: "{column} '{value}' must be true/false, 1/0 or yes/no",
+  csv_mode: "mode '{value}' must be relay, delay, approval or block",
+  csv_int: "{column} '{value}' must be an integer {min}-{max}",
   csv_value: "{column} '{value}' {detail}",
   csv_twice: "pattern '{pattern}' is already on line {line}",
   dat_fields: "expected 'domain, server IP, port', got '{text}'",
   dat_value: "{field} '{value}' {detail}",
   dat_port: "port '{value}' must be an integer 1-65535",
   dat_twice: '{server} is already listed for {domain} on line {line}',
+  // held mail
+  held_unknown: 'no held message {id} (it may have been decided already: see gatehouse history)',
+  held_decided: 'message {id} was already {action} by {by} at {at}; nothing changed',
+  held_kind: 'message {id} is held for {kind}, not for {expected}',
   // the gateway
   not_running: 'needs a running gateway (gatehouse serve or the desktop app)',
 } as const;

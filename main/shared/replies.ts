@@ -24,4 +24,5 @@ export const DEFAULT_REPLIES: ReplyTexts = Object.freeze({
   tooManyConnectionsFromIp: 'Too many connections from your address, try again later',
   badLineEndings: 'Bare CR or NUL in message refused; use CRLF line endings',
   senderLoginMismatch: 'Sender address <{sender}> is not owned by the authenticated user',
+  senderFrozen: '<{sender}> is frozen: it went past its sending limit; ask the administrator to unfreeze it',
 });

@@ -23,6 +23,47 @@ export interface Account {
   /** External domains (`partner.example`) or addresses (`a@partner.example`) still allowed. */
   allow: string[];
   note: string;
+  /**
+   * What happens to external recipients (誤送信防止). Stored with every account once the config
+   * has been saved; a file without it (older versions) means `blockExternal ? 'block' : 'relay'`.
+   * `blockExternal` mirrors `mode === 'block'`; when the two disagree the stricter wins (block).
+   * See main/shared/outbound.ts.
+   */
+  mode?: ExternalMode;
+  /** delay: minutes external recipients wait (the sender may cancel or send at once). */
+  delayMinutes?: number;
+  /** approval: who may approve (internal addresses); the stand-in approves too. */
+  approvers?: string[];
+  standIn?: string;
+  /** approval: hours before a message nobody decided on is rejected with a DSN. */
+  expireHours?: number;
+  /** Automatic Bcc of external mail (envelope only): added once per message with an external recipient. */
+  bcc?: string[];
+}
+
+/** External-sending modes: relay (default), delay N minutes, hold for approval, block (550 at RCPT). */
+export type ExternalMode = 'relay' | 'delay' | 'approval' | 'block';
+
+/** Outbound controls that are not per account (誤送信防止). */
+export interface OutboundConfig {
+  /** Rewrite To/Cc to an undisclosed-recipients group when a message has more external To/Cc addresses than this; 0 = off. */
+  bccConvertOver: number;
+  /** Per-sender limits for mail from trusted clients (hijack detection). */
+  senderLimits: SenderLimits;
+  /** Internal address that gets notices about frozen senders; '' = none (the window and tray still show them). */
+  adminAddress: string;
+}
+
+export interface SenderLimits {
+  enabled: boolean;
+  /** Messages per sender in any 60 minutes; 0 = no limit. */
+  messagesPerHour: number;
+  /** External recipients per sender in any 60 minutes; 0 = no limit. */
+  externalRecipientsPerHour: number;
+  /** What a frozen sender gets: 'temporary' = 451 4.7.1 (the office server retries), 'permanent' = 550 5.7.1 (it bounces). */
+  freeze: 'temporary' | 'permanent';
+  /** Addresses or patterns never counted (a newsletter sender). */
+  exempt: string[];
 }
 
 export interface Limits {
@@ -51,6 +92,7 @@ export interface ReplyTexts {
   tooManyConnectionsFromIp: string;
   badLineEndings: string;
   senderLoginMismatch: string;
+  senderFrozen: string;
 }
 
 /** STARTTLS for the SMTP listener. */
@@ -124,6 +166,7 @@ export interface GatehouseConfig {
   /** Admin HTTP host (headless): loopback only. */
   admin: HostPort;
   performance: PerformanceConfig;
+  outbound: OutboundConfig;
 }
 
 export interface PerformanceConfig {
@@ -165,7 +208,18 @@ export type RuleName =
   | 'bad-line-endings'
   | 'too-many-clients'
   | 'too-many-connections-from-ip'
-  | 'storage-error';
+  | 'storage-error'
+  // outbound controls (誤送信防止): main/core/outbound
+  | 'delay'
+  | 'hold-approval'
+  | 'approved'
+  | 'rejected-by-approver'
+  | 'approval-expired'
+  | 'delay-cancelled'
+  | 'delay-sent-now'
+  | 'bcc-added'
+  | 'bcc-convert'
+  | 'sender-frozen';
 
 export interface Decision {
   action: 'accept' | 'reject';
@@ -209,7 +263,9 @@ export type ReceiveEvent =
   | 'close'
   | 'error'
   /** The service itself: listener started or stopped (not an error). */
-  | 'service';
+  | 'service'
+  /** A decision on held or delayed mail (approved, rejected, expired, cancelled, sent now). */
+  | 'hold';
 
 /** One receivelog line. */
 export interface ReceiveLogEntry {
@@ -235,8 +291,10 @@ export interface ReceiveLogEntry {
   queueId?: string;
   size?: number;
   error?: string;
-  /** Text of a 'service' line (e.g. `listening on 127.0.0.1:2525`). */
+  /** Text of a 'service' line (e.g. `listening on 127.0.0.1:2525`), or what an outbound control did. */
   note?: string;
+  /** 'hold' lines: who decided (`cli`, `ui`, `lan boss@test.jp`, `timer`). */
+  by?: string;
 }
 
 /** One senderlog line: one delivery attempt to one next hop. */
@@ -255,6 +313,8 @@ export interface SenderLogEntry {
   reply?: string;
   durationMs: number;
   nextAttemptAt?: string;
+  /** Set on bookkeeping lines an outbound control made (`rejected-by-approver`, `approval-expired`). */
+  rule?: RuleName;
   perRecipient?: { recipient: string; code?: number; reply?: string; outcome: 'delivered' | 'deferred' | 'bounced' }[];
 }
 

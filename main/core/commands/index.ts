@@ -16,6 +16,7 @@ import { gatewayCommands } from './gateway.js';
 import { historyCommands } from './history.js';
 import { listCommands } from './lists.js';
 import { logCommands } from './log.js';
+import { outboundCommands } from './outbound.js';
 import { queueCommands } from './queue.js';
 import { routeCommands } from './routes.js';
 import { serviceCommands } from './service.js';
@@ -34,6 +35,7 @@ export function createCommands(p: CommandPorts): CommandHandlers {
     ...logCommands(p),
     ...historyCommands(p),
     ...serviceCommands(p),
+    ...outboundCommands(p),
   };
 }
 

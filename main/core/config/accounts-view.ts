@@ -11,7 +11,8 @@
  * one). They throw ConfigError (path `accounts`) for adding an existing pattern, or removing or
  * renaming a missing one; syntax is checked by the store's validation when the draft is saved.
  */
-import type { Account, AccountView, GatehouseConfig, SeenStats } from '../../shared/types.js';
+import type { Account, AccountView, ExternalMode, GatehouseConfig, SeenStats } from '../../shared/types.js';
+import { externalMode } from '../../shared/outbound.js';
 import { compileAccounts } from '../policy/accounts.js';
 import { addressKey, normalizeAddress } from '../../shared/address.js';
 import { issueAt, problem } from '../../shared/issues.js';
@@ -44,10 +45,12 @@ export function listAccounts(cfg: GatehouseConfig, seenSource: SeenSource): Acco
     }
     if (exact.has(key)) continue;
     extra.push({
+      ...(governing ? outboundFields(governing) : {}),
       pattern: address,
       blockExternal: governing?.blockExternal ?? false,
       allow: governing ? [...governing.allow] : [],
       note: governing ? `pattern ${governing.pattern}` : '',
+      mode: governing ? externalMode(governing) : 'relay',
       configured: false,
       firstSeen: s.firstSeen,
       lastSeen: s.lastSeen,
@@ -57,7 +60,7 @@ export function listAccounts(cfg: GatehouseConfig, seenSource: SeenSource): Acco
 
   const configured: AccountView[] = cfg.accounts.map((a) => {
     const t = totals.get(a);
-    const row: AccountView = { ...a, allow: [...a.allow], configured: true, messages: t?.messages ?? 0 };
+    const row: AccountView = { ...a, mode: externalMode(a), allow: [...a.allow], configured: true, messages: t?.messages ?? 0 };
     if (t?.firstSeen) row.firstSeen = t.firstSeen;
     if (t?.lastSeen) row.lastSeen = t.lastSeen;
     return row;
@@ -71,6 +74,18 @@ function indexOfPattern(draft: GatehouseConfig, pattern: string): number {
   return draft.accounts.findIndex((a) => addressKey(a.pattern) === key);
 }
 
+/** The outbound settings of an account (mode and its parameters, Bcc), copied. */
+function outboundFields(a: Account): Partial<Account> {
+  const out: Partial<Account> = {};
+  if (a.mode !== undefined) out.mode = a.mode;
+  if (a.delayMinutes !== undefined) out.delayMinutes = a.delayMinutes;
+  if (a.approvers !== undefined) out.approvers = [...a.approvers];
+  if (a.standIn !== undefined) out.standIn = a.standIn;
+  if (a.expireHours !== undefined) out.expireHours = a.expireHours;
+  if (a.bcc !== undefined) out.bcc = [...a.bcc];
+  return out;
+}
+
 /** The exact account for `address`, created from the governing pattern's values if missing. */
 function materialise(draft: GatehouseConfig, address: string): Account {
   const i = indexOfPattern(draft, address);
@@ -81,14 +96,44 @@ function materialise(draft: GatehouseConfig, address: string): Account {
     blockExternal: governing?.blockExternal ?? false,
     allow: governing ? [...governing.allow] : [],
     note: '',
+    ...(governing ? outboundFields(governing) : {}),
   };
   draft.accounts.push(account);
   return account;
 }
 
-/** Block (or unblock) external sending for an address or an existing pattern. */
+/**
+ * Block (or unblock) external sending for an address or an existing pattern, as always:
+ * block sets mode 'block'; unblock of a blocked account makes it 'relay', and leaves an
+ * account in 'delay' or 'approval' as it is (it was not blocked).
+ */
 export function setBlock(draft: GatehouseConfig, address: string, block: boolean): void {
-  materialise(draft, address).blockExternal = block;
+  const a = materialise(draft, address);
+  a.blockExternal = block;
+  if (block) a.mode = 'block';
+  else if (externalMode({ mode: a.mode, blockExternal: false }) === 'block') a.mode = 'relay';
+}
+
+/** The external-sending mode and its parameters (those left out keep their stored values). */
+export function setMode(
+  draft: GatehouseConfig,
+  address: string,
+  m: { mode: ExternalMode; delayMinutes?: number; approvers?: string[]; standIn?: string; expireHours?: number },
+): void {
+  const a = materialise(draft, address);
+  a.mode = m.mode;
+  a.blockExternal = m.mode === 'block';
+  if (m.delayMinutes !== undefined) a.delayMinutes = m.delayMinutes;
+  if (m.approvers !== undefined) a.approvers = [...m.approvers];
+  if (m.standIn !== undefined) a.standIn = m.standIn;
+  if (m.expireHours !== undefined) a.expireHours = m.expireHours;
+}
+
+/** The automatic Bcc of external mail; [] clears it. */
+export function setBcc(draft: GatehouseConfig, address: string, bcc: string[]): void {
+  const a = materialise(draft, address);
+  if (bcc.length > 0) a.bcc = [...bcc];
+  else delete a.bcc;
 }
 
 /** Set the allow-list (external domains / addresses still reachable) for an address or pattern. */
@@ -127,6 +172,7 @@ export function upsertAccount(draft: GatehouseConfig, account: Account, original
     blockExternal: account.blockExternal,
     allow: [...account.allow],
     note: account.note,
+    ...outboundFields(account),
   };
   const same = indexOfPattern(draft, a.pattern);
   if (original !== undefined && addressKey(original.trim()) !== addressKey(a.pattern)) {

@@ -30,7 +30,9 @@ export {
   listAccounts,
   removeAccount,
   setAllow,
+  setBcc,
   setBlock,
+  setMode,
   upsertAccount,
   type SeenSource,
 } from './accounts-view.js';

@@ -11,7 +11,9 @@
  * SMTP reply comes from this one table.
  */
 import type {
+  Account,
   Decision,
+  ExternalMode,
   GatehouseConfig,
   HostPort,
   PolicyInput,
@@ -22,6 +24,7 @@ import { compileAccounts, onAllowList, type AccountIndex } from './accounts.js';
 import { checkAddressSyntax, domainOf, lowerAscii, splitAddress, type SyntaxOptions } from '../../shared/address.js';
 import { DEFAULT_REPLIES } from './defaults.js';
 import { compileNetworks, type NetworkMatcher } from './networks.js';
+import { externalMode, outboundRule } from '../../shared/outbound.js';
 
 /** Rule name for recipient verification, which the async delivery side performs. */
 export const RULE_RECIPIENT_UNKNOWN = 'recipient-unknown' satisfies RuleName;
@@ -120,6 +123,19 @@ export const RULE_REPLIES: Readonly<Record<RuleName, RuleSpec>> = {
     enhanced: '4.3.0',
     text: { fixed: 'Temporary local problem storing the message, try again later' },
   },
+  // Outbound controls (main/core/outbound): accepted at RCPT, then held in the held queue.
+  delay: { action: 'accept', code: 250, enhanced: '2.1.5', text: { fixed: 'Recipient <{recipient}> OK, delayed' } },
+  'hold-approval': { action: 'accept', code: 250, enhanced: '2.1.5', text: { fixed: 'Recipient <{recipient}> OK, held for approval' } },
+  // The 5xx variant (senderLimits.freeze 'permanent') is made from this one by the receiver.
+  'sender-frozen': { action: 'reject', code: 451, enhanced: '4.7.1', text: 'senderFrozen' },
+  // Log-only rules: decisions after the SMTP session (hold lines, bookkeeping); never a reply.
+  approved: { action: 'accept', code: 250, enhanced: '2.0.0', text: { fixed: 'Approved' } },
+  'rejected-by-approver': { action: 'reject', code: 550, enhanced: '5.7.1', text: { fixed: 'Rejected by the approver' } },
+  'approval-expired': { action: 'reject', code: 550, enhanced: '5.7.1', text: { fixed: 'Nobody approved it in time' } },
+  'delay-cancelled': { action: 'reject', code: 550, enhanced: '5.7.1', text: { fixed: 'Cancelled by the sender' } },
+  'delay-sent-now': { action: 'accept', code: 250, enhanced: '2.0.0', text: { fixed: 'Sent now' } },
+  'bcc-added': { action: 'accept', code: 250, enhanced: '2.1.5', text: { fixed: 'Bcc <{recipient}> added' } },
+  'bcc-convert': { action: 'accept', code: 250, enhanced: '2.6.0', text: { fixed: 'To/Cc turned into Bcc' } },
 };
 
 const MAX_VAR = 256;
@@ -311,6 +327,20 @@ function trustText(how: 'network' | 'auth', ip: string): Reason {
     : { en: `client ${ip} authenticated`, ja: `接続元 ${ip} は認証済みです` };
 }
 
+const MODE_TEXT: Record<ExternalMode, Reason> = {
+  relay: { en: 'may send externally', ja: '外部送信可' },
+  delay: { en: 'delays external mail', ja: '一時保留（送信ディレイ）' },
+  approval: { en: 'holds external mail for approval', ja: '上長承認' },
+  block: { en: 'blocks external sending', ja: '外部への送信を禁止' },
+};
+
+/** The reason, plus the automatic Bcc the account adds to external mail. */
+function withBcc(a: Account, r: Reason): Reason {
+  const bcc = a.bcc ?? [];
+  if (bcc.length === 0) return r;
+  return { en: `${r.en}; a Bcc copy also goes to ${bcc.join(', ')}`, ja: `${r.ja}。BCC自動追加: ${bcc.join('、')} にも写しを送ります` };
+}
+
 /** The reason of a decision nobody asked to explain (see PolicyInput.explain). */
 const NO_REASON: Readonly<Reason> = Object.freeze({ en: '', ja: '' });
 
@@ -408,17 +438,35 @@ export function decideRecipient(p: CompiledPolicy, input: PolicyInput): Decision
   }
   const account = governing.account.pattern;
   vars.account = account;
-  if (!governing.account.blockExternal) {
-    return decision(p, 'relay', vars, ex ? {
+  const mode = externalMode(governing.account);
+  if (mode === 'relay') {
+    return decision(p, 'relay', vars, ex ? withBcc(governing.account, {
       en: `Account ${account} may send externally; relayed to <${recipient}>`,
       ja: `アカウント ${account} は外部へ送信できます。<${recipient}> へ中継します`,
-    } : NO_REASON, undefined, account);
+    }) : NO_REASON, undefined, account);
   }
   if (onAllowList(governing.allow, recipient)) {
-    return decision(p, 'relay', vars, ex ? {
-      en: `Account ${account} blocks external sending, but <${recipient}> is on its allow-list`,
-      ja: `アカウント ${account} は「外部への送信を禁止」ですが、<${recipient}> は許可リストにあります`,
-    } : NO_REASON, undefined, account);
+    const what = MODE_TEXT[mode];
+    return decision(p, 'relay', vars, ex ? withBcc(governing.account, {
+      en: `Account ${account} ${what.en}, but <${recipient}> is on its allow-list; relayed at once`,
+      ja: `アカウント ${account} は「${what.ja}」ですが、<${recipient}> は許可リストにあるため、すぐに中継します`,
+    }) : NO_REASON, undefined, account);
+  }
+  if (mode === 'delay') {
+    const r = outboundRule(governing.account);
+    return decision(p, 'delay', vars, ex ? withBcc(governing.account, {
+      en: `Accepted; the external copy to <${recipient}> waits ${r.delayMinutes} min (account ${account}: the sender may cancel it or send it at once); colleagues get it at once`,
+      ja: `受け付けます。<${recipient}> 宛ての外部向けは ${r.delayMinutes} 分保留します（アカウント ${account}。送信者は取り消しや今すぐ送信ができます）。社内宛てはすぐに配送します`,
+    }) : NO_REASON, undefined, account);
+  }
+  if (mode === 'approval') {
+    const r = outboundRule(governing.account);
+    const who = [...r.approvers, ...(r.standIn ? [`${r.standIn} (stand-in)`] : [])].join(', ');
+    const whoJa = [...r.approvers, ...(r.standIn ? [`${r.standIn}（代理）`] : [])].join('、');
+    return decision(p, 'hold-approval', vars, ex ? withBcc(governing.account, {
+      en: `Accepted; external copy to <${recipient}> held for approval by ${who} (account ${account}; rejected with a DSN after ${r.expireHours} h without a decision); colleagues get it at once`,
+      ja: `受け付けます。<${recipient}> 宛ての外部向けは ${whoJa} の承認待ちで保留します（アカウント ${account}。${r.expireHours} 時間以内に承認されなければエラーメールで差し戻します）。社内宛てはすぐに配送します`,
+    }) : NO_REASON, undefined, account);
   }
   return decision(p, 'block-external', vars, ex ? {
     en: `Account ${account} blocks external sending and <${recipient}> is not on its allow-list`,
@@ -436,7 +484,7 @@ export function decideHeaderFrom(p: CompiledPolicy, input: HeaderFromInput): Dec
   for (const raw of input.headerFrom) {
     const from = bareAddress(raw);
     const account = from === '' ? undefined : p.accounts.find(from);
-    if (!account?.blockExternal) continue;
+    if (!account || externalMode(account) !== 'block') continue;
     const denied = external.find((r) => !p.accounts.allows(account, r));
     if (denied === undefined) continue;
     return ruleDecision(p, 'block-external-header-from', { sender: from, recipient: denied, account: account.pattern }, {

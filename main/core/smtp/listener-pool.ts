@@ -15,6 +15,7 @@ import type { SpoolHeader } from '../spool/index.js';
 import { GATEWAY_NODE_FLAGS } from '../node-flags.js';
 import { ConnectionCounts } from './connection-gate.js';
 import type { FromListener, ListenerInit, ToListener } from './listener-protocol.js';
+import type { FrozenSender } from '../../shared/outbound.js';
 
 export interface ListenerPoolDeps {
   /** The connection table the main process's own listener uses too. */
@@ -26,6 +27,9 @@ export interface ListenerPoolDeps {
   verifyRecipient(recipient: string): Promise<'ok' | 'unknown' | 'tempfail'>;
   /** A listener process died: find what it spooled and did not report. */
   onLost(): Promise<void>;
+  /** Outbound controls: a held copy a listener process spooled, and the sender limits. */
+  onHeld?(header: SpoolHeader): void;
+  countSender?(sender: string, external: number): Promise<FrozenSender | null>;
 }
 
 interface Child {
@@ -102,6 +106,12 @@ export class ListenerPool {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     await Promise.all([...this.children.values()].map((c) => this.stopChild(c)));
+  }
+
+  /** The frozen senders changed: every listener process refuses them from the next command. */
+  frozenChanged(list: FrozenSender[]): void {
+    if (this.init) this.init = { ...this.init, frozen: list };
+    for (const c of this.children.values()) this.send(c, { t: 'frozen', list });
   }
 
   /** A new config for every listener process (the next SMTP command uses it). */
@@ -186,6 +196,17 @@ export class ListenerPool {
           () => this.send(child, { t: 'verified', rid: msg.rid, answer: 'tempfail' }),
         );
         break;
+      case 'held':
+        this.deps.onHeld?.(msg.header);
+        break;
+      case 'count': {
+        const count = this.deps.countSender ?? (async () => null);
+        count(msg.sender, msg.external).then(
+          (frozen) => this.send(child, { t: 'counted', rid: msg.rid, frozen }),
+          () => this.send(child, { t: 'counted', rid: msg.rid, frozen: null }),
+        );
+        break;
+      }
       case 'failed':
         this.deps.log(note(`listener process ${child.n}: ${msg.error}`, 'error'));
         break;

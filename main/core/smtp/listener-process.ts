@@ -14,6 +14,7 @@ import type { Server as NetServer } from 'node:net';
 import { compilePolicy, type CompiledPolicy } from '../policy/index.js';
 import { Spool } from '../spool/index.js';
 import type { GatehouseConfig, ReceiveLogEntry } from '../../shared/types.js';
+import type { FrozenSender } from '../../shared/outbound.js';
 import type { ConnectionGate, LimitRule } from './connection-gate.js';
 import type { FromListener, ListenerInit, ToListener } from './listener-protocol.js';
 import { Receiver } from './receiver.js';
@@ -27,6 +28,8 @@ class ListenerProcess {
   private cfg: GatehouseConfig;
   private compiled: { cfg: GatehouseConfig; policy: CompiledPolicy } | null = null;
   private readonly spool: Spool;
+  private readonly held: Spool | null;
+  private frozen: FrozenSender[];
   private readonly receiver: Receiver;
   private pendingLog: ReceiveLogEntry[] = [];
   private nextRid = 1;
@@ -35,6 +38,9 @@ class ListenerProcess {
   constructor(private readonly init: ListenerInit) {
     this.cfg = init.cfg;
     this.spool = new Spool(init.spoolDir, { fsync: init.fsync });
+    this.held = init.heldDir ? new Spool(init.heldDir, { fsync: init.fsync }) : null;
+    this.frozen = init.frozen ?? [];
+    const held = this.held;
     // Every session is the main process's to admit (its table counts all processes).
     const gate: ConnectionGate = {
       admit: (ip, trusted) => this.request<LimitRule | null>((rid) => ({ t: 'ask', rid, ip, trusted })),
@@ -52,12 +58,24 @@ class ListenerProcess {
         send({ t: 'queued', header });
       },
       gate,
+      outbound: held
+        ? {
+            frozen: (sender) => this.frozen.find((f) => f.address === sender.toLowerCase()),
+            count: (sender, external) => this.request<FrozenSender | null>((rid) => ({ t: 'count', rid, sender, external })),
+            held,
+            onHeld: (header) => {
+              this.flushLog();
+              send({ t: 'held', header });
+            },
+          }
+        : undefined,
     });
   }
 
   /** Everything that may wait, done before the socket arrives (a big policy compiles in ~0.3 s). */
   async prepare(): Promise<void> {
     await this.spool.openForWriting();
+    await this.held?.openForWriting();
     this.policy();
   }
 
@@ -70,6 +88,7 @@ class ListenerProcess {
   async stop(): Promise<void> {
     await this.receiver.stop();
     await this.spool.close();
+    await this.held?.close();
     this.flushLog();
   }
 
@@ -81,6 +100,10 @@ class ListenerProcess {
       this.answer(msg.rid, msg.rule);
     } else if (msg.t === 'verified') {
       this.answer(msg.rid, msg.answer);
+    } else if (msg.t === 'counted') {
+      this.answer(msg.rid, msg.frozen);
+    } else if (msg.t === 'frozen') {
+      this.frozen = msg.list;
     }
   }
 

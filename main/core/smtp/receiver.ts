@@ -18,6 +18,8 @@ import { checkLineEndings, headerFromAddresses, receivedHeader } from './message
 import { findUser, senderAllowed, verifyPassword } from './auth.js';
 import type { TlsMaterial } from './tls.js';
 import type { ConnectionGate, LimitRule } from './connection-gate.js';
+import type { FrozenSender } from '../../shared/outbound.js';
+import { planMessage, type RcptOutcome } from '../outbound/accept.js';
 
 export interface SpoolWriter {
   write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader>;
@@ -37,11 +39,26 @@ export interface ReceiverDeps {
   onQueued?(header: SpoolHeader): void;
   /** The connection limits (shared by every listener process). */
   gate: ConnectionGate;
+  /** Outbound controls (core/outbound): frozen senders, sender limits, the held queue. */
+  outbound?: ReceiverOutbound;
+}
+
+export interface ReceiverOutbound {
+  /** The freeze of a sender, if it is frozen. */
+  frozen(sender: string): FrozenSender | undefined;
+  /** Counts one message from a trusted client; a freeze when it goes past a limit. */
+  count(sender: string, external: number): Promise<FrozenSender | null>;
+  /** The held queue's spool (the external copy of delayed / approval mail). */
+  held: SpoolWriter & { remove(id: string): Promise<void> };
+  /** A held copy is safely spooled. */
+  onHeld(header: SpoolHeader): void;
 }
 
 interface SessionState {
   trusted: boolean;
   smtputf8: boolean;
+  /** This transaction's accepted recipients and the rule that accepted each (the held queue needs it). */
+  outcomes: Map<string, RcptOutcome>;
 }
 
 type SmtpError = Error & { responseCode: number };
@@ -228,7 +245,7 @@ export class Receiver {
     // Not listed in EHLO, and refused, until STARTTLS (onSecure lifts it).
     if (this.authHidden && !session.secure) session.disabledCommands = this.authHidden;
     const trusted = this.isTrusted(ip);
-    this.sessions.set(session.id, { trusted, smtputf8: false });
+    this.sessions.set(session.id, { trusted, smtputf8: false, outcomes: new Map() });
     const decided = (rule: LimitRule | null) => {
       if (!this.sessions.has(session.id)) {
         // The client hung up while another process was deciding: give the place back.
@@ -295,7 +312,7 @@ export class Receiver {
   private state(session: SMTPServerSession): SessionState {
     let s = this.sessions.get(session.id);
     if (!s) {
-      s = { trusted: this.isTrusted(session.remoteAddress), smtputf8: false };
+      s = { trusted: this.isTrusted(session.remoteAddress), smtputf8: false, outcomes: new Map() };
       this.sessions.set(session.id, s);
     }
     return s;
@@ -322,8 +339,9 @@ export class Receiver {
   ): void {
     const state = this.state(session);
     state.smtputf8 = Boolean(args && args.SMTPUTF8);
+    state.outcomes = new Map();
     let d = decideSender(this.deps.policy(), { sender, clientIp: session.remoteAddress, smtputf8: state.smtputf8 });
-    if (d.action === 'accept' && sender) d = this.loginMismatch(session, [sender]) ?? d;
+    if (d.action === 'accept' && sender) d = this.loginMismatch(session, [sender]) ?? this.frozenDecision(sender) ?? d;
     this.logDecision('mail', session, d, { sender });
     cb(d.action === 'reject' ? smtpError(d.code, d.message) : null);
   }
@@ -334,8 +352,12 @@ export class Receiver {
     const limits = this.deps.config().limits;
     const done = (d: Decision) => {
       this.logDecision('rcpt', session, d, { sender, recipient });
+      if (d.action === 'accept') state.outcomes.set(recipient, { rule: d.rule, account: d.account });
       cb(d.action === 'reject' ? smtpError(d.code, d.message) : null);
     };
+    // Frozen meanwhile (another session went past the limit): refused from the next RCPT on.
+    const frozen = this.frozenDecision(sender);
+    if (frozen) return done(frozen);
     if (limits.maxRecipients > 0 && session.envelope.rcptTo.length >= limits.maxRecipients) {
       return done(this.limitDecision('too-many-recipients', { recipient, sender }));
     }
@@ -360,6 +382,24 @@ export class Receiver {
       },
       () => done(verifyTempfail(recipient)),
     );
+  }
+
+  /** sender-frozen for a frozen sender (4xx or 5xx as configured), else null. */
+  private frozenDecision(sender: string): Decision | null {
+    const f = sender ? this.deps.outbound?.frozen(sender) : undefined;
+    if (!f) return null;
+    return this.freezeReply(sender, f);
+  }
+
+  private freezeReply(sender: string, f: FrozenSender): Decision {
+    const permanent = this.deps.config().outbound.senderLimits.freeze === 'permanent';
+    const what = f.limit === 'messages' ? { en: 'messages', ja: '送信数' } : { en: 'external recipients', ja: '外部宛先数' };
+    const d = ruleDecision(this.deps.policy(), 'sender-frozen', { sender }, {
+      en: `<${sender}> is frozen since ${f.since}: ${f.count} ${what.en} in an hour, over its limit of ${f.max}`,
+      ja: `<${sender}> は 1 時間の${what.ja}が上限 ${f.max} を超えた（${f.count}）ため、${f.since} から凍結されています`,
+    }, permanent ? { enhanced: '5.7.1' } : {});
+    if (permanent) d.code = 550;
+    return d;
   }
 
   private logDecision(event: 'mail' | 'rcpt' | 'data', session: SMTPServerSession, d: Decision, extra: Partial<ReceiveLogEntry>): void {
@@ -445,7 +485,7 @@ export class Receiver {
       recipient: recipients.length === 1 ? recipients[0] : undefined,
       date: new Date(),
     });
-    let body = Buffer.concat([trace, ...chunks], trace.length + length);
+    let body: Buffer = Buffer.concat([trace, ...chunks], trace.length + length);
     chunks.length = 0;
     const raw = body.subarray(trace.length);
     const lines = checkLineEndings(raw);
@@ -461,28 +501,55 @@ export class Receiver {
       this.logDecision('data', session, hf, { sender, recipients, headerFrom: headerFrom.join(', ') });
       return cb(smtpError(hf.code, hf.message));
     }
-    let queued: SpoolHeader;
+    const outbound = this.deps.outbound;
+    const trustedClient = state.trusted || authenticated;
+    const plan = outbound
+      ? planMessage(this.deps.policy(), cfg, { sender, recipients, outcomes: state.outcomes, body, trusted: trustedClient, receivedAt: new Date() })
+      : null;
+    if (outbound && plan && trustedClient && sender) {
+      // Per-sender limits: this message may be the one past the limit (then it is refused).
+      let frozen: FrozenSender | null = null;
+      try {
+        frozen = await outbound.count(sender, plan.external);
+      } catch {
+        frozen = null; // a limit is a guard: a failure to count must not refuse mail
+      }
+      if (frozen) {
+        const d = this.freezeReply(sender, frozen);
+        this.logDecision('data', session, d, { sender, recipients });
+        return cb(smtpError(d.code, d.message));
+      }
+    }
+    if (plan) body = plan.body;
+    const env = (rcpts: string[], meta?: Record<string, unknown>): Parameters<SpoolWriter['write']>[0] => ({
+      sender,
+      recipients: rcpts,
+      clientIp: session.remoteAddress,
+      session: session.id,
+      helo: session.hostNameAppearsAs || undefined,
+      trusted: state.trusted,
+      authUser: session.user ? String(session.user) : undefined,
+      ...(meta ? { meta } : {}),
+    });
+    let queued: SpoolHeader | null = null;
+    let held: SpoolHeader | null = null;
     try {
-      queued = await this.deps.spool.write(
-        {
-          sender,
-          recipients,
-          clientIp: session.remoteAddress,
-          session: session.id,
-          helo: session.hostNameAppearsAs || undefined,
-          trusted: state.trusted,
-          authUser: session.user ? String(session.user) : undefined,
-        },
-        body,
-      );
+      // The held copy first: if the copy for delivery then fails, it is taken back and the
+      // client retries the whole message (nothing half-accepted stays behind).
+      if (plan?.held && outbound) held = await outbound.held.write(env(plan.held.recipients, { ...plan.held.meta }), body);
+      const now = plan ? plan.now : recipients;
+      if (now.length > 0) queued = await this.deps.spool.write(env(now), body);
     } catch (err) {
+      if (held) await outbound?.held.remove(held.id).catch(() => undefined);
       const e = err as NodeJS.ErrnoException;
       const full = e.code === 'ENOSPC' || e.code === 'EDQUOT';
       return reject(full ? 452 : 451, full ? '4.3.1 Insufficient system storage, try again later' : '4.3.0 Local error queueing message, try again later', 'storage-error', {
         error: `${e.code ?? ''} ${e.message}`.trim(),
       });
     }
-    const reply = `2.0.0 Ok: queued as ${queued.id}`;
+    const first = (queued ?? held)!;
+    const reply = queued && held ? `2.0.0 Ok: queued as ${queued.id}; external copy held as ${held.id}` : held && !queued ? `2.0.0 Ok: queued as ${held.id} (held)` : `2.0.0 Ok: queued as ${first.id}`;
+    if (plan) this.logPlan(session, sender, plan, queued, held);
     this.deps.log(
       this.entry('data', session, {
         sender,
@@ -491,12 +558,27 @@ export class Receiver {
         decision: 'accept',
         code: 250,
         reply: `250 ${reply}`,
-        queueId: queued.id,
-        size: queued.size,
+        queueId: first.id,
+        size: first.size,
       }),
     );
-    this.deps.onQueued?.(queued);
+    if (queued) this.deps.onQueued?.(queued);
+    if (held) this.deps.outbound?.onHeld(held);
     cb(null, reply);
+  }
+
+  /** The receivelog lines of what the outbound controls did to this message. */
+  private logPlan(session: SMTPServerSession, sender: string, plan: NonNullable<ReturnType<typeof planMessage>>, queued: SpoolHeader | null, held: SpoolHeader | null): void {
+    for (const b of plan.bcc) {
+      this.deps.log(this.entry('rcpt', session, { sender, recipient: b.address, decision: 'accept', rule: 'bcc-added', account: b.account, queueId: queued?.id, note: 'automatic Bcc (envelope only)' }));
+    }
+    if (plan.converted !== null) {
+      this.deps.log(this.entry('data', session, { sender, decision: 'accept', rule: 'bcc-convert', queueId: (queued ?? held)?.id, note: `${plan.converted} external To/Cc addresses: To/Cc turned into undisclosed-recipients` }));
+    }
+    if (plan.held && held) {
+      const rule = plan.held.meta.kind === 'delay' ? 'delay' : 'hold-approval';
+      this.deps.log(this.entry('data', session, { sender, recipients: plan.held.recipients, decision: 'accept', rule, account: plan.held.meta.account, queueId: held.id, note: `external copy held until ${plan.held.meta.until}` }));
+    }
   }
 
   /** Sends a 421 and drops the connection (used by the DATA deadline). */

@@ -67,6 +67,7 @@ function headerJson(h: SpoolHeader): string {
     helo: h.helo,
     trusted: h.trusted,
     authUser: h.authUser,
+    meta: h.meta,
   };
   // JSON.stringify escapes every control character, so the header is always one line.
   return JSON.stringify(ordered);
@@ -168,6 +169,7 @@ function checkHeader(id: string, v: unknown): SpoolHeader {
   if (o.helo !== undefined && !isStr(o.helo)) bad('helo');
   if (typeof o.trusted !== 'boolean') bad('trusted');
   if (o.authUser !== undefined && !isStr(o.authUser)) bad('authUser');
+  if (o.meta !== undefined && (typeof o.meta !== 'object' || o.meta === null || Array.isArray(o.meta))) bad('meta');
   return o as unknown as SpoolHeader;
 }
 

@@ -14,6 +14,11 @@ export interface SpoolEnvelope {
   helo?: string;
   trusted: boolean;
   authUser?: string;
+  /**
+   * What a higher layer keeps with the message, stored verbatim in the header (so it is as
+   * durable as the bytes): core/outbound's hold (kind, account, until) for the held queue.
+   */
+  meta?: Record<string, unknown>;
 }
 
 /** The envelope plus what the spool adds; stored as the JSON line of the .msg file. */
