@@ -12,7 +12,8 @@ export class UsageError extends Error {
 
 export interface ParsedArgs {
   positionals: string[];
-  flags: Record<string, string | boolean>;
+  /** `--approver` repeats: its value is a list. */
+  flags: Record<string, string | boolean | string[]>;
 }
 
 /** Every flag of every command: one table, so `--help` and the parser cannot disagree on a name. */
@@ -30,6 +31,13 @@ const OPTIONS = {
   day: { type: 'string' },
   search: { type: 'string' },
   out: { type: 'string' },
+  minutes: { type: 'string' },
+  approver: { type: 'string', multiple: true },
+  'stand-in': { type: 'string' },
+  'expire-hours': { type: 'string' },
+  reason: { type: 'string' },
+  as: { type: 'string' },
+  clear: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },
@@ -74,8 +82,8 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   } catch (err) {
     throw usage(err as Error & { code?: string });
   }
-  const flags: Record<string, string | boolean> = {};
-  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined) flags[k] = v as string | boolean;
+  const flags: ParsedArgs['flags'] = {};
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined) flags[k] = v as string | boolean | string[];
   return { positionals: parsed.positionals, flags };
 }
 

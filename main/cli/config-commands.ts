@@ -16,6 +16,7 @@ import type { Decision } from '../shared/types.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { Client } from './client.js';
 import { print, printJson, table } from './output.js';
+import { cmdAccountsOutbound } from './outbound-commands.js';
 
 function arg(a: ParsedArgs, i: number, name: string): string {
   const v = a.positionals[i];
@@ -35,11 +36,13 @@ export async function cmdCheck(c: Client, a: ParsedArgs): Promise<number> {
   const client = typeof a.flags.client === 'string' ? a.flags.client : '127.0.0.1';
   const result = await c.call('check', { sender, recipient, clientIp: client });
   const final = result.sender.action === 'reject' ? result.sender : result.recipient;
+  const held = final.rule === 'delay' || final.rule === 'hold-approval';
   if (a.flags.json) printJson({ ...result, decision: final.action, rule: final.rule });
   else {
     print(`check: client ${client}, MAIL FROM:<${sender}>, RCPT TO:<${recipient}>`);
     print(`MAIL FROM  ${describe(result.sender)}`);
     if (result.sender.action === 'accept') print(`RCPT TO    ${describe(result.recipient)}`);
+    if (held) print(final.rule === 'delay' ? 'outcome:   accepted; the external copy is delayed' : 'outcome:   accepted; the external copy is held for approval');
   }
   return final.action === 'accept' ? 0 : 1;
 }
@@ -63,15 +66,19 @@ async function writeOutput(file: string | undefined, text: string): Promise<void
 }
 
 export async function cmdAccounts(c: Client, a: ParsedArgs): Promise<number> {
-  const sub = arg(a, 0, 'list|block|unblock|allow|import|export');
+  const sub = arg(a, 0, 'list|block|unblock|allow|mode|bcc|frozen|unfreeze|import|export');
+  const outbound = await cmdAccountsOutbound(c, a, sub);
+  if (outbound !== null) return outbound;
   switch (sub) {
     case 'list': {
       const q = typeof a.flags.search === 'string' ? a.flags.search : '';
       const rows = (await c.call('accounts.list')).filter((r) => accountMatches(r, q));
       if (a.flags.json) return printJson(rows), 0;
+      const mode = (r: (typeof rows)[number]) =>
+        r.blockExternal || r.mode === 'block' ? 'BLOCK' : r.mode === 'delay' ? `delay ${r.delayMinutes ?? 5}m` : r.mode === 'approval' ? `approval (${(r.approvers ?? []).join(',')})` : '-';
       table(
-        ['account', 'block', 'allow', 'messages', 'last seen', 'note'],
-        rows.map((r) => [r.pattern + (r.configured ? '' : ' (seen)'), r.blockExternal ? 'BLOCK' : '-', r.allow.join(';'), String(r.messages), r.lastSeen ?? '', r.note]),
+        ['account', 'mode', 'allow', 'bcc', 'messages', 'last seen', 'note'],
+        rows.map((r) => [r.pattern + (r.configured ? '' : ' (seen)'), mode(r), r.allow.join(';'), (r.bcc ?? []).join(';'), String(r.messages), r.lastSeen ?? '', r.note]),
       );
       return 0;
     }
@@ -178,8 +185,20 @@ export async function cmdConfig(c: Client, a: ParsedArgs): Promise<number> {
 
 export async function cmdHistory(c: Client, a: ParsedArgs): Promise<number> {
   const entries = (await c.call('history.list')).reverse();
-  if (a.flags.json) return printJson(entries.map((e) => ({ n: e.n, at: e.at, via: e.via, what: e.what }))), 0;
-  table(['n', 'when', 'via', 'what'], entries.map((e) => [String(e.n), e.at, e.via, e.what]));
+  const actions = (await c.call('history.actions')).reverse();
+  // Config changes (restorable, numbered) and actions (decisions, freezes: not restorable,
+  // marked '-') in one list by time.
+  const rows = [
+    ...entries.map((e) => ({ n: String(e.n), at: e.at, via: e.via, what: e.what })),
+    ...actions.map((x) => ({
+      n: '-',
+      at: x.at,
+      via: x.by.address ? `${x.by.via} ${x.by.address}` : x.by.via,
+      what: `${x.action} ${x.subject}${x.sender ? ` from ${x.sender}` : ''}${x.recipients?.length ? ` to ${x.recipients.join(', ')}` : ''}${x.reason ? ` (${x.reason})` : ''}${x.queueId ? ` -> ${x.queueId}` : ''}`,
+    })),
+  ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  if (a.flags.json) return printJson(rows), 0;
+  table(['n', 'when', 'via', 'what'], rows.map((r) => [r.n, r.at, r.via, r.what]));
   return 0;
 }
 

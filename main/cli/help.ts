@@ -15,7 +15,8 @@ Usage: gatehouse <command> [options]
 Commands:
   serve                          run the gateway (SMTP + admin UI on 127.0.0.1)
   check <sender> <recipient>     who can send to what: the decision and the rule
-  accounts list|block|unblock|allow|import|export
+  accounts list|block|unblock|allow|mode|bcc|frozen|unfreeze|import|export
+  approvals list|approve|reject  mail held for approval (上長承認)
   routes list|import|export|status
   domains list|add|remove        internal (operated) domains
   trusted list|add|remove        trusted networks (CIDR)
@@ -24,7 +25,7 @@ Commands:
   restore <n>                    restore the config as it was after change n
   auth list|add|remove|enable|disable
                                  SMTP AUTH users (offered only after STARTTLS)
-  queue list|show|retry|hold|release|delete|bounce
+  queue list|show|retry|hold|release|delete|bounce|delayed|send-now|cancel
   log tail [-f]                  the receivelog (or --senderlog), readable
   export postfix [--out DIR]     the same policy as Postfix configuration
   call <command> [JSON]          any command of the admin API, by name (for scripts)
@@ -95,16 +96,52 @@ gateway would decide at MAIL FROM and RCPT TO. Use '' or '<>' for the null sende
 Exit code: 0 accepted, 1 rejected, 2 bad input.
 ${COMMON}`,
 
-  accounts: `Usage: gatehouse accounts <list|block|unblock|allow|import|export> ...
+  accounts: `Usage: gatehouse accounts <list|block|unblock|allow|mode|bcc|frozen|unfreeze|import|export> ...
 
   list [--json] [--search TEXT]       all accounts, configured and discovered from traffic
   block <address|pattern> [--note T]  forbid external sending (外部への送信を禁止)
   unblock <address|pattern>           allow external sending again
   allow <address|pattern> <domain|address>... [--remove]
                                       external domains/addresses it may still reach
-  import <file.csv> [--replace]       CSV: pattern,blockExternal,allow,note (allow ';'-separated)
+                                      (at once, whatever the mode)
+  mode <address|pattern> relay|delay|approval|block [--minutes N]
+       [--approver ADDR]... [--stand-in ADDR] [--expire-hours H]
+                                      what happens to external recipients (誤送信防止):
+                                      relay: sent at once (default); delay: held N minutes
+                                      (一時保留; default 5), the sender may cancel it or send
+                                      it now; approval: held until an approver (上長承認,
+                                      --approver repeats; --stand-in 代理承認者) approves,
+                                      rejected with a DSN after H hours (default 24);
+                                      block: 550 at RCPT. Colleagues always get mail at once.
+  bcc <address|pattern> ADDR... | --clear
+                                      automatic Bcc of external mail (BCC自動追加), envelope
+                                      only: no header changes
+  frozen [--json]                     senders frozen after their hourly limit
+  unfreeze <address>                  accept a frozen sender's mail again
+  import <file.csv> [--replace]       CSV: pattern,blockExternal,allow,note, and optionally
+                                      mode,delayMinutes,approvers,standIn,expireHours,bcc
+                                      (lists ';'-separated); older four-column files import
   export [file.csv]                   write the CSV (UTF-8 with BOM) to the file or stdout
-Patterns: '*' matches any run of characters: '*@part.test.jp', 'baito*@test.jp'.
+Patterns: '*' matches any run of characters: '*@part.test.jp', 'baito*@test.jp'; '*@test.jp'
+sets the office-wide default, the most specific pattern wins.
+Sender limits, Bcc conversion and the admin's notice address are settings:
+  gatehouse call config.set '{"key":"outbound","value":{"bccConvertOver":10,
+    "senderLimits":{"enabled":true,"messagesPerHour":200,"externalRecipientsPerHour":500}}}'
+${COMMON}`,
+
+  approvals: `Usage: gatehouse approvals <list|approve|reject> ...
+
+Mail held for approval (上長承認): the external copy of mail from an account in 'approval'
+mode waits until an approver decides; colleagues got it at once.
+
+  list [--json]                       what waits: id, sender, recipients, subject, attachments
+  approve <id> [--as ADDR]            send it on (exactly once, also after a restart)
+  reject <id> [--reason TEXT] [--as ADDR]
+                                      do not send it; the sender gets a bounce (DSN) with
+                                      the reason
+  --as ADDR   the approver you act for (recorded in the history with 'cli')
+A message already decided, or an unknown id, is refused (exit 2) and nothing changes.
+Needs 'gatehouse serve' (or the desktop app) running.
 ${COMMON}`,
 
   routes: `Usage: gatehouse routes <list|import|export|status> ...
@@ -136,7 +173,9 @@ ${COMMON}`,
 
   history: `Usage: gatehouse history [--json]
 
-The audit trail: every config change with when, through which interface and what.
+The audit trail: every config change with when, through which interface and what, and every
+action (approved, rejected, expired, cancelled, sent now, frozen, unfrozen) with who; actions
+show '-' as their number: they are not settings to restore.
 ${COMMON}`,
 
   restore: `Usage: gatehouse restore <n>
@@ -158,7 +197,7 @@ From: (sender-login binding). Passwords are stored as scrypt hashes.
   enable | disable
 ${COMMON}`,
 
-  queue: `Usage: gatehouse queue <list|show|retry|hold|release|delete|bounce> ...
+  queue: `Usage: gatehouse queue <list|show|retry|hold|release|delete|bounce|delayed|send-now|cancel> ...
 
   list [--state queued|deferred|hold|active] [--sender TEXT] [--recipient TEXT] [--json]
   show <id>            envelope, per-recipient state and headers
@@ -166,6 +205,9 @@ ${COMMON}`,
   hold <id> / release <id>
   delete <id>          remove without a bounce
   bounce <id>          bounce the pending recipients to the sender now
+  delayed [--json]     delayed mail (一時保留) of accounts in 'delay' mode
+  send-now <id>        delayed mail goes out now (今すぐ送信)
+  cancel <id>          delayed mail is not sent to its external recipients (送信取り消し)
 list and show read the spool directly; the others ask the running 'gatehouse serve'.
 ${COMMON}`,
 

@@ -19,6 +19,7 @@ import { cmdLog, cmdQueue, cmdServe } from './runtime-commands.js';
 import { cmdExport } from './export-commands.js';
 import { cmdCall } from './call-command.js';
 import { cmdService } from './service-command.js';
+import { cmdApprovals } from './outbound-commands.js';
 
 /** Refusals of the input, not failures of the gateway: exit code 2. */
 const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running', 'conflict']);
@@ -56,6 +57,8 @@ function commandFor(command: string, args: ParsedArgs): ((c: Client) => Promise<
       return (c) => cmdQueue(c, args);
     case 'call':
       return (c) => cmdCall(c, args);
+    case 'approvals':
+      return (c) => cmdApprovals(c, args);
     default:
       return null;
   }

@@ -20,6 +20,7 @@ import type { QueueDetail } from '../shared/contract.js';
 import type { Client } from './client.js';
 import { UsageError, parseHostPort, type ParsedArgs } from './args.js';
 import { print, printJson, stdoutGone, table } from './output.js';
+import { cmdQueueDelayed } from './outbound-commands.js';
 
 function rendererDir(): string {
   // dist/main/cli -> dist/renderer (built by `npm run build:ui`).
@@ -96,7 +97,9 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
 
 export async function cmdQueue(c: Client, a: ParsedArgs): Promise<number> {
   const sub = a.positionals[0];
-  if (!sub) throw new UsageError('missing <list|show|retry|hold|release|delete|bounce>');
+  if (!sub) throw new UsageError('missing <list|show|retry|hold|release|delete|bounce|delayed|send-now|cancel>');
+  const delayed = await cmdQueueDelayed(c, a, sub);
+  if (delayed !== null) return delayed;
   const id = () => {
     const v = a.positionals[1];
     if (!v) throw new UsageError(`queue ${sub} needs a queue id`);
