@@ -5,10 +5,12 @@
  * `gatehouse approvals` show). Pure and without Node; nothing here throws.
  *
  * The stored shape: an account keeps `blockExternal` (what older versions and `accounts
- * block|unblock` read and write) and gains `mode`. A file without `mode` means
+ * block|unblock` read and write) and gains `mode`, stored only for what `blockExternal`
+ * cannot say ('delay', 'approval'): relay and block accounts keep exactly the shape they had,
+ * so existing config.json files load unchanged. A file without `mode` means
  * `blockExternal ? 'block' : 'relay'`; when both are present and disagree, the stricter wins
  * (block), so a client that only knows `blockExternal` can never loosen an account by mistake.
- * After validation the two always agree (`blockExternal === (mode === 'block')`).
+ * Views (AccountView) always carry `mode`.
  */
 import type { Account, ExternalMode } from './types.js';
 
@@ -45,12 +47,15 @@ export function outboundRule(a: Account): OutboundRule {
 }
 
 /**
- * The account as stored: `mode` set, `blockExternal` agreeing with it, parameters of other
- * modes kept (switching back restores them), empty optional lists left out.
+ * The account as stored: `blockExternal` says relay or block, `mode` is there only for delay
+ * and approval; parameters of other modes are kept (switching back restores them), empty
+ * optional lists left out.
  */
 export function normalizeAccount(a: Account): Account {
   const mode = externalMode(a);
-  const out: Account = { ...a, blockExternal: mode === 'block', mode };
+  const out: Account = { ...a, blockExternal: mode === 'block' };
+  if (mode === 'delay' || mode === 'approval') out.mode = mode;
+  else delete out.mode;
   if (out.approvers?.length === 0) delete out.approvers;
   if (out.bcc?.length === 0) delete out.bcc;
   if (out.standIn === '') delete out.standIn;

@@ -119,9 +119,9 @@ describe('accounts CSV', () => {
 
   it('round-trips quotes, commas, line breaks and Japanese; BOM and CRLF for Excel', () => {
     const csv = accountsToCsv(accounts);
-    expect(csv.startsWith('\uFEFFpattern,blockExternal,allow,note\r\n')).toBe(true);
-    expect(csv).toContain('*@part.test.jp,true,partner.example;sato@client.example,"Part office, Osaka: ""temporary"", until 3月"\r\n');
-    expect(csv).toContain('boss@test.jp,false,,"line one\nline two"\r\n');
+    expect(csv.startsWith('\uFEFFpattern,blockExternal,allow,note,mode,delayMinutes,approvers,standIn,expireHours,bcc\r\n')).toBe(true);
+    expect(csv).toContain('*@part.test.jp,true,partner.example;sato@client.example,"Part office, Osaka: ""temporary"", until 3月",block,,,,,\r\n');
+    expect(csv).toContain('boss@test.jp,false,,"line one\nline two",relay,,,,,\r\n');
     expect(parseAccountsCsv(csv)).toEqual({ ok: true, accounts });
     // What Excel or a text editor hands back: no BOM, LF only.
     expect(parseAccountsCsv(csv.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n'))).toEqual({ ok: true, accounts });
@@ -187,11 +187,11 @@ describe('accounts CSV', () => {
     expect(noHeader.ok).toBe(false);
     expect(noHeader).toEqual({
       ok: false,
-      errors: [{ path: 'line 1', line: 1, code: 'csv_header', params: { columns: 'pattern,blockExternal,allow,note' }, message: 'the first line must be the header pattern,blockExternal,allow,note' }],
+      errors: [{ path: 'line 1', line: 1, code: 'csv_header', params: { columns: 'pattern,blockExternal,allow,note,mode,delayMinutes,approvers,standIn,expireHours,bcc' }, message: 'the first line must be the header pattern,blockExternal,allow,note,mode,delayMinutes,approvers,standIn,expireHours,bcc' }],
     });
     expect(parseAccountsCsv('pattern,blocked\n')).toMatchObject({
       ok: false,
-      errors: [{ line: 1, code: 'csv_column', message: "unknown column 'blocked' (expected pattern,blockExternal,allow,note)" }],
+      errors: [{ line: 1, code: 'csv_column', message: "unknown column 'blocked' (expected pattern,blockExternal,allow,note,mode,delayMinutes,approvers,standIn,expireHours,bcc)" }],
     });
     const open = parseAccountsCsv('pattern,note\na@test.jp,fine\nb@test.jp,"never closed\nmore\n');
     expect(open).toMatchObject({ ok: false, errors: [{ line: 3, code: 'csv_quote', message: 'a quoted field is never closed (a " is missing)' }] });

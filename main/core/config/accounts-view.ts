@@ -13,6 +13,7 @@
  */
 import type { Account, AccountView, ExternalMode, GatehouseConfig, SeenStats } from '../../shared/types.js';
 import { externalMode } from '../../shared/outbound.js';
+
 import { compileAccounts } from '../policy/accounts.js';
 import { addressKey, normalizeAddress } from '../../shared/address.js';
 import { issueAt, problem } from '../../shared/issues.js';
@@ -77,7 +78,7 @@ function indexOfPattern(draft: GatehouseConfig, pattern: string): number {
 /** The outbound settings of an account (mode and its parameters, Bcc), copied. */
 function outboundFields(a: Account): Partial<Account> {
   const out: Partial<Account> = {};
-  if (a.mode !== undefined) out.mode = a.mode;
+  if (a.mode === 'delay' || a.mode === 'approval') out.mode = a.mode;
   if (a.delayMinutes !== undefined) out.delayMinutes = a.delayMinutes;
   if (a.approvers !== undefined) out.approvers = [...a.approvers];
   if (a.standIn !== undefined) out.standIn = a.standIn;
@@ -110,8 +111,7 @@ function materialise(draft: GatehouseConfig, address: string): Account {
 export function setBlock(draft: GatehouseConfig, address: string, block: boolean): void {
   const a = materialise(draft, address);
   a.blockExternal = block;
-  if (block) a.mode = 'block';
-  else if (externalMode({ mode: a.mode, blockExternal: false }) === 'block') a.mode = 'relay';
+  if (block || a.mode === 'block' || a.mode === 'relay') delete a.mode;
 }
 
 /** The external-sending mode and its parameters (those left out keep their stored values). */
@@ -121,8 +121,9 @@ export function setMode(
   m: { mode: ExternalMode; delayMinutes?: number; approvers?: string[]; standIn?: string; expireHours?: number },
 ): void {
   const a = materialise(draft, address);
-  a.mode = m.mode;
   a.blockExternal = m.mode === 'block';
+  if (m.mode === 'delay' || m.mode === 'approval') a.mode = m.mode;
+  else delete a.mode;
   if (m.delayMinutes !== undefined) a.delayMinutes = m.delayMinutes;
   if (m.approvers !== undefined) a.approvers = [...m.approvers];
   if (m.standIn !== undefined) a.standIn = m.standIn;

@@ -1,6 +1,8 @@
 /*
  * Accounts as CSV, for admins who keep the list in Excel. Columns `pattern,blockExternal,
- * allow,note` (header required, any order, names case-insensitive); allow is `;`-separated;
+ * allow,note,mode,delayMinutes,approvers,standIn,expireHours,bcc` (header required, any order,
+ * names case-insensitive, only `pattern` required: four-column files from older versions
+ * import as they always did); lists are `;`-separated; an empty mode follows blockExternal;
  * RFC 4180 quoting, so notes may hold commas, quotes, line breaks and Japanese.
  * accountsToCsv() writes through the shared CSV writer (UTF-8 BOM, CRLF: what Excel and
  * Notepad on Japanese Windows read correctly). parseAccountsCsv() reads with csv-parse and
@@ -15,11 +17,13 @@ import { lowerAscii } from '../../shared/address.js';
 import { decodeText, toCsv } from '../../shared/csv.js';
 import { problem, type Problem, type ValidationIssue } from '../../shared/issues.js';
 import { allowEntryProblem, patternProblem } from '../../shared/rules.js';
-import type { Account } from '../../shared/types.js';
+import { EXTERNAL_MODES, externalMode, normalizeAccount } from '../../shared/outbound.js';
+import type { Account, ExternalMode } from '../../shared/types.js';
 
 export type AccountsCsvResult = { ok: true; accounts: Account[] } | { ok: false; errors: ValidationIssue[] };
 
-const COLUMNS = ['pattern', 'blockExternal', 'allow', 'note'] as const;
+/** The first four are the original columns (older files have only those); the rest carry the outbound modes. */
+const COLUMNS = ['pattern', 'blockExternal', 'allow', 'note', 'mode', 'delayMinutes', 'approvers', 'standIn', 'expireHours', 'bcc'] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** File bytes to text: UTF-8 when valid, else Shift_JIS (Excel's plain "CSV"). */
@@ -130,7 +134,7 @@ export function parseAccountsCsv(text: string): AccountsCsvResult {
       if (e) problems.push(valueProblem('pattern', pattern, e));
     }
     const block = parseBool(get('blockExternal'));
-    if (block === null) problems.push(problem('csv_bool', { value: get('blockExternal').trim() }));
+    if (block === null) problems.push(problem('csv_bool', { column: 'blockExternal', value: get('blockExternal').trim() }));
     const allow = [...new Set(get('allow').split(';').map((s) => lowerDomain(s.trim())).filter((s) => s !== ''))];
     for (const entry of allow) {
       const e = allowEntryProblem(entry);
@@ -138,6 +142,36 @@ export function parseAccountsCsv(text: string): AccountsCsvResult {
     }
     const note = get('note');
     if (note.length > 1000) problems.push(valueProblem('note', `${note.slice(0, 20)}...`, problem('too_long', { max: 1000 })));
+    const extra: Partial<Account> = {};
+    const modeText = get('mode').trim().toLowerCase();
+    if (modeText !== '') {
+      if ((EXTERNAL_MODES as readonly string[]).includes(modeText)) extra.mode = modeText as ExternalMode;
+      else problems.push(problem('csv_mode', { value: get('mode').trim() }));
+    }
+    for (const [column, min, max] of [['delayMinutes', 1, 7 * 24 * 60], ['expireHours', 1, 30 * 24]] as const) {
+      const t = get(column).trim();
+      if (t === '') continue;
+      const n = /^\d+$/.test(t) ? Number(t) : NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) problems.push(problem('csv_int', { column, value: t, min, max }));
+      else extra[column] = n;
+    }
+    for (const column of ['approvers', 'bcc'] as const) {
+      const list = [...new Set(get(column).split(';').map((x) => lowerDomain(x.trim())).filter((x) => x !== ''))];
+      for (const entry of list) {
+        const e = entry.includes('*') ? problem('exact_address') : patternProblem(entry);
+        if (e) problems.push(valueProblem(column, entry, e));
+      }
+      if (list.length > 0) extra[column] = list;
+    }
+    const standIn = lowerDomain(get('standIn').trim());
+    if (standIn !== '') {
+      const e = standIn.includes('*') ? problem('exact_address') : patternProblem(standIn);
+      if (e) problems.push(valueProblem('standIn', standIn, e));
+      else extra.standIn = standIn;
+    }
+    if (externalMode({ blockExternal: block === true, mode: extra.mode }) === 'approval' && !extra.approvers && !extra.standIn) {
+      problems.push(valueProblem('approvers', '', problem('approver_needed')));
+    }
     const key = pattern.toLowerCase();
     const dup = firstLine.get(key);
     if (pattern !== '' && dup !== undefined) problems.push(problem('csv_twice', { pattern, line: dup }));
@@ -146,7 +180,7 @@ export function parseAccountsCsv(text: string): AccountsCsvResult {
       continue;
     }
     firstLine.set(key, r.line);
-    accounts.push({ pattern, blockExternal: block!, allow, note });
+    accounts.push(normalizeAccount({ pattern, blockExternal: block!, allow, note, ...extra }));
   }
   return errors.length > 0 || broken ? finish() : { ok: true, accounts };
 }
@@ -155,6 +189,20 @@ export function parseAccountsCsv(text: string): AccountsCsvResult {
 export function accountsToCsv(accounts: readonly Account[]): string {
   return toCsv(
     COLUMNS,
-    accounts.map((a) => [a.pattern, String(a.blockExternal), a.allow.join(';'), a.note]),
+    accounts.map((a) => {
+      const m = externalMode(a);
+      return [
+        a.pattern,
+        String(m === 'block'),
+        a.allow.join(';'),
+        a.note,
+        m,
+        a.delayMinutes === undefined ? '' : String(a.delayMinutes),
+        (a.approvers ?? []).join(';'),
+        a.standIn ?? '',
+        a.expireHours === undefined ? '' : String(a.expireHours),
+        (a.bcc ?? []).join(';'),
+      ];
+    }),
   );
 }

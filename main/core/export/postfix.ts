@@ -33,7 +33,10 @@
  *   regexp:) + reject_authenticated_sender_login_mismatch.
  * - limits, retry schedule, lifetime -> the nearest Postfix parameters; trusted networks are
  *   exempt from the per-address connection limit in both.
- * Not translated (reported in `warnings`, one per thing): the header-From rule (Postfix checks
+ * - approval mode -> a restriction class ending in HOLD (Postfix's hold queue: `postsuper -H`
+ *   releases, `postsuper -d` deletes); automatic Bcc -> sender_bcc_maps (one address each).
+ * Not translated (reported in `warnings`, one per thing): delayed sending, Bcc conversion,
+ * per-sender limits, approval's notices and expiry, the header-From rule (Postfix checks
  * headers without knowing the recipients), the sender-login check on From:, the AUTH users'
  * passwords, the STARTTLS key, the DATA deadline.
  */
@@ -41,6 +44,7 @@ import { isIP } from 'node:net';
 import type { Account, GatehouseConfig, HostPort } from '../../shared/types.js';
 import { DEFAULT_REPLIES } from '../policy/defaults.js';
 import { compileGlob } from '../policy/index.js';
+import { externalMode, outboundRule } from '../../shared/outbound.js';
 
 export interface PostfixExport {
   /** Lines for main.cf (append to the existing one; later lines win in Postfix). */
@@ -292,6 +296,28 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
   const classOf = new Map<Account, string>();
   const classLines: string[] = [];
   for (const { a } of [...exact.values(), ...patterns]) {
+    const mode = externalMode(a);
+    if (mode === 'delay') warnings.push(`account ${a.pattern}: delayed sending (${outboundRule(a).delayMinutes} min, cancel / send now) has no Postfix equivalent; exported as relay`);
+    if (mode === 'approval' && !classOf.has(a)) {
+      // HOLD puts the whole message in Postfix's hold queue for `postsuper -H` (release) or
+      // `postsuper -d` (delete): the nearest thing to an approval Postfix has.
+      const n = classes.length + 1;
+      const name = `${PREFIX}hold_${n}`;
+      classes.push(name);
+      classOf.set(a, name);
+      const steps = [`check_recipient_access hash:${CD}/${PREFIX}internal_domains`];
+      const allow = [...new Set(a.allow.map(lower).filter((x) => x !== ''))];
+      if (allow.length > 0) {
+        put(`${PREFIX}allow_${n}`, table(allow.map((x) => `${x}\tOK`), `Allow-list of ${a.pattern}: external domains / addresses it may still reach at once.`), true);
+        steps.push(`check_recipient_access hash:${CD}/${PREFIX}allow_${n}`);
+      }
+      const r = outboundRule(a);
+      put(`${PREFIX}hold_${n}`, table([`/^(.*)$/\tHOLD external mail of ${replyText(a.pattern)} held for approval`], `Final step of ${name}: external mail of ${a.pattern} goes to the hold queue.`), false);
+      steps.push(`check_recipient_access regexp:${CD}/${PREFIX}hold_${n}`);
+      classLines.push(`# ${a.pattern}: external mail held for approval (上長承認) by ${[...r.approvers, ...(r.standIn ? [r.standIn] : [])].join(', ') || '-'}; release with postsuper -H, delete with postsuper -d`, `${name} = ${steps.join(', ')}`);
+      warnings.push(`account ${a.pattern}: approval is exported as Postfix's HOLD, which holds the whole message (colleagues too) until an admin runs postsuper -H; no approver notices, no expiry after ${r.expireHours} h, no DSN with a reason`);
+      continue;
+    }
     if (!a.blockExternal || classOf.has(a)) continue;
     const n = classes.length + 1;
     const name = `${PREFIX}block_${n}`;
@@ -312,6 +338,27 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
   // Blocked -> its class; not blocked -> OK (an exact address or a more specific pattern that
   // is NOT blocked must win over a blocked pattern; DUNNO would fall through to the pattern table).
   const action = (a: Account) => classOf.get(a) ?? 'OK';
+  // Automatic Bcc: sender_bcc_maps takes one address per sender, and adds it to every
+  // message, not only to external ones.
+  const bccExact: string[] = [];
+  const bccPatterns: string[] = [];
+  for (const { a } of [...exact.values(), ...patterns]) {
+    const bcc = a.bcc ?? [];
+    if (bcc.length === 0) continue;
+    const p = lower(a.pattern);
+    if (p.includes('*')) bccPatterns.push(`${globToRegexp(p)}\t${bcc[0]}`);
+    else bccExact.push(`${p}\t${bcc[0]}`);
+    if (bcc.length > 1) warnings.push(`account ${a.pattern}: automatic Bcc to ${bcc.join(', ')}: sender_bcc_maps takes one address; exported ${bcc[0]} only (make it an alias for the others)`);
+  }
+  if (bccExact.length + bccPatterns.length > 0) {
+    put(`${PREFIX}sender_bcc`, table(bccExact, 'Automatic Bcc (BCC自動追加) by sender address. Lookup: sender_bcc_maps.'), true);
+    put(`${PREFIX}sender_bcc_patterns`, table(bccPatterns, 'Automatic Bcc by sender pattern, most specific first.'), false);
+    main.push('', '# Automatic Bcc (BCC自動追加); Postfix adds it to internal mail too.', `sender_bcc_maps = hash:${CD}/${PREFIX}sender_bcc, regexp:${CD}/${PREFIX}sender_bcc_patterns`);
+    warnings.push('automatic Bcc: Gatehouse adds it only to messages with an external recipient; sender_bcc_maps adds it to every message of the sender');
+  }
+  if (cfg.outbound.bccConvertOver > 0) warnings.push(`Bcc conversion (To/Cc with more than ${cfg.outbound.bccConvertOver} external addresses turned into undisclosed-recipients) has no Postfix equivalent`);
+  const sl = cfg.outbound.senderLimits;
+  if (sl.enabled) warnings.push(`per-sender limits (${sl.messagesPerHour} messages, ${sl.externalRecipientsPerHour} external recipients per hour, then frozen) have no Postfix equivalent (smtpd_client_*_rate_limit count per client, not per sender; a policy service such as postfwd can)`);
   const senderLines = [...exact.entries()].map(([p, { a }]) => `${p}\t${action(a)}`);
   const patternLines = patterns.map(({ a, p }) => `${globToRegexp(p)}\t${action(a)}`);
   put(`${PREFIX}senders`, table(senderLines, 'Accounts given as exact addresses -> restriction class (blocked) or OK. Lookup: check_sender_access.'), true);
