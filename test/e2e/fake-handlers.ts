@@ -71,6 +71,7 @@ function baseConfig(): ConfigView {
       tooManyConnectionsFromIp: '4.7.0 Too many connections from your IP',
       badLineEndings: '5.5.2 Bare CR or LF not allowed',
       senderLoginMismatch: 'Sender address <{sender}> is not owned by the authenticated user',
+      senderFrozen: '<{sender}> is frozen: it went past its sending limit; ask the administrator to unfreeze it',
     },
     delivery: {
       smarthost: { host: 'smtp.provider.ne.jp', port: 587, security: 'starttls', user: 'office@test.jp', hasPassword: true, allowInvalidCert: false },
@@ -90,6 +91,7 @@ function baseConfig(): ConfigView {
     auth: { enabled: false, users: [] },
     admin: { host: '127.0.0.1', port: 8025 },
     performance: { listenerProcesses: 1 },
+    outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
   };
 }
 
@@ -482,6 +484,36 @@ export function createFake(opts: FakeOptions = {}): Fake {
       return state.config;
     },
 
+    // Outbound controls: enough for the screens to load (the approvals screen fills these in).
+    'accounts.setMode': async ({ pattern, mode, ...rest }) => {
+      accounts = accounts.map((x) => (x.pattern === pattern ? { ...x, ...rest, mode, blockExternal: mode === 'block', configured: true } : x));
+      accountsChanged(`external mode of ${pattern}: ${mode}`);
+      return accounts;
+    },
+    'accounts.setBcc': async ({ pattern, bcc }) => {
+      accounts = accounts.map((x) => (x.pattern === pattern ? { ...x, bcc, configured: true } : x));
+      accountsChanged(`automatic Bcc of ${pattern}`);
+      return accounts;
+    },
+    'accounts.frozen': async () => [],
+    'accounts.unfreeze': async ({ address }) => {
+      throw new ApiError(`${address} is not frozen`, 'not-found');
+    },
+    'approvals.list': async () => [],
+    'approvals.approve': async ({ id }) => {
+      throw new ApiError(`no held message ${id}`, 'not-found');
+    },
+    'approvals.reject': async ({ id }) => {
+      throw new ApiError(`no held message ${id}`, 'not-found');
+    },
+    'queue.delayed': async () => [],
+    'queue.sendNow': async ({ id }) => {
+      throw new ApiError(`no held message ${id}`, 'not-found');
+    },
+    'queue.cancel': async ({ id }) => {
+      throw new ApiError(`no held message ${id}`, 'not-found');
+    },
+    'history.actions': async () => [],
     'history.list': async () => [...history].reverse(),
     'history.restore': async ({ n }) => {
       const e = history.find((h) => h.n === n);

@@ -57,6 +57,7 @@ const BASE: GatehouseConfig = {
   auth: { enabled: false, users: [] },
   admin: { host: '127.0.0.1', port: 0 },
   performance: { listenerProcesses: 1 },
+  outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {

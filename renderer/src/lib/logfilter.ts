@@ -42,5 +42,15 @@ const RULES: Record<RuleName, true> = {
   'too-many-clients': true,
   'too-many-connections-from-ip': true,
   'storage-error': true,
+  'delay': true,
+  'hold-approval': true,
+  'approved': true,
+  'rejected-by-approver': true,
+  'approval-expired': true,
+  'delay-cancelled': true,
+  'delay-sent-now': true,
+  'bcc-added': true,
+  'bcc-convert': true,
+  'sender-frozen': true,
 };
 export const RULE_NAMES = Object.keys(RULES) as RuleName[];

@@ -472,6 +472,16 @@ export const en = {
   'port.moved': 'Now listening on port {port}',
   'setup.continueAnyway': 'Continue without changing the port',
   'dash.loopbackOnly': 'The listener is {listen}, on this PC only, but trusted networks ({nets}) are elsewhere: the office mail server cannot connect. Set the listen address to 0.0.0.0 in Settings.',
+  'rule.delay': 'Accepted; the external copy waits a few minutes (delayed sending) so the sender can cancel it or send it at once.',
+  'rule.hold-approval': 'Accepted; the external copy is held until an approver approves it. Colleagues got it at once.',
+  'rule.approved': 'An approver approved held mail: it was sent on to its external recipients.',
+  'rule.rejected-by-approver': 'An approver rejected held mail: not sent; the sender got a bounce with the reason.',
+  'rule.approval-expired': 'Nobody approved held mail in time: not sent; the sender got a bounce.',
+  'rule.delay-cancelled': 'Delayed mail was cancelled: nothing went to its external recipients.',
+  'rule.delay-sent-now': 'Delayed mail was sent at once, before its time.',
+  'rule.bcc-added': 'A Bcc copy of external mail was added (envelope only, no header change).',
+  'rule.bcc-convert': 'Many external addresses in To/Cc: they were turned into an undisclosed-recipients group (every recipient still gets it).',
+  'rule.sender-frozen': 'The sender went past its hourly sending limit and is frozen until an admin unfreezes it.',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;
