@@ -37,6 +37,8 @@ export interface GatewayOptions {
   resolver?: MxResolver;
   /** false only for explicit benchmarks of the non-durable path. */
   spoolFsync?: boolean;
+  /** Clock of the held queue's timers and the sender limits (tests move it; default the system's). */
+  now?: () => Date;
   /** Problems an operator must see at once (log folder unwritable, config refused): serve prints them. */
   report?: (message: string) => void;
   /**
@@ -117,6 +119,7 @@ export class Gateway {
       logReceive: (e) => this.onReceive(e),
       logSend: (e) => this.onSend(e),
       changed: (what) => void this.emitOutbound(what),
+      now: opts.now,
     });
   }
 

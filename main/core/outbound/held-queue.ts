@@ -541,6 +541,11 @@ export class HeldQueue {
 
   // ---- timers ----
 
+  /** Looks at the timers again now (after the clock moved: a resume from sleep, a test clock). */
+  wake(): void {
+    this.arm();
+  }
+
   private arm(): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);

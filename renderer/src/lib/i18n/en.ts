@@ -214,6 +214,7 @@ export const en = {
   'log.col.outcome': 'Outcome',
   'log.col.duration': 'Duration (ms)',
   'log.col.nextAttempt': 'Next attempt',
+  'decision.held': 'Accepted, held',
   'decision.accept': 'Accept',
   'decision.reject': 'Reject',
   'outcome.delivered': 'Delivered',

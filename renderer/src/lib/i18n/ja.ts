@@ -216,6 +216,7 @@ export const ja: Record<MessageKey, string> = {
   'log.col.outcome': '結果',
   'log.col.duration': '所要時間（ミリ秒）',
   'log.col.nextAttempt': '次回の再送',
+  'decision.held': '受付・保留',
   'decision.accept': '許可',
   'decision.reject': '拒否',
   'outcome.delivered': '配送済み',
