@@ -26,7 +26,7 @@ import { ApiError } from '../../shared/contract.js';
 import { problem } from '../../shared/issues.js';
 import { actorText, type ActionEntry, type ActionKind, type Actor, type HeldItem, type HeldPreview, type HoldKind } from '../../shared/outbound.js';
 import type { GatehouseConfig, ReceiveLogEntry, RuleName, SenderLogEntry } from '../../shared/types.js';
-import { buildDsn, headerBlock, mayBounce } from '../delivery/dsn.js';
+import { headerBlock, mayBounce } from '../delivery/dsn.js';
 import { isInternalDomain, type CompiledPolicy } from '../policy/index.js';
 import type { ActionLog } from './action-log.js';
 import {
@@ -38,6 +38,7 @@ import {
   heldNotice,
   noticeRecipients,
   rejectedNotice,
+  rejectionDsn,
   type Notice,
 } from './notices.js';
 import { previewOf } from './preview.js';
@@ -349,20 +350,8 @@ export class HeldQueue {
       outputs.push({ key: 'release', env, body: async () => body });
       if (d.action === 'approved') notice('notice-approved', approvedNotice(view, [...sender, ...approvers.filter((a) => !sender.includes(a))], who));
     } else if (d.action === 'rejected' || d.action === 'expired') {
-      const diagnostic =
-        d.action === 'rejected'
-          ? `rejected by the approver (${who})${d.reason ? `: ${d.reason}` : ''}`
-          : `nobody approved it within ${Math.round((Date.parse(item.meta.until) - Date.parse(h.receivedAt)) / 3600_000)} h (approval expired)`;
       if (mayBounce(h.sender)) {
-        const dsn = buildDsn({
-          reportingMta: cfg.hostname,
-          queueId: id,
-          sender: h.sender,
-          arrivalDate: new Date(h.receivedAt),
-          recipients: h.recipients.map((r) => ({ recipient: r, action: 'failed' as const, status: '5.7.1', diagnostic, smtp: false, lastAttemptAt: now })),
-          originalHeaders: headerBlock(body),
-          now,
-        });
+        const dsn = rejectionDsn({ item: view, hostname: cfg.hostname, action: d.action, by: who, reason: d.reason ?? '', originalHeaders: headerBlock(body), now });
         outputs.push({ key: 'dsn', env: { sender: '', recipients: [h.sender], clientIp: '127.0.0.1', session: marker(id, 'dsn'), trusted: true }, body: async () => dsn });
       }
       notice(`notice-${d.action}`, d.action === 'rejected' ? rejectedNotice(view, approvers, who, d.reason ?? '') : expiredNotice(view, approvers));
@@ -403,8 +392,10 @@ export class HeldQueue {
       : d.action === 'cancelled'
         ? 'cancelled: nothing sent to the external recipients'
         : `not sent; bounce to the sender${d.reason ? `; reason: ${d.reason}` : ''}`;
+    // Log lines carry the wall clock (the day file they go to), the decision its own time.
+    const ts = new Date().toISOString();
     this.deps.logReceive({
-      ts: d.at,
+      ts,
       event: 'hold',
       session: h.session,
       clientIp: h.clientIp,
@@ -421,7 +412,7 @@ export class HeldQueue {
     if (d.action === 'rejected' || d.action === 'expired') {
       const reply = d.action === 'rejected' ? `rejected by ${actorText(d.by)}${d.reason ? `: ${d.reason}` : ''}` : 'approval expired';
       this.deps.logSend({
-        ts: d.at,
+        ts,
         queueId: h.id,
         attempt: 0,
         sender: h.sender,

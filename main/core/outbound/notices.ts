@@ -11,6 +11,7 @@
  * notice about it; and noticeRecipients() keeps internal addresses only. Builders return the
  * message bytes (CRLF) or reject only if MailComposer does (it does not for these inputs).
  */
+import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 
 import type { HeldItem } from '../../shared/outbound.js';
@@ -199,4 +200,63 @@ export async function composeNotice(n: Notice, hostname: string, now: Date): Pro
   }).compile();
   const raw = await node.build();
   return Buffer.from(raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+}
+
+/**
+ * The bounce for held mail that was rejected or expired: an RFC 3464 DSN (multipart/report)
+ * whose human part is a notice in Japanese and English with the approver's reason (UTF-8, as
+ * typed) and the message's summary; the delivery-status part says 5.7.1 for each held
+ * recipient with the reason in ASCII; the original header block follows. Sent with the null
+ * sender to the envelope sender.
+ */
+export function rejectionDsn(opts: {
+  item: HeldItem;
+  hostname: string;
+  action: 'rejected' | 'expired';
+  by: string;
+  reason: string;
+  originalHeaders: Buffer;
+  now: Date;
+}): Buffer {
+  const { item, hostname, now } = opts;
+  const boundary = `=_gatehouse_${randomBytes(12).toString('hex')}`;
+  const ja =
+    opts.action === 'rejected'
+      ? ['外部宛てのメールは承認者に差し戻されたため、送信していません（社内宛てには配送済みです）。', `差し戻した人: ${opts.by}`, `理由: ${opts.reason || '（なし）'}`]
+      : ['外部宛てのメールは期限までに承認されなかったため、送信していません（社内宛てには配送済みです）。'];
+  const en =
+    opts.action === 'rejected'
+      ? ['Your message was rejected by its approver and was not sent to its external recipients (colleagues have it).', `Rejected by: ${opts.by}`, `Reason: ${opts.reason || '(none)'}`]
+      : ['Nobody approved your message in time (approval expired); it was not sent to its external recipients (colleagues have it).'];
+  const text = [...ja, '', ...summary(item, 'ja'), '', '----', '', ...en, '', ...summary(item, 'en'), ''].join('\r\n');
+  const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
+  const diagnostic = opts.action === 'rejected' ? `rejected by the approver (${ascii(opts.by)})${opts.reason ? `: ${ascii(opts.reason)}` : ''}` : 'approval expired: nobody approved it in time';
+  const status = [
+    `Reporting-MTA: dns; ${hostname}\r\nX-Gatehouse-Queue-ID: ${item.id}\r\nArrival-Date: ${rfc5322Date(new Date(item.receivedAt))}`,
+    ...item.recipients.map((r) => `Final-Recipient: rfc822; ${r}\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: X-Gatehouse; ${diagnostic}\r\nLast-Attempt-Date: ${rfc5322Date(now)}`),
+  ].join('\r\n\r\n');
+  const headers = opts.originalHeaders.toString('utf8').replace(/\r?\n/g, '\r\n').replace(/(\r\n)*$/, '\r\n');
+  const subject = opts.action === 'rejected' ? '差し戻されました / Rejected by the approver' : '承認期限切れ / Approval expired';
+  const head = [
+    `From: Mail Delivery System <MAILER-DAEMON@${hostname}>`,
+    `To: <${item.sender}>`,
+    `Subject: =?UTF-8?B?${Buffer.from(`【Gatehouse】${subject}`, 'utf8').toString('base64')}?=`,
+    `Date: ${rfc5322Date(now)}`,
+    `Message-ID: <${now.getTime().toString(36)}.${randomBytes(6).toString('hex')}.dsn@${hostname}>`,
+    'Auto-Submitted: auto-replied',
+    'X-Gatehouse-Notice: ' + opts.action,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status;\r\n boundary="${boundary}"`,
+  ].join('\r\n');
+  const b64 = (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+  return Buffer.from(
+    [
+      `${head}\r\n\r\nThis is a MIME-encapsulated message.\r\n`,
+      `--${boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n`,
+      `--${boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n${status}\r\n`,
+      `--${boundary}\r\nContent-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: ${/[^\x00-\x7f]/.test(headers) ? '8bit' : '7bit'}\r\n\r\n${headers}`,
+      `--${boundary}--\r\n`,
+    ].join('\r\n'),
+    'utf8',
+  );
 }
