@@ -148,9 +148,19 @@ export class HeldQueue {
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private links: LinkMaker | undefined;
 
   constructor(private readonly deps: HeldQueueDeps) {
     this.spool = new Spool(deps.dir, { fsync: deps.fsync ?? true });
+    this.links = deps.links;
+  }
+
+  /**
+   * The LAN approval page's links, once it serves them (null: off). Notices sent from now on
+   * carry one single-use link per approver (and for the sender of delayed mail).
+   */
+  setLinks(links: LinkMaker | null): void {
+    this.links = links ?? undefined;
   }
 
   private now(): Date {
@@ -450,11 +460,11 @@ export class HeldQueue {
     };
     if (item.meta.kind === 'approval') {
       if (sender.length) notices.push({ key: 'notice-held', n: heldNotice(view, sender) });
-      const link = this.deps.links?.approver;
+      const link = this.links?.approver;
       if (link) approvers.forEach((a, i) => notices.push({ key: `notice-request-${i}`, n: approvalRequest(view, [a], link(token('approver', a))) }));
       else if (approvers.length) notices.push({ key: 'notice-request', n: approvalRequest(view, approvers) });
     } else if (sender.length) {
-      const link = this.deps.links?.sender;
+      const link = this.links?.sender;
       notices.push({ key: 'notice-delayed', n: delayedNotice(view, sender, link ? link(token('sender', sender[0]!)) : undefined) });
     }
     const written: SpoolHeader[] = [];
