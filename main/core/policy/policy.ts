@@ -13,7 +13,6 @@
 import type {
   Account,
   Decision,
-  ExternalMode,
   GatehouseConfig,
   HostPort,
   PolicyInput,
@@ -327,11 +326,9 @@ function trustText(how: 'network' | 'auth', ip: string): Reason {
     : { en: `client ${ip} authenticated`, ja: `接続元 ${ip} は認証済みです` };
 }
 
-const MODE_TEXT: Record<ExternalMode, Reason> = {
-  relay: { en: 'may send externally', ja: '外部送信可' },
+const MODE_TEXT: Record<'delay' | 'approval', Reason> = {
   delay: { en: 'delays external mail', ja: '一時保留（送信ディレイ）' },
   approval: { en: 'holds external mail for approval', ja: '上長承認' },
-  block: { en: 'blocks external sending', ja: '外部への送信を禁止' },
 };
 
 /** The reason, plus the automatic Bcc the account adds to external mail. */
@@ -446,6 +443,12 @@ export function decideRecipient(p: CompiledPolicy, input: PolicyInput): Decision
     }) : NO_REASON, undefined, account);
   }
   if (onAllowList(governing.allow, recipient)) {
+    if (mode === 'block') {
+      return decision(p, 'relay', vars, ex ? withBcc(governing.account, {
+        en: `Account ${account} blocks external sending, but <${recipient}> is on its allow-list`,
+        ja: `アカウント ${account} は「外部への送信を禁止」ですが、<${recipient}> は許可リストにあります`,
+      }) : NO_REASON, undefined, account);
+    }
     const what = MODE_TEXT[mode];
     return decision(p, 'relay', vars, ex ? withBcc(governing.account, {
       en: `Account ${account} ${what.en}, but <${recipient}> is on its allow-list; relayed at once`,
