@@ -192,3 +192,21 @@ describe('a decision across a crash', () => {
     expect(await mainCopies(id)).toHaveLength(1);
   });
 });
+
+describe('never a notice about a notice', () => {
+  it('held mail that is itself automatic is held, without notices', async () => {
+    await r.open();
+    const auto = Buffer.from('From: baito@test.jp\r\nTo: client@example.com\r\nAuto-Submitted: auto-generated\r\nX-Gatehouse-Notice: held\r\nSubject: fwd\r\n\r\nx\r\n');
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    const h = await r.held.spool.write(
+      { sender: 'baito@test.jp', recipients: ['client@example.com'], clientIp: '127.0.0.2', session: 's2', trusted: true, meta: { kind: 'approval', account: 'baito@test.jp', until, approvers: ['boss@test.jp'], standIn: '' } },
+      auto,
+    );
+    r.held.written(h);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.enqueued).toHaveLength(0);
+    expect((await r.held.list('approval')).map((i) => i.id)).toEqual([h.id]);
+    await r.held.approve(h.id, { via: 'cli' });
+    expect(r.enqueued.map((x) => x.session)).toEqual([marker(h.id, 'release')]);
+  });
+});

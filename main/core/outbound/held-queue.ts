@@ -27,6 +27,7 @@ import { problem } from '../../shared/issues.js';
 import { actorText, type ActionEntry, type ActionKind, type Actor, type HeldItem, type HeldPreview, type HoldKind } from '../../shared/outbound.js';
 import type { GatehouseConfig, ReceiveLogEntry, RuleName, SenderLogEntry } from '../../shared/types.js';
 import { headerBlock, mayBounce } from '../delivery/dsn.js';
+import { headerLines } from '../smtp/message-checks.js';
 import { isInternalDomain, type CompiledPolicy } from '../policy/index.js';
 import type { ActionLog } from './action-log.js';
 import {
@@ -345,8 +346,9 @@ export class HeldQueue {
     const internal = (domain: string) => isInternalDomain(this.deps.policy(), domain);
     const who = actorText(d.by);
     const outputs: { key: string; env: SpoolEnvelope; body: () => Promise<Buffer> }[] = [];
+    const automatic = isAutomatic(body);
     const notice = (key: string, n: Notice) => {
-      if (n.to.length === 0) return;
+      if (n.to.length === 0 || automatic) return;
       outputs.push({ key, env: noticeEnvelope(n.to, marker(id, key)), body: () => composeNotice(n, cfg.hostname, now) });
     };
     const approvers = noticeRecipients([...item.meta.approvers, ...(item.meta.standIn ? [item.meta.standIn] : [])], internal);
@@ -448,8 +450,12 @@ export class HeldQueue {
     const now = this.now();
     const internal = (domain: string) => isInternalDomain(this.deps.policy(), domain);
     const view = await this.view(item);
-    const sender = noticeRecipients([item.header.sender], internal);
-    const approvers = noticeRecipients([...item.meta.approvers, ...(item.meta.standIn ? [item.meta.standIn] : [])], internal);
+    // Never a notice about a notice (or any automatic mail, RFC 3834): a mailbox rule that
+    // forwards our notices outside would otherwise make one notice per round, forever. Such
+    // mail is still held; only the notices are left out.
+    const automatic = await this.spool.readBody(id).then(isAutomatic, () => false);
+    const sender = automatic ? [] : noticeRecipients([item.header.sender], internal);
+    const approvers = automatic ? [] : noticeRecipients([...item.meta.approvers, ...(item.meta.standIn ? [item.meta.standIn] : [])], internal);
     const until = new Date(item.meta.until);
     const notices: { key: string; n: Notice }[] = [];
     const records: TokenRecord[] = [];
@@ -603,6 +609,16 @@ export class HeldQueue {
     await this.chain.catch(() => undefined);
     await this.spool.close();
   }
+}
+
+/** A notice of ours, or mail that says it is automatic (Auto-Submitted other than `no`). */
+export function isAutomatic(body: Buffer): boolean {
+  for (const line of headerLines(body)) {
+    if (/^x-gatehouse-notice\s*:/i.test(line)) return true;
+    const m = /^auto-submitted\s*:\s*([^\s;(]*)/i.exec(line);
+    if (m && m[1]!.toLowerCase() !== 'no') return true;
+  }
+  return false;
 }
 
 function noticeEnvelope(to: string[], session: string): SpoolEnvelope {
