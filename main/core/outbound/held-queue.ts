@@ -314,14 +314,11 @@ export class HeldQueue {
     item.state = { ...item.state, hold: { ...item.state.hold, decision } };
     await this.spool.setState(item.header.id, item.state);
     if (action !== 'released') {
-      const entry = await this.deps.actions.append({
-        at,
-        action,
-        by,
-        subject: item.header.id,
-        sender: item.header.sender,
-        recipients: [...item.header.recipients],
-        ...(reason ? { reason } : {}),
+      const line = { at, action, by, subject: item.header.id, sender: item.header.sender, recipients: [...item.header.recipients], ...(reason ? { reason } : {}) };
+      // The decision itself is durable already; a log that cannot be written must not stop it.
+      const entry = await this.deps.actions.append(line).catch((err: Error) => {
+        this.logError(`action log: ${err.message}`);
+        return { n: 0, ...line };
       });
       this.decided.set(item.header.id, entry);
     }
