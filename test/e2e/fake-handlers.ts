@@ -437,6 +437,14 @@ export function createFake(opts: FakeOptions = {}): Fake {
       if (acc && !acc.allow.some((x) => recipient.endsWith(x))) {
         return { sender: s, recipient: decision('reject', 'block-external', 550, `5.7.1 <${sender}> is not allowed to send to external recipients`, `Account ${acc.pattern} may not send outside the office`, `アカウント ${acc.pattern} は外部への送信が禁止されています`, acc.pattern) };
       }
+      const held = accounts.find((a) => a.configured && (a.mode === 'approval' || a.mode === 'delay') && a.pattern === sender);
+      if (held?.mode === 'approval') {
+        const who = (held.approvers ?? []).join(', ');
+        return { sender: s, recipient: decision('accept', 'hold-approval', 250, `2.1.5 Recipient <${recipient}> OK, held for approval`, `Accepted; external copy to <${recipient}> held for approval by ${who}; colleagues get it at once`, `受け付けます。<${recipient}> 宛ての外部向けは ${who} の承認待ちで保留します。社内宛てはすぐに配送します`, held.pattern) };
+      }
+      if (held?.mode === 'delay') {
+        return { sender: s, recipient: decision('accept', 'delay', 250, `2.1.5 Recipient <${recipient}> OK, delayed`, `Accepted; the external copy waits ${held.delayMinutes ?? 5} min`, `受け付けます。外部向けは ${held.delayMinutes ?? 5} 分保留します`, held.pattern) };
+      }
       return { sender: s, recipient: decision('accept', 'relay', 250, '2.1.5 OK', 'Trusted client, relayed', '中継を許可') };
     },
     'auth.setEnabled': async ({ enabled }) => {

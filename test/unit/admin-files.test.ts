@@ -34,7 +34,7 @@ const accounts: Account[] = [
 describe('files for Notepad and Excel', () => {
   it('accounts CSV: BOM, CRLF, a multi-line note quoted; it reads back from CRLF, LF, BOM or not', () => {
     const csv = accountsToCsv(accounts);
-    expect(csv.startsWith(BOM + 'pattern,blockExternal,allow,note\r\n')).toBe(true);
+    expect(csv.startsWith(BOM + 'pattern,blockExternal,allow,note,mode,delayMinutes,approvers,standIn,expireHours,bcc\r\n')).toBe(true);
     expect(crlfOnly(csv)).toBe(true);
     expect(csv).toContain('"大阪営業所, ""臨時""\n4月から"');
     for (const variant of [csv, csv.slice(1), csv.replace(/\r\n/g, '\n'), csv.slice(1).replace(/\r\n/g, '\n')]) {
