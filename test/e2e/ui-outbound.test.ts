@@ -70,7 +70,7 @@ describe('outbound controls in the window', { timeout: 60_000 }, () => {
     await page.getByTestId('service-state').waitFor();
     await openTab(page, 'Accounts');
     const row = page.getByTestId('account-row').filter({ hasText: 'baito@test.jp' }).first();
-    await row.getByRole('button', { name: /Edit/ }).click();
+    await row.getByRole('button', { name: /^Edit baito@test\.jp/ }).click();
     await page.locator('#acc-note').fill('part-timer, approval');
     await page.locator('form.editor button[type=submit]').click();
     await expect.poll(() => saved.length).toBe(1);
