@@ -184,3 +184,13 @@ describe('export postfix', () => {
     }
   });
 });
+
+describe('log lines', () => {
+  it('hold lines show the rule and who decided; senderlog bookkeeping lines their rule', async () => {
+    const { formatReceiveLine, formatSenderLine } = await import('../../main/core/log/index.js');
+    const line = formatReceiveLine({ ts: '2025-04-01T09:00:00.000Z', event: 'hold', session: 's1', clientIp: '127.0.0.2', tls: false, sender: 'baito@test.jp', recipients: ['client@example.com'], decision: 'accept', rule: 'approved', queueId: 'q1', by: 'lan boss@test.jp', note: '1 external recipient(s) sent on as q2' });
+    expect(line).toMatch(/HOLD baito@test\.jp -> client@example\.com queue=q1 ACCEPT approved by=lan boss@test\.jp 1 external/);
+    const send = formatSenderLine({ ts: '2025-04-01T09:00:00.000Z', queueId: 'q1', attempt: 0, sender: 'baito@test.jp', recipients: ['client@example.com'], hop: '', via: 'dsn', tls: false, outcome: 'bounced', reply: 'rejected by ui: no', durationMs: 0, rule: 'rejected-by-approver' });
+    expect(send).toContain('BOUNCED rejected-by-approver rejected by ui: no');
+  });
+});

@@ -81,6 +81,7 @@ export function formatReceiveLine(e: ReceiveLogEntry): string {
 
   if (e.decision) parts.push(e.decision.toUpperCase());
   if (e.rule) parts.push(e.rule);
+  if (e.by) parts.push(`by=${clean(e.by)}`);
   const reply = replyText(e.code, e.reply);
   if (reply) parts.push(reply);
   if (e.error) parts.push(`error=${clean(e.error)}`);
@@ -98,6 +99,7 @@ export function formatSenderLine(e: SenderLogEntry): string {
   parts.push(`${Math.round(e.durationMs)}ms`);
   if (e.nextAttemptAt) parts.push(`next=${formatTime(e.nextAttemptAt)}`);
   parts.push(e.outcome.toUpperCase());
+  if (e.rule) parts.push(e.rule);
   const reply = replyText(e.code, e.reply);
   if (reply) parts.push(reply);
   // Partial outcomes: who got what, after the main reply, one `| rcpt outcome reply` each.

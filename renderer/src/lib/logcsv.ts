@@ -22,7 +22,7 @@ export function receiveCsv(lines: readonly AnyLogEntry[], header: string[]): str
     e.rule ?? '',
     e.account ?? '',
     e.code ?? '',
-    e.reply ?? e.error ?? '',
+    e.reply ?? e.error ?? (e.note ? `${e.note}${e.by ? ` (${e.by})` : ''}` : ''),
     e.queueId ?? '',
     e.size ?? '',
   ]);
