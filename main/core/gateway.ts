@@ -123,8 +123,9 @@ export class Gateway {
     });
   }
 
-  /** The approvals / delayed / frozen event with the new list. */
+  /** The approvals / delayed / frozen event with the new list, and the status with the counts. */
   private async emitOutbound(what: 'delay' | 'approval' | 'frozen'): Promise<void> {
+    this.emitStatus();
     if (what === 'frozen') {
       const list = this.outbound.frozen.all();
       this.pool.frozenChanged(list);
@@ -245,6 +246,11 @@ export class Gateway {
     this.emit('status', this.status());
   }
 
+  private heldCounts(): { approvals: number; delayed: number } {
+    const c = this.outbound.held.counts();
+    return { approvals: c.approval, delayed: c.delay };
+  }
+
   private queueCounts(): GatewayStatus['queue'] {
     const s = this.delivery.stats();
     return { total: s.total, deferred: s.deferred, hold: s.hold };
@@ -269,6 +275,7 @@ export class Gateway {
       logDir: this.paths.logs,
       today: this.traffic.today(),
       queue: this.queueCounts(),
+      outbound: { ...this.heldCounts(), frozen: this.outbound.frozen.all().length },
     };
   }
 

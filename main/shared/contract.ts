@@ -63,6 +63,8 @@ export interface GatewayStatus {
   logDir: string;
   today: TrafficCounts;
   queue: { total: number; deferred: number; hold: number };
+  /** Held mail waiting for approval, delayed mail, frozen senders (badges, the tray); absent from older cores. */
+  outbound?: { approvals: number; delayed: number; frozen: number };
 }
 
 export interface PortInUse {

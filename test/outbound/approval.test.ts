@@ -56,6 +56,7 @@ describe('approval (上長承認)', () => {
     expect(list[0]!.preview.attachments).toEqual([{ name: 'mitsumori.pdf', size: 3000, type: 'application/pdf' }]);
     expect(list[0]!.preview.text.split('\n')[0]).toBe('お世話になっております。');
 
+    expect(o.tg.gw.status().outbound).toEqual({ approvals: 1, delayed: 0, frozen: 0 });
     const r = await o.call('approvals.approve', { id, as: 'boss@test.jp' });
     expect(r.queueId).toMatch(/\S/);
     await waitFor(() => o.internet.messages.length >= 1, 8000, 'the external copy');
@@ -72,6 +73,7 @@ describe('approval (上長承認)', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(o.internet.messages).toHaveLength(1);
     expect(await o.call('approvals.list')).toEqual([]);
+    expect(o.tg.gw.status().outbound).toEqual({ approvals: 0, delayed: 0, frozen: 0 });
 
     const receive = await o.tg.receive();
     expect(receive.find((e) => e.event === 'rcpt' && e.recipient === 'client@example.com')?.rule).toBe('hold-approval');
