@@ -35,7 +35,11 @@ const to = (o: Office, rcpt: string) => o.office.messages.filter((m) => m.to.inc
 describe('approval (上長承認)', () => {
   it('delivers internal at once, holds the external copy, notices, approve exactly once', async () => {
     o = await approvalOffice();
+    const events: { id: string }[][] = [];
+    o.tg.gw.on('approvals', (list) => events.push(list));
     const id = await sendHeld(o);
+    // The event carries the list itself (the window applies it without asking).
+    await waitFor(() => events.some((l) => l.length === 1 && l[0]!.id === id), 8000, 'the approvals event');
     // boss (a colleague) gets the message itself at once; nothing goes outside.
     await waitFor(() => to(o, 'boss@test.jp').some((m) => m.from === 'baito@test.jp'), 8000, 'the internal copy');
     // Notices: to baito (held) and to the approvers (boss and the stand-in), null sender.
@@ -74,6 +78,7 @@ describe('approval (上長承認)', () => {
     expect(o.internet.messages).toHaveLength(1);
     expect(await o.call('approvals.list')).toEqual([]);
     expect(o.tg.gw.status().outbound).toEqual({ approvals: 0, delayed: 0, frozen: 0 });
+    await waitFor(() => events.at(-1)?.length === 0, 8000, 'the approvals event after the decision');
 
     const receive = await o.tg.receive();
     expect(receive.find((e) => e.event === 'rcpt' && e.recipient === 'client@example.com')?.rule).toBe('hold-approval');

@@ -86,6 +86,8 @@ describe('per-sender limits (凍結)', () => {
         c.outbound.senderLimits = { enabled: true, messagesPerHour: 2, externalRecipientsPerHour: 100, freeze, exempt: ['news@test.jp'] };
       });
       const code = freeze === 'temporary' ? 451 : 550;
+      const frozenEvents: { address: string }[][] = [];
+      o.tg.gw.on('frozen', (list) => frozenEvents.push(list));
       for (let i = 0; i < 2; i++) expect((await o.send('tanaka@test.jp', ['client@example.com'], plain('tanaka@test.jp', 'client@example.com'))).code).toBe(250);
       const third = await o.send('tanaka@test.jp', ['client@example.com'], plain('tanaka@test.jp', 'client@example.com'));
       expect(third.code).toBe(code);
@@ -98,6 +100,7 @@ describe('per-sender limits (凍結)', () => {
       const notice = await waitFor(() => o!.office.messages.find((m) => m.to.includes('admin@test.jp')), 8000, 'the admin notice');
       expect(readable(notice.raw)).toContain('gatehouse accounts unfreeze tanaka@test.jp');
       expect((await o.call('accounts.frozen')).map((f) => f.address)).toEqual(['tanaka@test.jp']);
+      expect(frozenEvents.at(-1)?.map((f) => f.address)).toEqual(['tanaka@test.jp']);
       await o.restart();
       expect((await o.send('tanaka@test.jp', ['boss@test.jp'], plain('tanaka@test.jp', 'boss@test.jp'))).code).toBe(code);
       const check = await o.call('check', { sender: 'tanaka@test.jp', recipient: 'client@example.com', clientIp: '127.0.0.2' });
