@@ -78,7 +78,7 @@ describe('approval across kill -9 of serve, with the CLI', () => {
     const { end } = await c.data('From: baito@test.jp\r\nTo: boss@test.jp, client@example.com\r\nSubject: kill test\r\nMessage-ID: <kill.1@test.jp>\r\n\r\nhello\r\n');
     await c.quit();
     expect(end.code).toBe(250);
-    const id = /held as (\S+)/.exec(end.text)![1]!;
+    const id = /held as ([^\s)]+)/.exec(end.text)![1]!;
     await waitFor(() => office.messages.some((m) => m.to.includes('boss@test.jp') && m.messageId === '<kill.1@test.jp>'), 10_000, 'the internal copy');
     await kill9(s);
     s = await serve(dir);

@@ -548,7 +548,7 @@ export class Receiver {
       });
     }
     const first = (queued ?? held)!;
-    const reply = queued && held ? `2.0.0 Ok: queued as ${queued.id}; external copy held as ${held.id}` : held && !queued ? `2.0.0 Ok: queued as ${held.id} (held)` : `2.0.0 Ok: queued as ${first.id}`;
+    const reply = queued && held ? `2.0.0 Ok: queued as ${queued.id} (external copy held as ${held.id})` : held && !queued ? `2.0.0 Ok: queued as ${held.id} (held)` : `2.0.0 Ok: queued as ${first.id}`;
     if (plan) this.logPlan(session, sender, plan, queued, held);
     this.deps.log(
       this.entry('data', session, {
