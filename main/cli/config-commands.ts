@@ -189,16 +189,18 @@ export async function cmdHistory(c: Client, a: ParsedArgs): Promise<number> {
   // Config changes (restorable, numbered) and actions (decisions, freezes: not restorable,
   // marked '-') in one list by time.
   const rows = [
-    ...entries.map((e) => ({ n: String(e.n), at: e.at, via: e.via, what: e.what })),
+    ...entries.map((e) => ({ kind: 'change' as const, n: e.n as number | null, at: e.at, via: e.via as string, what: e.what })),
     ...actions.map((x) => ({
-      n: '-',
+      kind: 'action' as const,
+      n: null,
       at: x.at,
       via: x.by.address ? `${x.by.via} ${x.by.address}` : x.by.via,
-      what: `${x.action} ${x.subject}${x.sender ? ` from ${x.sender}` : ''}${x.recipients?.length ? ` to ${x.recipients.join(', ')}` : ''}${x.reason ? ` (${x.reason})` : ''}${x.queueId ? ` -> ${x.queueId}` : ''}`,
+      what: `${x.action} ${x.subject}${x.sender ? ` from ${x.sender}` : ''}${x.recipients?.length ? ` to ${x.recipients.join(', ')}` : ''}${x.reason ? ` (${x.reason})` : ''}`,
     })),
   ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  // JSON: config changes as before ({n, at, via, what}), actions with n null and kind 'action'.
   if (a.flags.json) return printJson(rows), 0;
-  table(['n', 'when', 'via', 'what'], rows.map((r) => [r.n, r.at, r.via, r.what]));
+  table(['n', 'when', 'via', 'what'], rows.map((r) => [r.n === null ? '-' : String(r.n), r.at, r.via, r.what]));
   return 0;
 }
 

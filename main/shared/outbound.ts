@@ -130,8 +130,6 @@ export interface ActionEntry {
   recipients?: string[];
   /** The approver's reason (rejections), or the limit that froze a sender. */
   reason?: string;
-  /** Queue id of what was sent on (the released copy). */
-  queueId?: string;
 }
 
 /** `cli`, `lan boss@test.jp`: the actor as the logs write it. */
