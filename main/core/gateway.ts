@@ -24,6 +24,7 @@ import { Outbound, heldDir } from './outbound/index.js';
 import { dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
+import { checkVolume, type RunProgram } from './volume.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
 import type { Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
 
@@ -50,6 +51,10 @@ export interface GatewayOptions {
   role?: GatewayRole;
   /** Windows: who may open the data folder (default: the signed-in user, SYSTEM, Administrators). */
   folderPrincipals?: readonly string[];
+  /** How the data folder's file system is asked about (tests inject an answer); see volume.ts. */
+  volumeProbe?: { platform?: NodeJS.Platform; run?: RunProgram };
+  /** Spool retry waits while another program holds a file (tests shorten them). */
+  spoolHeldRetryDelaysMs?: readonly number[];
 }
 
 /** Processes that accept SMTP (performance.listenerProcesses, the main one included). */
@@ -146,12 +151,17 @@ export class Gateway {
     const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
     const cfg = store.get();
     const seen = await SeenAccounts.open(paths.root);
-    const spool = new Spool(paths.spool, { fsync: opts.spoolFsync ?? true });
+    let gw: Gateway | null = null;
+    const spool = new Spool(paths.spool, {
+      fsync: opts.spoolFsync ?? true,
+      heldRetryDelaysMs: opts.spoolHeldRetryDelaysMs,
+      // A file held by another program (a virus scanner): one receivelog line per event.
+      onNotice: (note, queueId) => gw?.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note, ...(queueId ? { queueId } : {}) }),
+    });
     const receivelog = new JsonlLog<ReceiveLogEntry>({ dir: paths.logs, name: 'receivelog', retentionDays: cfg.log.retentionDays });
     const senderlog = new JsonlLog<SenderLogEntry>({ dir: paths.logs, name: 'senderlog', retentionDays: cfg.log.retentionDays });
     await receivelog.open();
     await senderlog.open();
-    let gw: Gateway | null = null;
     const delivery = new DeliveryRunner({
       spool,
       config: () => store.get(),
@@ -194,6 +204,15 @@ export class Gateway {
     this.senderlog.onError = (err) => this.logProblem(`senderlog: ${err.message}`);
     this.store.watch();
     void this.seedTraffic(seedUntil);
+    void this.checkDataVolume();
+  }
+
+  /** Warn when the data folder's file system cannot keep the spool's promise (volume.ts). */
+  private async checkDataVolume(): Promise<void> {
+    const v = await checkVolume(this.paths.root, this.opts.volumeProbe);
+    if (!v.warning) return;
+    this.logProblem(`data folder: ${v.warning}`);
+    this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `data folder: ${v.warning}` });
   }
 
   logProblem(text: string): void {

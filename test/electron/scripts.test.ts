@@ -124,6 +124,7 @@ describe('start: Electron or headless', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-    expect(out).toMatch(/stopped/);
+    // On Windows child.kill() is TerminateProcess: no SIGTERM handler runs, so no "stopped".
+    if (process.platform !== 'win32') expect(out).toMatch(/stopped/);
   });
 });

@@ -7,7 +7,7 @@
  * things quarantined may be unacknowledged in-flight writes. Three rounds on the same spool.
  *
  * The child cannot load TypeScript on Node 20, so beforeAll compiles just the spool sources
- * (found from this file's location) into the temp dir with the project's tsc. That tests the
+ * and the core helpers they import (found from this file's location) into the temp dir with the project's tsc. That tests the
  * current sources even when dist/ is stale and does not depend on the rest of the tree compiling.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -24,7 +24,7 @@ let work: string;
 let childScript: string;
 
 const CHILD = `
-import { Spool } from './lib/index.js';
+import { Spool } from './lib/spool/index.js';
 const spool = new Spool(process.argv[2]);
 await spool.open();
 let n = 0;
@@ -46,7 +46,8 @@ await Promise.all(Array.from({ length: 8 }, worker));
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'gatehouse-spool-kill-'));
   const lib = join(work, 'lib');
-  const src = join(root, 'main', 'core', 'spool');
+  // The spool and the core helpers it imports (fs-retry.ts), nothing else.
+  const src = join(root, 'main', 'core');
   await promisify(execFile)(
     process.execPath,
     [
@@ -59,7 +60,7 @@ beforeAll(async () => {
       '--types', 'node',
       '--rootDir', src,
       '--outDir', lib,
-      join(src, 'index.ts'),
+      join(src, 'spool', 'index.ts'),
     ],
     { cwd: root },
   );

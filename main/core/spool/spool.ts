@@ -22,9 +22,22 @@
  * Speed: readBody() of a message this process wrote moments ago is answered from a small
  * bounded memory copy (the very bytes that were hashed and fsync'd), because the delivery
  * runner reads every new message right back; see RECENT_MAX_BYTES.
+ *
+ * Windows: a folder cannot be fsync'd there (FlushFileBuffers needs a file handle; Node gets
+ * EPERM), so the 250 rests on the message file's own handle, opened for writing and flushed
+ * in full (data and the file's metadata) before write() resolves. On NTFS that is enough:
+ * the file's creation, directory entry included, is a metadata change that NTFS writes to its
+ * journal before the data flush returns, and replays after a power cut. FAT32 and exFAT have
+ * no journal and a network share flushes only as far as the server says: there a power cut
+ * can lose a message that got its 250. The gateway checks the data folder's file system at
+ * start (volume.ts) and warns on those; it does not refuse, because a USB stick or NAS is a
+ * choice an office may make knowingly. Files another program holds for a moment (a virus
+ * scanner, the search indexer) are renamed and removed with bounded retries (fs-retry.ts);
+ * a delivered message still held after them is marked done in its state file, so neither a
+ * restart nor a second process delivers it again, and is deleted once it is free.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   checkState,
@@ -39,6 +52,7 @@ import {
   type DecodedHead,
 } from './format.js';
 import { DirSync, fsyncDir, writeAllv } from './fsync.js';
+import { heldRetryText, isHeldError, renameRetry, unlinkRetry, type HeldRetryOptions } from '../fs-retry.js';
 import { isValidId, newId } from './ids.js';
 import type { OpenResult, RecoveryNote, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
 
@@ -47,6 +61,15 @@ export type { OpenResult, RecoveryNote, SpoolEnvelope, SpoolHeader, SpoolState }
 export interface SpoolOptions {
   /** Default true. false skips every fsync: only for explicit benchmarks, never in service. */
   fsync?: boolean;
+  /**
+   * Lines for the log about files another program holds (a virus scanner): each retry, the
+   * success after retries, a removal finished later. A throwing callback is ignored.
+   */
+  onNotice?: (text: string, id?: string) => void;
+  /** Waits between attempts while a file is held (fs-retry.ts; tests shorten them). */
+  heldRetryDelaysMs?: readonly number[];
+  /** Wait between background attempts to delete a removed message still held. Default 30 s. */
+  heldRemoveLaterMs?: number;
 }
 
 const HEAD_READ = 64 * 1024;
@@ -140,6 +163,15 @@ export class Spool {
   private recentBytes = 0;
   /** Ids this process is writing now (not yet tracked): unknownMessages() must skip them. */
   private readonly writing = new Set<string>();
+  /**
+   * Removed messages whose file another program still held after the retries: id -> timer of
+   * the next background attempt. Their state file says "nothing pending", so a restart
+   * removes them instead of delivering them again; unknownMessages() skips them.
+   */
+  private readonly removeLater = new Map<string, NodeJS.Timeout | null>();
+  private readonly onNotice: SpoolOptions['onNotice'];
+  private readonly heldDelays: readonly number[] | undefined;
+  private readonly laterMs: number;
 
   constructor(dir: string, opts: SpoolOptions = {}) {
     this.dir = dir;
@@ -147,6 +179,9 @@ export class Spool {
     this.queueDir = join(dir, 'queue');
     this.quarantineDir = join(dir, 'quarantine');
     this.fsyncOn = opts.fsync !== false;
+    this.onNotice = opts.onNotice;
+    this.heldDelays = opts.heldRetryDelaysMs;
+    this.laterMs = opts.heldRemoveLaterMs ?? 30_000;
   }
 
   /**
@@ -175,11 +210,11 @@ export class Spool {
       const rel = `tmp/${name}`;
       const msgId = /^(.+)\.tmp$/.exec(name)?.[1];
       if (name.endsWith('.state.tmp')) {
-        await unlink(join(this.tmpDir, name));
+        await unlinkRetry(join(this.tmpDir, name), this.held());
         notes.push({ file: rel, action: 'deleted', reason: 'unfinished state update; the previous state file is intact' });
       } else if (msgId && isValidId(msgId) && queued.has(`${msgId}.msg`)) {
         // The rename into queue/ reached the disk but the removal from tmp/ did not: same file.
-        await unlink(join(this.tmpDir, name));
+        await unlinkRetry(join(this.tmpDir, name), this.held(msgId));
         notes.push({ file: rel, action: 'deleted', reason: 'second name of a message already in queue/' });
       } else {
         const reason = 'torn write: left in tmp/ by a crash or a failed write; it was never acknowledged';
@@ -206,7 +241,7 @@ export class Spool {
         const id = name.slice(0, -6);
         if (!queued.has(`${id}.msg`)) {
           // remove() deletes .msg first, so a crash in between leaves exactly this.
-          await unlink(join(this.queueDir, name));
+          await unlinkRetry(join(this.queueDir, name), this.held(id));
           notes.push({ file: rel, action: 'deleted', reason: 'state of a message already removed' });
         } else {
           this.withState.add(id);
@@ -278,7 +313,7 @@ export class Spool {
     const ids = names
       .filter((n) => n.endsWith('.msg'))
       .map((n) => n.slice(0, -4))
-      .filter((id) => isValidId(id) && !this.index.has(id) && !this.writing.has(id));
+      .filter((id) => isValidId(id) && !this.index.has(id) && !this.writing.has(id) && !this.removeLater.has(id));
     const found = await mapLimit(ids, VERIFY_PARALLEL, async (id) => {
       try {
         return await this.verify(id);
@@ -353,7 +388,9 @@ export class Spool {
       // durable in parallel, halving the latency a single client sees. Safe because the file
       // checks itself (size and both checksums in its trailer): a crash that keeps the entry
       // but not all the data leaves a file that open() quarantines, and nobody got a 250 for it.
-      await Promise.all([this.fsyncOn ? fh.datasync() : undefined, this.queueSync!.sync()]);
+      // On Windows there is no folder fsync (see the header): the file's own handle, opened
+      // for writing above, is flushed in full (FlushFileBuffers: data and the file's metadata).
+      await Promise.all([this.fsyncOn ? (process.platform === 'win32' ? fh.sync() : fh.datasync()) : undefined, this.queueSync!.sync()]);
       // Durable now, so the 250 does not wait for close(): one thread-pool round trip less
       // per message for the client. The close runs in the id's queue (a remove() or
       // quarantine() of this message waits for it) and the spool's close() waits for it. A
@@ -365,7 +402,7 @@ export class Spool {
       if (fh) await fh.close().catch(() => undefined);
       // Rejected means "not queued": the client will retry, so nothing may stay behind to be
       // delivered a second time.
-      if (created) await unlink(final).catch(() => undefined);
+      if (created) await unlinkRetry(final, this.held(id)).catch(() => undefined);
       throw ioError('write', id, err);
     } finally {
       this.writing.delete(id);
@@ -467,27 +504,34 @@ export class Spool {
         // spool and tracks every id in queue/ (open() and write() add, remove()/quarantine()
         // drop), so the index answers without an access() call per state update.
         if (!this.index.has(id)) throw new SpoolError('ENOENT', `no message ${id} in the queue`, { id });
-        const tmp = join(this.tmpDir, `${id}.${(++this.stateSeq).toString(36)}.state.tmp`);
-        let fh: FileHandle | undefined;
-        let renamed = false;
-        try {
-          fh = await open(tmp, 'wx', FILE_MODE);
-          await writeAllv(fh, [data]);
-          if (this.fsyncOn) await fh.datasync();
-          const h = fh;
-          fh = undefined;
-          await h.close();
-          await rename(tmp, final);
-          renamed = true;
-          this.withState.add(id);
-          await this.queueSync!.sync();
-        } catch (err) {
-          if (fh) await fh.close().catch(() => undefined);
-          if (!renamed) await unlink(tmp).catch(() => undefined);
-          throw ioError('setState', id, err);
-        }
+        await this.writeStateFile(id, data);
       }),
     );
+  }
+
+  /** tmp + flush + rename over queue/<id>.state + folder fsync; throws a SpoolError. */
+  private async writeStateFile(id: string, data: Buffer): Promise<void> {
+    const final = join(this.queueDir, `${id}.state`);
+    const tmp = join(this.tmpDir, `${id}.${(++this.stateSeq).toString(36)}.state.tmp`);
+    let fh: FileHandle | undefined;
+    let renamed = false;
+    try {
+      fh = await open(tmp, 'wx', FILE_MODE);
+      await writeAllv(fh, [data]);
+      if (this.fsyncOn) await (process.platform === 'win32' ? fh.sync() : fh.datasync());
+      const h = fh;
+      fh = undefined;
+      await h.close();
+      // A scanner holding the old state file makes the replace fail for a moment on Windows.
+      await renameRetry(tmp, final, this.held(id));
+      renamed = true;
+      this.withState.add(id);
+      await this.queueSync!.sync();
+    } catch (err) {
+      if (fh) await fh.close().catch(() => undefined);
+      if (!renamed) await unlink(tmp).catch(() => undefined);
+      throw ioError('setState', id, err);
+    }
   }
 
   /**
@@ -501,13 +545,30 @@ export class Spool {
     return this.inFlight(
       this.serial(id, async () => {
         try {
-          await unlink(join(this.queueDir, `${id}.msg`)).catch(ignoreEnoent);
-          if (this.withState.has(id)) await unlink(join(this.queueDir, `${id}.state`)).catch(ignoreEnoent);
+          await unlinkRetry(join(this.queueDir, `${id}.msg`), this.held(id)).catch(ignoreEnoent);
+        } catch (err) {
+          if (!isHeldError(err)) throw ioError('remove', id, err);
+          // Another program (a virus scanner) still holds the file after the retries. The
+          // message is delivered, so it must not go out again after a restart: a state file
+          // with nothing pending says so (open() and the runner then remove it), and the file
+          // itself is deleted in the background once it is free.
+          const tomb: SpoolState = { pending: [], done: [], failed: [], attempts: 0, lastError: 'removed; the file was held by another program' };
+          await this.writeStateFile(id, Buffer.from(JSON.stringify(tomb), 'utf8'));
+          this.notice(`removing queue/${id}.msg: still held by another program (${errCode(err)}); it will not be delivered again and is deleted as soon as it is free`, id);
+          this.deleteLater(id);
+          this.forget(id);
+          this.untrack(id);
+          return;
+        }
+        try {
+          if (this.withState.has(id)) await unlinkRetry(join(this.queueDir, `${id}.state`), this.held(id)).catch(ignoreEnoent);
           // No directory fsync: a removal lost to a crash only brings the message back for a
           // duplicate delivery (at-least-once), and the next write's fsync of the same
           // directory persists it anyway. Waiting here cost one fsync per delivered message.
         } catch (err) {
-          throw ioError('remove', id, err);
+          // The message file is gone; an orphan state file is what open() deletes anyway.
+          if (!isHeldError(err)) throw ioError('remove', id, err);
+          this.notice(`removing queue/${id}.state: still held by another program (${errCode(err)}); the next start deletes it`, id);
         }
         this.forget(id);
         this.withState.delete(id);
@@ -576,10 +637,61 @@ export class Spool {
     if (this.closed) return;
     this.closed = true;
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    // Removals still waiting for a held file: the next open() finishes them (state = done).
+    for (const t of this.removeLater.values()) if (t) clearTimeout(t);
+    this.removeLater.clear();
     await this.queueSync?.close();
   }
 
   // ---- internals ----
+
+  private notice(text: string, id?: string): void {
+    try {
+      this.onNotice?.(`spool: ${text}`, id);
+    } catch {
+      // Logging must not turn into a spool failure.
+    }
+  }
+
+  /** Retry options for a rename/unlink of a spool file: one line at the first retry and at the end. */
+  private held(id?: string): HeldRetryOptions {
+    return {
+      delaysMs: this.heldDelays,
+      onRetry: (i) => {
+        if (i.retry === 1) this.notice(heldRetryText(i), id);
+      },
+      onRecovered: (i) => this.notice(`${i.op === 'rename' ? 'moved' : 'removed'} ${i.path} after ${i.retry} ${i.retry === 1 ? 'retry' : 'retries'} (held by another program for ${i.heldMs} ms)`, id),
+    };
+  }
+
+  /** Keep trying to delete a removed message's files in the background (see remove()). */
+  private deleteLater(id: string): void {
+    const attempt = async (): Promise<void> => {
+      if (!this.removeLater.has(id)) return; // closed meanwhile
+      this.removeLater.set(id, null);
+      try {
+        await unlink(join(this.queueDir, `${id}.msg`)).catch(ignoreEnoent);
+        await unlink(join(this.queueDir, `${id}.state`)).catch(ignoreEnoent);
+        this.withState.delete(id);
+        this.removeLater.delete(id);
+        this.notice(`removed queue/${id}.msg now that no other program holds it`, id);
+      } catch (err) {
+        if (!this.removeLater.has(id)) return;
+        if (!isHeldError(err)) {
+          this.removeLater.delete(id);
+          this.notice(`cannot remove queue/${id}.msg (${errCode(err)}); it is marked done and the next start removes it`, id);
+          return;
+        }
+        schedule();
+      }
+    };
+    const schedule = (): void => {
+      const t = setTimeout(() => void this.inFlight(this.serial(id, attempt)), this.laterMs);
+      t.unref();
+      this.removeLater.set(id, t);
+    };
+    schedule();
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new SpoolError('ECLOSED', `spool ${this.dir} is closed`);
@@ -689,7 +801,7 @@ export class Spool {
   private async moveToQuarantine(fromDir: string, name: string, rel: string, reason: string): Promise<string> {
     let dest = name;
     for (let n = 1; await exists(join(this.quarantineDir, dest)); n++) dest = `${name}.${n}`;
-    await rename(join(fromDir, name), join(this.quarantineDir, dest));
+    await renameRetry(join(fromDir, name), join(this.quarantineDir, dest), this.held());
     const why = { file: rel, quarantinedAs: `quarantine/${dest}`, at: new Date().toISOString(), reason };
     // The note is for humans; losing it in a crash loses nothing that matters, so no fsync.
     await writeFile(join(this.quarantineDir, `${dest}.why.json`), `${JSON.stringify(why, null, 2)}\n`, { mode: FILE_MODE });

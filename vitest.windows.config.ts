@@ -1,0 +1,32 @@
+/*
+ * The Windows lane's vitest config (`npm run test:windows`, scripts/windows-lane/run.mjs):
+ * every suite of vitest.config.ts, run as win32 code (under Wine on Linux, natively on a
+ * Windows runner), less the groups test/windows/exclusions.json leaves out with their reason.
+ * Timeouts are longer because each node.exe start under Wine takes a second or more; test
+ * helpers stretch their own waits for child processes by GATEHOUSE_SLOW_SPAWN.
+ */
+import fs from 'node:fs';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config';
+
+interface Group {
+  file: string;
+  test?: string;
+  where: 'wine' | 'windows';
+}
+
+const wine = process.env.GATEHOUSE_WINE === '1';
+const groups = (JSON.parse(fs.readFileSync(new URL('./test/windows/exclusions.json', import.meta.url), 'utf8')) as { groups: Group[] }).groups;
+const files = groups.filter((g) => !g.test && (g.where === 'windows' || wine)).map((g) => g.file);
+
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: {
+      exclude: ['**/node_modules/**', ...files],
+      setupFiles: ['test/windows/lane-setup.ts'],
+      testTimeout: wine ? 90_000 : 45_000,
+      hookTimeout: wine ? 90_000 : 45_000,
+    },
+  }),
+);
