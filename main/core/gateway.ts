@@ -24,7 +24,7 @@ import { Outbound, heldDir } from './outbound/index.js';
 import { dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
-import { checkVolume, type RunProgram } from './volume.js';
+import { checkVolume, type VolumeInfo } from './volume.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
 import type { Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
 
@@ -51,8 +51,8 @@ export interface GatewayOptions {
   role?: GatewayRole;
   /** Windows: who may open the data folder (default: the signed-in user, SYSTEM, Administrators). */
   folderPrincipals?: readonly string[];
-  /** How the data folder's file system is asked about (tests inject an answer); see volume.ts. */
-  volumeProbe?: { platform?: NodeJS.Platform; run?: RunProgram };
+  /** How the data folder's file system is checked (tests inject an answer); see volume.ts. */
+  checkVolume?: (dir: string) => Promise<VolumeInfo>;
   /** Spool retry waits while another program holds a file (tests shorten them). */
   spoolHeldRetryDelaysMs?: readonly number[];
 }
@@ -209,7 +209,7 @@ export class Gateway {
 
   /** Warn when the data folder's file system cannot keep the spool's promise (volume.ts). */
   private async checkDataVolume(): Promise<void> {
-    const v = await checkVolume(this.paths.root, this.opts.volumeProbe);
+    const v = await (this.opts.checkVolume ?? checkVolume)(this.paths.root);
     if (!v.warning) return;
     this.logProblem(`data folder: ${v.warning}`);
     this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `data folder: ${v.warning}` });

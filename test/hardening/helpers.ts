@@ -13,10 +13,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import { Gateway } from '../../main/core/gateway.js';
+import { Gateway, type GatewayOptions } from '../../main/core/gateway.js';
 import type { MxResolver } from '../../main/core/delivery/index.js';
 import type { GatehouseConfig, ReceiveLogEntry, SenderLogEntry } from '../../main/shared/types.js';
 import { NO_DNS, officeConfig, tempDir } from '../helpers/gateway.js';
+import { spawnWait } from '../helpers/slow.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'gatehouse.js');
@@ -203,6 +204,8 @@ export interface OpenOptions {
   beforeOpen?(dir: string): Promise<void>;
   /** Do not start the listener. */
   noStart?: boolean;
+  /** More Gateway.open options (spool retry waits, a volume check...). */
+  gateway?: Partial<GatewayOptions>;
 }
 
 /** A Gateway on 127.0.0.1:0 with the office config (test/helpers/gateway.ts) plus `patch`. */
@@ -215,7 +218,7 @@ export async function openGateway(patch?: (c: GatehouseConfig) => void, o: OpenO
     patch?.(c);
   });
   await o.beforeOpen?.(dir);
-  const gw = await Gateway.open({ dataDir: dir, createWith: cfg, resolver: o.resolver ?? NO_DNS });
+  const gw = await Gateway.open({ ...o.gateway, dataDir: dir, createWith: cfg, resolver: o.resolver ?? NO_DNS });
   const st = o.noStart ? null : await gw.start();
   return {
     gw,
@@ -246,7 +249,7 @@ export interface Served {
   exited: Promise<void>;
 }
 
-export async function serve(dir: string, timeoutMs = 20_000): Promise<Served> {
+export async function serve(dir: string, timeoutMs = spawnWait(20_000)): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--no-admin'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -270,7 +273,7 @@ export async function kill9(s: Served): Promise<void> {
 
 export async function stopServe(s: Served): Promise<void> {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
+  const t = setTimeout(() => s.child.kill('SIGKILL'), spawnWait(15_000));
   await s.exited;
   clearTimeout(t);
 }

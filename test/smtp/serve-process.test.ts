@@ -12,12 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { SmtpTestClient, message } from '../helpers/smtp-client.js';
 import { officeConfig, tempDir } from '../helpers/gateway.js';
 import { Spool } from '../../main/core/spool/index.js';
+import { spawnWait } from '../helpers/slow.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'gatehouse.js');
 
 function cli(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: spawnWait(30_000) });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -32,7 +33,7 @@ async function serve(dir: string): Promise<Served> {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + spawnWait(20_000);
   while (Date.now() < deadline) {
     const m = /SMTP listening on [^\s]+:(\d+)/.exec(out);
     if (m) return { child, port: Number(m[1]), output: () => out };

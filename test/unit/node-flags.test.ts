@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GATEWAY_NODE_FLAGS } from '../../main/core/node-flags.js';
+import { spawnWait } from '../helpers/slow.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,7 +18,7 @@ describe('gateway node flags', () => {
   });
 
   it('this node accepts them (a bad V8 flag would stop the gateway from starting)', () => {
-    const r = spawnSync(process.execPath, [...GATEWAY_NODE_FLAGS, '-e', 'process.stdout.write("started")'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [...GATEWAY_NODE_FLAGS, '-e', 'process.stdout.write("started")'], { encoding: 'utf8', timeout: spawnWait(20_000) });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('started');
   });

@@ -4,7 +4,7 @@
  * pass; records each test that starts (file and full name, one line per test in
  * GATEHOUSE_LANE_OUT/win32-<pid>.txt) so the lane's runner can count the tests that ran and
  * passed as win32; and skips the single tests that test/windows/exclusions.json leaves out
- * (whole files are left out by the config), noting each skip for the runner's report.
+ * (how: 'lane'; whole files are left out by the config), noting each for the runner.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,10 +25,11 @@ interface Group {
   file: string;
   test?: string;
   where: 'wine' | 'windows';
+  how: 'lane' | 'self';
   reason: string;
 }
 
-const single = (exclusions.groups as Group[]).filter((g) => g.test && (g.where === 'windows' || wine));
+const single = (exclusions.groups as Group[]).filter((g) => g.test && g.how === 'lane' && (g.where === 'windows' || wine));
 
 /** The name the JSON reporter gives a test: its suites' names and its own, space-joined. */
 function fullName(task: { name: string; suite?: { name: string; suite?: unknown } }): string {

@@ -14,7 +14,10 @@
  * message names the file, the cause and what happens next; the lines stay in a bounded
  * memory buffer (oldest dropped past `maxBuffered`, counted) and the write is retried with
  * backoff, so the gateway keeps working and the admin sees why the log is not growing.
- * `status()` gives the current state for the UI. Bad arguments (a day that is not
+ * `status()` gives the current state for the UI. On Windows a day file open in Excel cannot be
+ * written, nor deleted by retention: the other days' lines are still written, that day's wait
+ * in memory and are retried (the message says to close the program), and a held old file is
+ * retried at the next hourly check instead of stopping the pruning. Bad arguments (a day that is not
  * YYYY-MM-DD, a bad name or retention) throw RangeError: they are programming errors or
  * hostile API input (a day is part of a file path).
  */
@@ -23,6 +26,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogPage } from '../../shared/contract.js';
 import { PRIVATE_FILE_MODE, makePrivateDir } from '../private-files.js';
+import { isHeldError, unlinkRetry } from '../fs-retry.js';
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -36,6 +40,11 @@ const CHUNK = 64 * 1024;
  */
 const SCAN_BUDGET = 8 * 1024 * 1024;
 const HOUR_MS = 60 * 60 * 1000;
+/**
+ * Waits before giving up on an old day file that another program holds (a scanner: a moment;
+ * Excel: as long as it shows the file). What is still held is retried at the next hourly check.
+ */
+const PRUNE_HELD_DELAYS_MS = [100, 400, 1000];
 /** Buffer cap multiplier while writes succeed (see bound()). */
 const HEALTHY_FACTOR = 10;
 
@@ -433,20 +442,27 @@ export class JsonlLog<T extends { ts: string }> {
       const keep = new Set(this.pending.map((p) => p.day));
       const re = this.fileRe();
       const removed: string[] = [];
+      let held = false;
       for (const f of names.sort()) {
         const m = re.exec(f);
         // String order is date order for YYYY-MM-DD; other files in the folder are never touched.
         if (!m || !isDay(m[1]!) || m[1]! >= cutoff || keep.has(m[1]!)) continue;
         const full = path.join(this.dir, f);
         try {
-          await fsp.unlink(full);
+          await unlinkRetry(full, { delaysMs: PRUNE_HELD_DELAYS_MS });
           removed.push(full);
           this.checkedDays.delete(m[1]!);
         } catch (err) {
           // One locked file (a viewer open on Windows) must not stop the rest.
-          if (errCode(err) !== 'ENOENT') this.report(new LogError('EPRUNE', `cannot remove old log file ${full}: ${errText(err)}`, { log: this.name, file: full, cause: err }));
+          if (errCode(err) === 'ENOENT') continue;
+          const later = isHeldError(err);
+          held ||= later;
+          const next = later ? ': it is open in another program (Excel?); trying again at the next hourly check' : '';
+          this.report(new LogError('EPRUNE', `cannot remove old log file ${full}: ${errText(err)}${next}`, { log: this.name, file: full, cause: err }));
         }
       }
+      // Not done for today while a file was held: the hourly timer tries again.
+      if (held) this.lastPruneDay = null;
       return removed;
     });
   }
@@ -554,10 +570,22 @@ export class JsonlLog<T extends { ts: string }> {
     let file = this.dir;
     try {
       await this.ensureDir();
+      let heldErr: { err: unknown; file: string } | null = null;
       for (const [day, lines] of groups) {
         file = this.fileFor(day);
-        await this.appendDay(day, file, lines);
-        done.add(day);
+        try {
+          await this.appendDay(day, file, lines);
+          done.add(day);
+        } catch (err) {
+          // A day file another program holds (yesterday's, open in Excel at midnight) must
+          // not hold back the other days' lines: those are written, that day's wait.
+          if (!isHeldError(err)) throw err;
+          heldErr ??= { err, file };
+        }
+      }
+      if (heldErr) {
+        file = heldErr.file;
+        throw heldErr.err;
       }
     } catch (err) {
       this.dirReady = false;
@@ -634,7 +662,8 @@ export class JsonlLog<T extends { ts: string }> {
     const n = this.pending.length;
     const when = delay >= 1000 ? `${Math.round(delay / 1000)} s` : `${delay} ms`;
     const what = file === this.dir ? `cannot create log folder ${file}` : `cannot write ${file}`;
-    const message = `${what} (${errText(err)}); ${n} line(s) kept in memory, retrying in ${when}`;
+    const held = isHeldError(err) ? ': the file is open in another program (Excel?), close it' : '';
+    const message = `${what} (${errText(err)})${held}; ${n} line(s) kept in memory, retrying in ${when}`;
     this.lastError = message;
     const e = new LogError(code, message, { log: this.name, file, buffered: n, dropped: this.dropped, cause: err });
     this.currentError = e;

@@ -1,0 +1,213 @@
+/*
+ * The 250 comes after the message is durable, read from the syscalls themselves. kill -9
+ * keeps the page cache, so the crash tests would still pass if the spool's fsyncs were
+ * dropped; this test would not. `gatehouse serve` runs under `strace -f -yy` (every fd shown
+ * with its path or socket), the office sends messages over parallel connections, and for
+ * every "250 ... queued as <id>" the trace must show, in this order:
+ *
+ *   1. the open (O_CREAT) of spool/queue/<id>.msg,
+ *   2. an fdatasync or fsync of that file's fd, completed with 0,
+ *   3. an fsync of the spool/queue folder that STARTED after step 1 and completed with 0
+ *      (group commit: one folder fsync may serve several messages),
+ *   4. the write of the 250 line to the client's socket, started after 2 and 3 completed.
+ *
+ * strace delays the syncs (SLOW_US / FAST_US), so a 250 that does not wait for a sync
+ * is written while that sync runs and shows in the order, not only when a race is lost.
+ * Linux only (Windows has no folder fsync and no strace: test/windows/exclusions.json).
+ * Without strace the test is skipped with the command that installs it; .ci/run installs it.
+ * Shown to fail against dist/ edited four ways, each caught by at least one of the two runs:
+ * the file's datasync removed, the folder fsync removed, the datasync not awaited, the folder
+ * fsync not awaited (see the commit that added it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, sleep, writeConfig } from '../hardening/helpers.js';
+import { officeConfig, tempDir } from '../helpers/gateway.js';
+import { spawnWait } from '../helpers/slow.js';
+import { SmtpTestClient } from '../helpers/smtp-client.js';
+
+function straceWorks(): { ok: boolean; why: string } {
+  if (process.platform !== 'linux') return { ok: false, why: 'Linux only' };
+  const v = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true'], { encoding: 'utf8' });
+  if (v.error) return { ok: false, why: 'strace is absent: install it with `apt-get install -y strace` (.ci/run does)' };
+  if (v.status !== 0) return { ok: false, why: `strace cannot trace here (${(v.stderr ?? '').trim().split('\n')[0]}): ptrace is not allowed in this container` };
+  return { ok: true, why: '' };
+}
+
+const strace = straceWorks();
+/**
+ * strace holds each sync this long before it runs (delay_enter: the trace shows its return
+ * only after the wait; delay_exit would print the return first), like a slow disk: code that does not wait
+ * for a sync before the 250 (a reorder, a forgotten await) then writes the 250 while that sync
+ * still runs, visibly, instead of only when a race is lost. Two runs: the file's sync slow and
+ * the folder's fast, then the other way round, so neither can hide behind the other.
+ */
+const SLOW_US = 80_000;
+const FAST_US = 5_000;
+if (!strace.ok) console.warn(`fsync-order.test.ts: SKIPPED: ${strace.why}`);
+
+interface Call {
+  pid: string;
+  name: string;
+  /** Everything between "name(" and the end of the line (or "<unfinished ...>"). */
+  args: string;
+  ret: string;
+  /** Line index where the call started and where it returned. */
+  start: number;
+  end: number;
+}
+
+/** A return value without strace's notes (`0 (DELAYED)` is 0). */
+function bare(ret: string): string {
+  return ret.replace(/\s+\([A-Z ]+\)$/, '');
+}
+
+/** Pair `<unfinished ...>` / `<... name resumed>` lines per thread into whole calls. */
+export function parseStrace(text: string): Call[] {
+  const calls: Call[] = [];
+  const open = new Map<string, Call>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const resumed = /^(\d+)\s+<\.\.\. (\w+) resumed>(.*)$/.exec(line);
+    if (resumed) {
+      const c = open.get(resumed[1]!);
+      if (c && c.name === resumed[2]) {
+        open.delete(resumed[1]!);
+        const m = /\)\s+=\s+(.*)$/.exec(resumed[3]!);
+        c.args += resumed[3]!;
+        c.ret = m ? bare(m[1]!) : '?';
+        c.end = i;
+        calls.push(c);
+      }
+      continue;
+    }
+    const m = /^(\d+)\s+(\w+)\((.*)$/.exec(line);
+    if (!m) continue;
+    const [, pid, name, rest] = m;
+    if (rest!.endsWith('<unfinished ...>')) {
+      open.set(pid!, { pid: pid!, name: name!, args: rest!, ret: '', start: i, end: -1 });
+    } else {
+      const r = /\)\s+=\s+(.*)$/.exec(rest!);
+      calls.push({ pid: pid!, name: name!, args: rest!, ret: r ? bare(r[1]!) : '?', start: i, end: i });
+    }
+  }
+  return calls;
+}
+
+/** The ordering problems for one acknowledged id (empty = durable before its 250). */
+export function orderProblems(calls: Call[], id: string): string[] {
+  const msg = `/spool/queue/${id}.msg`;
+  const created = calls.find((c) => c.name === 'openat' && c.args.includes(`${msg}"`) && /O_CREAT/.test(c.args) && !c.ret.startsWith('-1'));
+  const reply = calls.find((c) => /^(write|writev|sendto|sendmsg)$/.test(c.name) && /<TCP/.test(c.args) && c.args.includes(`250 2.0.0 Ok: queued as ${id}`));
+  if (!created) return [`${id}: no open(O_CREAT) of ${msg} in the trace`];
+  if (!reply) return [`${id}: no write of its 250 to the client socket in the trace`];
+  const problems: string[] = [];
+  const fileSync = calls.find((c) => /^f(data)?sync$/.test(c.name) && c.args.startsWith(`${created.ret.replace(/<.*$/, '')}<`) && c.args.includes(`${msg}>`) && c.ret === '0' && c.start > created.end);
+  if (!fileSync) problems.push(`${id}: the message file was never fsync'd`);
+  else if (fileSync.end >= reply.start) problems.push(`${id}: the 250 was written before the message file's fsync returned`);
+  const dirSync = calls.find((c) => c.name === 'fsync' && /\/spool\/queue>/.test(c.args) && c.ret === '0' && c.start > created.end && c.end < reply.start);
+  if (!dirSync) problems.push(`${id}: no fsync of spool/queue that started after the file was created and returned before the 250`);
+  return problems;
+}
+
+describe.skipIf(!strace.ok)('durability under strace: fsync of the message file and of queue/ before the 250', () => {
+  const children: ChildProcess[] = [];
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['the file sync slow', SLOW_US, FAST_US],
+    ['the folder sync slow', FAST_US, SLOW_US],
+  ])('holds for every message of 4 parallel connections x 6 messages, %s', { timeout: spawnWait(90_000) }, async (_what, fileUs, folderUs) => {
+    const dir = await tempDir('gatehouse-strace-');
+    dirs.push(dir);
+    await writeConfig(dir, officeConfig());
+    const trace = path.join(dir, 'strace.txt');
+    const child = spawn(
+      'strace',
+      ['-f', '-qq', '-yy', '-s', '200', '-e', 'trace=openat,fsync,fdatasync,write,writev,sendto,sendmsg', '-e', 'signal=none', '-e', `inject=fdatasync:delay_enter=${fileUs}`, '-e', `inject=fsync:delay_enter=${folderUs}`, '-o', trace, process.execPath, BIN, 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--no-admin'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const until = Date.now() + spawnWait(30_000);
+    let port = 0;
+    while (!port) {
+      const m = /SMTP listening on [^\s]+:(\d+)/.exec(out);
+      if (m) port = Number(m[1]);
+      else if (Date.now() > until || child.exitCode !== null) throw new Error(`serve under strace did not start:\n${out}`);
+      else await sleep(50);
+    }
+
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        const c = await SmtpTestClient.connect(port, { localAddress: '127.0.0.2' });
+        try {
+          expect((await c.greeting).code).toBe(220);
+          await c.cmd('EHLO office.test.jp');
+          for (let i = 0; i < 6; i++) {
+            expect((await c.cmd('MAIL FROM:<tanaka@test.jp>')).code).toBe(250);
+            expect((await c.cmd('RCPT TO:<boss@test.jp>')).code).toBe(250);
+            const { end } = await c.data(`From: tanaka@test.jp\r\nTo: boss@test.jp\r\nSubject: ${w}-${i}\r\nMessage-ID: <st-${w}-${i}@test.jp>\r\n\r\nhello\r\n`);
+            expect(end.code).toBe(250);
+            const id = /queued as (\S+)/.exec(end.text)?.[1];
+            expect(id, end.text).toBeTruthy();
+            ids.push(id!);
+          }
+          await c.quit();
+        } finally {
+          c.destroy();
+        }
+      }),
+    );
+    // Stop the traced gateway itself (strace ignores SIGTERM to itself while its command
+    // runs); its pid is the first one in the trace. strace exits with it.
+    const tracee = Number(/^(\d+)\s/.exec(await fs.readFile(trace, 'utf8'))?.[1]);
+    process.kill(tracee, 'SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+
+    const calls = parseStrace(await fs.readFile(trace, 'utf8'));
+    expect(ids).toHaveLength(24);
+    const problems = ids.flatMap((id) => orderProblems(calls, id));
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the strace reader', () => {
+  it('pairs unfinished and resumed calls per thread and finds a 250 written too early', () => {
+    const trace = [
+      '10 openat(AT_FDCWD</d>, "/d/spool/queue/ID1.msg", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600 <unfinished ...>',
+      '11 fsync(20</d/spool/queue> <unfinished ...>',
+      '10 <... openat resumed>) = 23</d/spool/queue/ID1.msg>',
+      '12 fdatasync(23</d/spool/queue/ID1.msg>) = 0',
+      '11 <... fsync resumed>) = 0 (DELAYED)',
+      '13 fsync(20</d/spool/queue>) = 0',
+      '9 write(30<TCP:[127.0.0.1:2525->127.0.0.2:4000]>, "250 2.0.0 Ok: queued as ID1\\r\\n", 29) = 29',
+    ].join('\n');
+    const calls = parseStrace(trace);
+    expect(calls.map((c) => [c.name, c.ret])).toEqual([
+      ['openat', '23</d/spool/queue/ID1.msg>'],
+      ['fdatasync', '0'],
+      ['fsync', '0'],
+      ['fsync', '0'],
+      ['write', '29'],
+    ]);
+    // The fsync of queue/ that started before the open does not count; the later one does.
+    expect(orderProblems(calls, 'ID1')).toEqual([]);
+    const noDir = parseStrace(trace.split('\n').filter((l) => !l.startsWith('13 ')).join('\n'));
+    expect(orderProblems(noDir, 'ID1')).toEqual(['ID1: no fsync of spool/queue that started after the file was created and returned before the 250']);
+    const early = parseStrace(trace.split('\n').filter((l) => !l.startsWith('12 ')).concat('12 fdatasync(23</d/spool/queue/ID1.msg>) = 0').join('\n'));
+    expect(orderProblems(early, 'ID1')).toEqual(['ID1: the 250 was written before the message file\'s fsync returned']);
+    const none = parseStrace(trace.split('\n').filter((l) => !l.startsWith('12 ')).join('\n'));
+    expect(orderProblems(none, 'ID1')).toEqual(["ID1: the message file was never fsync'd"]);
+  });
+});
