@@ -6,8 +6,8 @@
  * helpers stretch their own waits for child processes by GATEHOUSE_SLOW_SPAWN.
  */
 import fs from 'node:fs';
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config';
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.ts';
 
 interface Group {
   file: string;
@@ -20,14 +20,15 @@ const wine = process.env.GATEHOUSE_WINE === '1';
 const groups = (JSON.parse(fs.readFileSync(new URL('./test/windows/exclusions.json', import.meta.url), 'utf8')) as { groups: Group[] }).groups;
 const files = groups.filter((g) => !g.test && g.how === 'lane' && (g.where === 'windows' || wine)).map((g) => g.file);
 
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: {
-      exclude: ['**/node_modules/**', ...files],
-      setupFiles: ['test/windows/lane-setup.ts'],
-      testTimeout: wine ? 90_000 : 45_000,
-      hookTimeout: wine ? 90_000 : 45_000,
-    },
-  }),
-);
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    exclude: ['**/node_modules/**', ...files],
+    // Not test/global-browser.ts: the browser tests are left out here (exclusions.json).
+    globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/windows/lane-setup.ts'],
+    testTimeout: wine ? 90_000 : 45_000,
+    hookTimeout: wine ? 90_000 : 45_000,
+  },
+});

@@ -1,7 +1,8 @@
 /*
  * Shared pieces of the browser tests: builds the renderer when its sources are newer than
- * dist/renderer (one build at a time across test workers, by a lock folder), launches
- * Debian's Chromium through playwright-core with the flags this machine needs, opens pages
+ * dist/renderer (one build at a time across test workers, by a lock folder), launches the
+ * browser the global setup found (test/helpers/browser.ts: Debian's Chromium here, Edge or
+ * Chrome on Windows and macOS) through playwright-core with the flags this machine needs, opens pages
  * at a given language and scale while collecting console errors and CSP violations, and
  * saves screenshots to test-results/screenshots/. Everything throws on failure (a test
  * that cannot build or launch must fail loudly, not skip).
@@ -12,11 +13,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchOptions } from '../helpers/browser.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STATIC_DIR = path.join(ROOT, 'dist', 'renderer');
 export const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -71,7 +72,7 @@ export async function ensureRendererBuilt(): Promise<void> {
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    ...launchOptions(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }

@@ -6,7 +6,7 @@
  * gateway, and whose events come from that gateway. Checks the renderer picks the IPC
  * transport (no /api request is ever made), then runs the smoke scenario (toggle
  * baito@test.jp, one SMTP message, the block-external line in the live log) with no console
- * error or CSP violation. Skipped, saying why, where /usr/bin/chromium is missing.
+ * error or CSP violation. Skipped, saying how to get one, where no browser is found.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,11 +20,11 @@ import { EVENT_NAMES } from '../../main/shared/contract.js';
 import { createInvokeHandler } from '../../main/electron/ipc-guard.js';
 import { APP_ORIGIN, createAppProtocolHandler } from '../../main/electron/window-security.js';
 import { seedDataDir, smokeFlow } from './smoke-flow.js';
+import { findBrowser, howToGetBrowser, launchOptions } from '../helpers/browser.js';
 
 const root = path.join(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.log(`test/electron/renderer-ipc.test.ts: SKIPPED because ${CHROMIUM} is missing (apt-get install -y chromium)`);
+const hasChromium = !!(process.env.GATEHOUSE_BROWSER_PATH || process.env.GATEHOUSE_BROWSER_CHANNEL || findBrowser());
+if (!hasChromium) console.log(`test/electron/renderer-ipc.test.ts: SKIPPED: ${howToGetBrowser()}`);
 
 const ORIGIN = 'http://gatehouse.test'; // stands in for app://gatehouse, which plain Chromium cannot route
 let data: string;
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const serveApp = createAppProtocolHandler(path.join(root, 'dist', 'renderer'));
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    ...launchOptions(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });

@@ -24,8 +24,9 @@
  * runner reads every new message right back; see RECENT_MAX_BYTES.
  *
  * Windows: a folder cannot be fsync'd there (FlushFileBuffers needs a file handle; Node gets
- * EPERM), so the 250 rests on the message file's own handle, opened for writing and flushed
- * in full (data and the file's metadata) before write() resolves. On NTFS that is enough:
+ * EPERM), so the 250 rests on the message file's own handle, opened for writing, flushed
+ * before write() resolves: Node's fdatasync is FlushFileBuffers on Windows (libuv), which
+ * writes the data and the file's metadata and needs write access. On NTFS that is enough:
  * the file's creation, directory entry included, is a metadata change that NTFS writes to its
  * journal before the data flush returns, and replays after a power cut. FAT32 and exFAT have
  * no journal and a network share flushes only as far as the server says: there a power cut
@@ -388,9 +389,9 @@ export class Spool {
       // durable in parallel, halving the latency a single client sees. Safe because the file
       // checks itself (size and both checksums in its trailer): a crash that keeps the entry
       // but not all the data leaves a file that open() quarantines, and nobody got a 250 for it.
-      // On Windows there is no folder fsync (see the header): the file's own handle, opened
-      // for writing above, is flushed in full (FlushFileBuffers: data and the file's metadata).
-      await Promise.all([this.fsyncOn ? (process.platform === 'win32' ? fh.sync() : fh.datasync()) : undefined, this.queueSync!.sync()]);
+      // On Windows there is no folder fsync (see the header): what counts there is this flush
+      // of the file's own handle, opened for writing above.
+      await Promise.all([this.fsyncOn ? fh.datasync() : undefined, this.queueSync!.sync()]);
       // Durable now, so the 250 does not wait for close(): one thread-pool round trip less
       // per message for the client. The close runs in the id's queue (a remove() or
       // quarantine() of this message waits for it) and the spool's close() waits for it. A
@@ -518,7 +519,7 @@ export class Spool {
     try {
       fh = await open(tmp, 'wx', FILE_MODE);
       await writeAllv(fh, [data]);
-      if (this.fsyncOn) await (process.platform === 'win32' ? fh.sync() : fh.datasync());
+      if (this.fsyncOn) await fh.datasync();
       const h = fh;
       fh = undefined;
       await h.close();
