@@ -6,7 +6,7 @@
  * 'not-running' for a verb that needs the running gateway). Every command has --help (help.ts).
  */
 import path from 'node:path';
-import { defaultDataDir } from '../core/paths.js';
+import { dataDirProblem, defaultDataDir } from '../core/paths.js';
 import { secureDataFolder } from '../core/data-folder-access.js';
 import { ConfigError } from '../core/config/index.js';
 import { ApiError } from '../shared/contract.js';
@@ -87,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     dataDir = typeof args.flags.data === 'string' ? path.resolve(args.flags.data) : defaultDataDir();
     // About the machine, not a data folder.
     if (command === 'service') return await cmdService(args);
+    const badData = process.platform === 'win32' ? dataDirProblem(dataDir) : null;
+    if (badData) throw new UsageError(`--data ${dataDir}: ${badData}`);
     // Owner-only from the start (serve's gateway does this itself and logs it).
     if (command !== 'serve') {
       for (const line of await secureDataFolder(dataDir, { checkExisting: false })) process.stderr.write(`gatehouse: data folder access: ${line}\n`);

@@ -21,7 +21,7 @@ import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
-import { dataPaths, type DataPaths } from './paths.js';
+import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
 import { checkVolume, type VolumeInfo } from './volume.js';
@@ -143,6 +143,9 @@ export class Gateway {
   }
 
   static async open(opts: GatewayOptions): Promise<Gateway> {
+    // Windows would refuse (or misread) such a folder only later, file by file.
+    const problem = process.platform === 'win32' ? dataDirProblem(opts.dataDir) : null;
+    if (problem) throw new Error(`data folder ${opts.dataDir}: ${problem}; choose another folder (--data or GATEHOUSE_DATA)`);
     const paths = dataPaths(opts.dataDir);
     // Owner-only before anything is written into it: made so, or repaired (logged below).
     const access = await secureDataFolder(paths.root, { principals: opts.folderPrincipals });
