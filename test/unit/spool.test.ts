@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { EOL, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupSync } from '../../main/core/spool/fsync.js';
@@ -358,8 +358,12 @@ describe('remove and quarantine', () => {
     expect(spool.stats().count).toBe(0);
     const q = (await readdir(join(dir, 'quarantine'))).sort();
     expect(q).toEqual([`${h.id}.msg`, `${h.id}.msg.why.json`, `${h.id}.state`, `${h.id}.state.why.json`].sort());
-    const why = JSON.parse(await readFile(join(dir, 'quarantine', `${h.id}.msg.why.json`), 'utf8'));
-    expect(why).toMatchObject({ file: `queue/${h.id}.msg`, reason: 'admin: suspicious' });
+    const text = await readFile(join(dir, 'quarantine', `${h.id}.msg.why.json`), 'utf8');
+    expect(JSON.parse(text)).toMatchObject({ file: `queue/${h.id}.msg`, reason: 'admin: suspicious' });
+    // For the admin: CRLF on Windows (Notepad), LF elsewhere; no line of the other kind.
+    const lines = text.split(EOL);
+    expect(lines.length).toBeGreaterThan(3);
+    expect(lines.every((l) => !l.includes('\n') && !l.includes('\r'))).toBe(true);
     await expect(spool.quarantine(h.id, 'again')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

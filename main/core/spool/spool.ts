@@ -39,6 +39,7 @@
  */
 import { createHash } from 'node:crypto';
 import { access, mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { EOL } from 'node:os';
 import { join } from 'node:path';
 import {
   checkState,
@@ -805,7 +806,8 @@ export class Spool {
     await renameRetry(join(fromDir, name), join(this.quarantineDir, dest), this.held());
     const why = { file: rel, quarantinedAs: `quarantine/${dest}`, at: new Date().toISOString(), reason };
     // The note is for humans; losing it in a crash loses nothing that matters, so no fsync.
-    await writeFile(join(this.quarantineDir, `${dest}.why.json`), `${JSON.stringify(why, null, 2)}\n`, { mode: FILE_MODE });
+    // Line endings of the platform: on Windows an admin opens it with Notepad.
+    await writeFile(join(this.quarantineDir, `${dest}.why.json`), `${JSON.stringify(why, null, 2)}\n`.replace(/\n/g, EOL), { mode: FILE_MODE });
     return dest;
   }
 }
