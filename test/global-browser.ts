@@ -8,7 +8,14 @@
 import { ensureBrowser } from './helpers/browser.js';
 
 export default function setup(): void {
-  const b = ensureBrowser();
+  let what: string;
+  try {
+    what = ensureBrowser().what;
+  } catch (err) {
+    // The one line, without a stack trace in the way.
+    process.stderr.write(`\nnpm test: ${(err as Error).message}\n\n`);
+    process.exit(1);
+  }
   // One line, so a run says which browser the UI tests saw.
-  process.stdout.write(`test setup: UI tests use ${b.what}\n`);
+  process.stdout.write(`test setup: UI tests use ${what}\n`);
 }
