@@ -90,7 +90,7 @@ function relFile(name) {
   return r;
 }
 
-function report({ wine, seconds, code }) {
+function report({ wine, seconds, code, nodeVersion }) {
   const resultsFile = path.join(outDir, 'results.json');
   if (!fs.existsSync(resultsFile)) {
     say(`vitest wrote no results (exit code ${code}); see ${path.relative(root, path.join(outDir, 'output.txt'))}`);
@@ -134,7 +134,7 @@ function report({ wine, seconds, code }) {
   const serve = perFile.get('test/smtp/serve-process.test.ts') ?? 0;
   const lines = [
     '',
-    `Windows lane (${wine ? 'Node for Windows under Wine' : 'native Windows'}, ${process.platform === 'win32' ? process.version : 'see node.exe above'}): ${seconds} s`,
+    `Windows lane (${wine ? `Node for Windows ${nodeVersion} under Wine` : `native Windows, Node ${process.version}`}): ${seconds} s`,
     `  ${win32Passed} tests ran as win32 and passed (process.platform === 'win32' asserted in every worker); ${failed} failed, ${skipped} skipped, ${passed} passed in all`,
     `  seed scenario through gatehouse serve: ${scenario} tests (test/smtp/scenario.test.ts) + ${serve} (test/smtp/serve-process.test.ts)`,
     `  left out (${groups.length}):`,
@@ -149,7 +149,7 @@ function report({ wine, seconds, code }) {
   if (extra.length > 0) lines.push(`  partial run (vitest ${extra.join(' ')}): the count floor and the exclusion checks are not applied`);
   else if (win32Passed < MIN_WIN32) lines.push(`  FAILED: fewer than ${MIN_WIN32} tests passed as win32`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  fs.writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify({ wine, seconds, win32Passed, passed, failed, skipped, scenario, serve, excluded: groups, stale, unexplained }, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify({ wine, nodeVersion, seconds, win32Passed, passed, failed, skipped, scenario, serve, excluded: groups, stale, unexplained }, null, 2)}\n`);
   if (extra.length > 0) return code === 0 && failed === 0 ? 0 : 1;
   return code === 0 && failed === 0 && stale.length === 0 && unexplained.length === 0 && win32Passed >= MIN_WIN32 ? 0 : 1;
 }
@@ -161,6 +161,7 @@ async function main() {
   const started = Date.now();
   let code;
   let wine = false;
+  let nodeVersion = process.version;
   if (process.platform === 'win32') {
     const holdfile = buildHoldfileNative(root, say);
     code = await runVitest({
@@ -178,6 +179,7 @@ async function main() {
       say(`cannot set up Wine: ${err.message}`);
       return 2;
     }
+    nodeVersion = w.nodeVersion;
     say(`running vitest as win32 under Wine (${w.nodeVersion}); each node.exe start takes a second or more`);
     try {
       code = await runVitest({
@@ -196,7 +198,7 @@ async function main() {
       await stopWine(w);
     }
   }
-  return report({ wine, seconds: Math.round((Date.now() - started) / 1000), code });
+  return report({ wine, seconds: Math.round((Date.now() - started) / 1000), code, nodeVersion });
 }
 
 function reporters(dir) {
