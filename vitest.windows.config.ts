@@ -12,13 +12,13 @@ import base from './vitest.config.ts';
 interface Group {
   file: string;
   test?: string;
-  where: 'wine' | 'windows';
+  where: 'wine' | 'native' | 'windows';
   how: 'lane' | 'self';
 }
 
 const wine = process.env.GATEHOUSE_WINE === '1';
 const groups = (JSON.parse(fs.readFileSync(new URL('./test/windows/exclusions.json', import.meta.url), 'utf8')) as { groups: Group[] }).groups;
-const files = groups.filter((g) => !g.test && g.how === 'lane' && (g.where === 'windows' || wine)).map((g) => g.file);
+const files = groups.filter((g) => !g.test && g.how === 'lane' && (g.where === 'windows' || g.where === (wine ? 'wine' : 'native'))).map((g) => g.file);
 
 export default defineConfig({
   ...base,

@@ -115,7 +115,7 @@ function report({ wine, seconds, code, nodeVersion }) {
       }
     }
   }
-  const groups = exclusions().filter((g) => g.where === 'windows' || wine);
+  const groups = exclusions().filter((g) => g.where === 'windows' || g.where === (wine ? 'wine' : 'native'));
   const all = results.testResults.flatMap((f) => f.assertionResults.map((t) => ({ file: relFile(f.name), name: t.fullName, status: t.status })));
   const globRe = (g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '.*').replace(/(?<!\.)\*/g, '[^/]*')}$`);
   const explains = (g, t) => globRe(g.file).test(t.file) && (!g.test || new RegExp(g.test).test(t.name));
@@ -141,7 +141,7 @@ function report({ wine, seconds, code, nodeVersion }) {
     ...groups.map((g) => {
       const n = all.filter((t) => explains(g, t) && t.status !== 'passed').length;
       const count = g.how === 'lane' && !g.test ? 'whole file' : `${n} test${n === 1 ? '' : 's'}`;
-      return `    - ${g.file}${g.test ? ` › "${g.test}"` : ''} (${count}, ${g.where === 'wine' ? 'under Wine' : 'on Windows'}): ${g.reason}`;
+      return `    - ${g.file}${g.test ? ` › "${g.test}"` : ''} (${count}, ${{ wine: 'under Wine', native: 'on a Windows machine', windows: 'on Windows' }[g.where]}): ${g.reason}`;
     }),
   ];
   if (stale.length > 0 && extra.length === 0) lines.push(`  FAILED: exclusions that match no test, or a left-out file that ran (fix test/windows/exclusions.json): ${stale.map((g) => `${g.file}${g.test ? ` › ${g.test}` : ''}`).join('; ')}`);

@@ -24,12 +24,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 interface Group {
   file: string;
   test?: string;
-  where: 'wine' | 'windows';
+  where: 'wine' | 'native' | 'windows';
   how: 'lane' | 'self';
   reason: string;
 }
 
-const single = (exclusions.groups as Group[]).filter((g) => g.test && g.how === 'lane' && (g.where === 'windows' || wine));
+const single = (exclusions.groups as Group[]).filter((g) => g.test && g.how === 'lane' && (g.where === 'windows' || g.where === (wine ? 'wine' : 'native')));
 
 /** The name the JSON reporter gives a test: its suites' names and its own, space-joined. */
 function fullName(task: { name: string; suite?: { name: string; suite?: unknown } }): string {
