@@ -135,11 +135,15 @@ describe.skipIf(!can)('a file held by another process without FILE_SHARE_DELETE 
       const h = await hold(path.join(t.dir, 'spool', 'queue', name!), 3000);
       await waitFor(() => sink.messages.length === 1, spawnWait(20_000), 'the delivery');
       await h.released;
-      await waitFor(async () => (await msgFiles(t!.dir)).length === 0, 15_000, 'the spool file removed after the hold');
-      const log = await t.receive();
       const id = name!.slice(0, -4);
-      expect(log.some((e) => e.queueId === id && /failed with EBUSY \(the file is open in another program/.test(e.note ?? ''))).toBe(true);
-      expect(log.some((e) => e.queueId === id && /^spool: removed .* after \d+ retr/.test(e.note ?? ''))).toBe(true);
+      // The line is logged just after the unlink returns: wait for it, not only for the file.
+      const removedLine = (n: string): boolean => /^spool: removed .* after \d+ retr/.test(n);
+      await waitFor(async () => (await t!.receive()).some((e) => e.queueId === id && removedLine(e.note ?? '')), 15_000, 'the "removed after retries" line');
+      expect(await msgFiles(t.dir)).toEqual([]);
+      const log = await t.receive();
+      const notes = log.filter((e) => e.queueId === id && e.note).map((e) => e.note!);
+      expect(notes.some((n) => /failed with EBUSY \(the file is open in another program/.test(n)), notes.join('\n')).toBe(true);
+      expect(notes.some((n) => /^spool: removed .* after \d+ retr/.test(n)), notes.join('\n')).toBe(true);
       await sleep(500);
       expect(sink.counts().get('<held-1@test.jp>')).toBe(1);
       expect((await t.send()).filter((e) => e.queueId === id && e.outcome === 'delivered')).toHaveLength(1);
