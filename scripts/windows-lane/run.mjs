@@ -191,6 +191,8 @@ async function main() {
           GATEHOUSE_SLOW_SPAWN: process.env.GATEHOUSE_SLOW_SPAWN ?? WINE_SLOW_SPAWN,
           GATEHOUSE_LANE_OUT: toWindowsPath(outDir),
           GATEHOUSE_HOLDFILE: toWindowsPath(w.holdfile),
+          // Wine lacks TCP_KEEPIDLE, which fetch() sets before connecting (wine-keepalive.cjs).
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : ''}--require ${toWindowsPath(path.join(root, 'scripts', 'windows-lane', 'wine-keepalive.cjs'))}`,
         },
         logFile: path.join(outDir, 'output.txt'),
       });

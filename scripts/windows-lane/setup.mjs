@@ -22,7 +22,8 @@
  * to plain reservations (as on Windows versions without VirtualAlloc2) when
  * GetProcAddress("VirtualAlloc2") fails, so the lane runs a copy of node.exe whose one
  * "VirtualAlloc2" import-by-name string is renamed. Everything else is the released binary;
- * the Windows runner uses a stock Node.
+ * the Windows runner uses a stock Node. Wine 8 also lacks TCP_KEEPIDLE, which fetch() sets
+ * on each socket before it connects: run.mjs loads wine-keepalive.cjs into every node.exe.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
