@@ -87,7 +87,7 @@ async function gatewayFor(dataDir: string): Promise<{ send: Send; status: Gatewa
 
 /** No gateway runs: this process is the writer, through the same commands and dispatcher. */
 async function local(dataDir: string): Promise<Client> {
-  const store = await ConfigStore.open(dataDir);
+  const store = await ConfigStore.open(dataDir, { onNotice: (note) => process.stderr.write(`gatehouse: ${note}\n`) });
   let seen: SeenAccounts | null = null;
   let compiled: { cfg: unknown; policy: CompiledPolicy } | null = null;
   const seenSource = {

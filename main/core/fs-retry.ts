@@ -18,7 +18,8 @@ import { rename, unlink } from 'node:fs/promises';
 export const HELD_RETRY_DELAYS_MS: readonly number[] = [20, 50, 100, 200, 400, 800, 1600, 3200, 3200];
 
 export interface HeldRetryInfo {
-  op: 'rename' | 'unlink';
+  /** 'append': opening a file to append to it (a hold without FILE_SHARE_WRITE stops that too). */
+  op: 'rename' | 'unlink' | 'append';
   path: string;
   code: string;
   /** 1 for the first retry. */
@@ -95,6 +96,6 @@ export function unlinkRetry(path: string, opts?: HeldRetryOptions): Promise<void
 
 /** One line for a log: what is held, since when, what happens next. */
 export function heldRetryText(i: HeldRetryInfo): string {
-  const what = i.op === 'rename' ? 'moving' : 'removing';
+  const what = { rename: 'moving', unlink: 'removing', append: 'appending to' }[i.op];
   return `${what} ${i.path} failed with ${i.code} (the file is open in another program, such as a virus scanner or the search indexer); retry ${i.retry} in ${i.delayMs} ms`;
 }

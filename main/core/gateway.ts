@@ -151,10 +151,16 @@ export class Gateway {
     const access = await secureDataFolder(paths.root, { principals: opts.folderPrincipals });
     useFileKey(paths.root);
     if (opts.dpapi) useDpapi(opts.dpapi);
-    const store = await ConfigStore.open(paths.root, { createWith: opts.createWith });
+    let gw: Gateway | null = null;
+    // A settings file held by another program (a virus scanner): a receivelog line, or the
+    // report while the gateway is still being opened.
+    const onNotice = (note: string): void => {
+      if (gw) gw.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note });
+      else opts.report?.(note);
+    };
+    const store = await ConfigStore.open(paths.root, { createWith: opts.createWith, onNotice });
     const cfg = store.get();
     const seen = await SeenAccounts.open(paths.root);
-    let gw: Gateway | null = null;
     const spool = new Spool(paths.spool, {
       fsync: opts.spoolFsync ?? true,
       heldRetryDelaysMs: opts.spoolHeldRetryDelaysMs,

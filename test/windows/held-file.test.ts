@@ -9,13 +9,16 @@
  * the hold is real (EBUSY for unlink, rename and append); then the gateway delivers a message
  * whose spool file is held while it is removed (one delivery, the removal retried and
  * logged), a message still held after the retries stays delivered once across a restart,
- * and the logs keep every line while a day file is held and retry retention later.
+ * the settings store waits out a held config.json or audit trail (logged; a hold that outlasts
+ * the retries refuses the change and leaves nothing half-saved), and the logs keep every line
+ * while a day file is held and retry retention later.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigStore } from '../../main/core/config/index.js';
 import { JsonlLog, localDay } from '../../main/core/log/index.js';
 import { Spool } from '../../main/core/spool/index.js';
 import { openGateway, sleep, TestSink, waitFor, type TestGateway } from '../hardening/helpers.js';
@@ -189,6 +192,74 @@ describe.skipIf(!can)('a file held by another process without FILE_SHARE_DELETE 
     } finally {
       await t?.close();
       await sink.down();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config store: a save waits out a hold on config.json, saves, and says so twice (held, saved)', async () => {
+    const dir = await tempDir('gatehouse-held-');
+    const notes: string[] = [];
+    const store = await ConfigStore.open(dir, { onNotice: (t) => notes.push(t) });
+    try {
+      const file = path.join(dir, 'config.json');
+      const h = await hold(file, 1500);
+      const t = Date.now();
+      const saved = await store.update('cli', 'block baito', (c) => void (c.accounts = [{ pattern: 'baito@test.jp', blockExternal: true, allow: [], note: '' }]));
+      expect(Date.now() - t).toBeGreaterThanOrEqual(500);
+      expect(saved.accounts.map((a) => a.pattern)).toEqual(['baito@test.jp']);
+      const onDisk = JSON.parse(await fs.readFile(file, 'utf8')) as GatehouseConfig;
+      expect(onDisk.accounts.map((a) => a.pattern)).toEqual(['baito@test.jp']);
+      expect((await store.history()).at(-1)).toMatchObject({ via: 'cli', what: 'block baito' });
+      expect(notes[0]).toMatch(/^config: saving .*config\.json failed with EBUSY \(the file is open in another program/);
+      expect(notes.at(-1)).toMatch(/^config: saved .*config\.json after \d+ retries \(held by another program for \d+ ms\)/);
+      await h.released;
+    } finally {
+      await store.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config store: held longer than the retries, the change is refused with the reason and nothing half-saved', async () => {
+    const dir = await tempDir('gatehouse-held-');
+    const notes: string[] = [];
+    const store = await ConfigStore.open(dir, { onNotice: (t) => notes.push(t), heldRetryDelaysMs: [20, 50] });
+    try {
+      const file = path.join(dir, 'config.json');
+      const before = await fs.readFile(file, 'utf8');
+      const trail = (await store.history()).length;
+      const h = await hold(file, spawnWait(3000));
+      await expect(store.update('cli', 'block baito', (c) => void (c.accounts = [{ pattern: 'baito@test.jp', blockExternal: true, allow: [], note: '' }]))).rejects.toMatchObject({
+        code: 'EBUSY',
+        message: expect.stringMatching(/config\.json is open in another program \(EBUSY.*the change was not saved/),
+      });
+      expect(store.get().accounts.some((a) => a.pattern === 'baito@test.jp')).toBe(false);
+      expect(await fs.readFile(file, 'utf8')).toBe(before);
+      expect(await store.history()).toHaveLength(trail);
+      expect(notes.at(-1)).toMatch(/still held by another program after 0\.1 s \(EBUSY\); not saved/);
+      await h.released;
+      // Free again: the same change saves.
+      await store.update('cli', 'block baito', (c) => void (c.accounts = [{ pattern: 'baito@test.jp', blockExternal: true, allow: [], note: '' }]));
+      expect(JSON.parse(await fs.readFile(file, 'utf8')).accounts).toHaveLength(1);
+    } finally {
+      await store.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config store: the audit trail held (a scanner after the last append): the next change waits and is audited once', async () => {
+    const dir = await tempDir('gatehouse-held-');
+    const notes: string[] = [];
+    const store = await ConfigStore.open(dir, { onNotice: (t) => notes.push(t) });
+    try {
+      const h = await hold(path.join(dir, 'audit.jsonl'), 1500);
+      await store.update('cli', 'domain', (c) => void c.internalDomains.push('held.test.jp'));
+      const trail = await store.history();
+      expect(trail.filter((e) => e.what === 'domain')).toHaveLength(1);
+      expect(notes[0]).toMatch(/^config: appending to .*audit\.jsonl failed with EBUSY/);
+      expect(notes.at(-1)).toMatch(/^config: appended to .*audit\.jsonl after \d+ retr/);
+      await h.released;
+    } finally {
+      await store.close();
       await fs.rm(dir, { recursive: true, force: true });
     }
   });

@@ -1,7 +1,8 @@
 /*
- * The settings store: `<dataDir>/config.json` through lowdb (steno writes a temp file and
- * renames it, atomic but never fsync'd: fine for settings, which are also kept as
- * `config.last-good.json` after every successful save), plus the audit trail
+ * The settings store: `<dataDir>/config.json` through lowdb (private-json-file.ts writes a temp
+ * file and renames it, atomic but never fsync'd: fine for settings, which are also kept as
+ * `config.last-good.json` after every successful save; a rename held off by a virus scanner is
+ * retried with bounded backoff and told to `onNotice`), plus the audit trail
  * `<dataDir>/audit.jsonl`, one AuditEntry per line, appended with fsync, `n` counting from 1.
  * get() hands out a deep-frozen snapshot; update()/replace()/restore() validate a new config and
  * either save it (file, last-good, audit line, 'change' event) or throw ConfigError and keep the
@@ -16,13 +17,14 @@
 import { isSealed, sealSecret, useFileKey } from './secrets.js';
 import { EventEmitter } from 'node:events';
 import { watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { Low } from 'lowdb';
 // Owner-only files (0600) and folder (0700): config.json holds password hashes.
 import { PrivateJSONFile as JSONFile } from './private-json-file.js';
 import { PRIVATE_FILE_MODE, copyPrivateFile as copyFile, makePrivateDir } from '../private-files.js';
+import { HELD_RETRY_DELAYS_MS, heldRetryText, retryWhileHeld } from '../fs-retry.js';
 
 import { issueAt, problem } from '../../shared/issues.js';
 import type { AuditEntry, ChangeVia, GatehouseConfig } from '../../shared/types.js';
@@ -48,6 +50,13 @@ export interface ConfigStoreOptions {
   debounceMs?: number;
   /** Platform for defaults (tests); default process.platform. */
   platform?: NodeJS.Platform;
+  /**
+   * One line when a save waits for a file another program holds (a virus scanner, the search
+   * indexer), and when it got through or gave up. Default: a process warning.
+   */
+  onNotice?: (text: string) => void;
+  /** Waits between attempts while a file is held (fs-retry.ts; tests shorten them). */
+  heldRetryDelaysMs?: readonly number[];
 }
 
 export interface ConfigStoreEvents {
@@ -171,6 +180,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   #lastGood: Low<GatehouseConfig>;
   #platform: NodeJS.Platform;
   #debounceMs: number;
+  #notice: (text: string) => void;
+  #heldDelays: readonly number[];
   #queue: Promise<unknown> = Promise.resolve();
   #watcher: FSWatcher | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -186,8 +197,18 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     this.rejectedFile = join(dataDir, REJECTED_FILE);
     this.auditFile = join(dataDir, AUDIT_FILE);
     this.#current = deepFreeze(initial);
-    this.#db = new Low(new JSONFile<GatehouseConfig>(this.file), initial);
-    this.#lastGood = new Low(new JSONFile<GatehouseConfig>(this.lastGoodFile), initial);
+    this.#notice = (text) => {
+      try {
+        if (opts.onNotice) opts.onNotice(`config: ${text}`);
+        else process.emitWarning(`config: ${text}`, { code: 'GATEHOUSE_CONFIG' });
+      } catch {
+        // Logging must not turn into a failed save.
+      }
+    };
+    this.#heldDelays = opts.heldRetryDelaysMs ?? HELD_RETRY_DELAYS_MS;
+    const files = { heldRetryDelaysMs: this.#heldDelays, onNotice: this.#notice };
+    this.#db = new Low(new JSONFile<GatehouseConfig>(this.file, files), initial);
+    this.#lastGood = new Low(new JSONFile<GatehouseConfig>(this.lastGoodFile, files), initial);
     this.#platform = opts.platform ?? process.platform;
     this.#debounceMs = opts.debounceMs ?? 100;
   }
@@ -391,8 +412,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     if (sameConfig(before, parsed.config)) return; // our own write coming back, or a no-op edit
     const after = deepFreeze(parsed.config);
     const entry = await this.#appendAudit({ via: 'file', what: `${CONFIG_FILE} changed outside Gatehouse`, before, after });
-    this.#lastGood.data = after;
-    await this.#lastGood.write();
+    await this.#writeLastGood(after);
     this.#adopt(after, entry);
   }
 
@@ -406,13 +426,26 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     }
   }
 
-  /** config.json and its last-good twin; both via steno (temp file + rename). */
+  /**
+   * config.json, then its last-good twin (each a temp file and a rename, retried while held).
+   * config.json is the change: a failure there throws and nothing is adopted. The last-good
+   * copy is a spare: a failure there is told and the save stands (the next save or start
+   * writes it again), so the file never holds a change the store and the trail do not.
+   */
   async #save(cfg: GatehouseConfig): Promise<void> {
     this.#db.data = cfg;
     await this.#db.write();
     this.#ownWrite = await fileIdentity(this.file);
+    await this.#writeLastGood(cfg);
+  }
+
+  async #writeLastGood(cfg: GatehouseConfig): Promise<void> {
     this.#lastGood.data = cfg;
-    await this.#lastGood.write();
+    try {
+      await this.#lastGood.write();
+    } catch (e) {
+      this.#notice(`${this.lastGoodFile} not updated (${(e as Error).message}); it is written again with the next change or start`);
+    }
   }
 
   /**
@@ -440,8 +473,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     const text = await readText(this.lastGoodFile);
     const parsed = text === null ? null : parseConfigText(text, this.#platform);
     if (parsed?.ok && sameConfig(parsed.config, this.#current)) return;
-    this.#lastGood.data = this.#current;
-    await this.#lastGood.write();
+    await this.#writeLastGood(this.#current);
   }
 
   async #appendAudit(e: Omit<AuditEntry, 'n' | 'at'>): Promise<AuditEntry> {
@@ -451,7 +483,15 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     let lastN = lastLine === null ? 0 : (parseAuditLine(lastLine)?.n ?? null);
     if (lastN === null) lastN = (await this.history()).reduce((m, x) => Math.max(m, x.n), 0);
     const entry: AuditEntry = { n: lastN + 1, at: new Date().toISOString(), ...e };
-    const fh = await open(this.auditFile, 'a+', PRIVATE_FILE_MODE);
+    // A scanner that opened the trail after the last append (no FILE_SHARE_WRITE) holds off
+    // the open for a moment: wait it out, as the spool does, rather than fail a saved change.
+    const fh: FileHandle = await retryWhileHeld('append', this.auditFile, () => open(this.auditFile, 'a+', PRIVATE_FILE_MODE), {
+      delaysMs: this.#heldDelays,
+      onRetry: (i) => {
+        if (i.retry === 1) this.#notice(heldRetryText(i));
+      },
+      onRecovered: (i) => this.#notice(`appended to ${i.path} after ${i.retry} ${i.retry === 1 ? 'retry' : 'retries'} (held by another program for ${i.heldMs} ms)`),
+    });
     try {
       const size = (await fh.stat()).size;
       let torn = false;
