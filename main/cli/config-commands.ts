@@ -15,6 +15,7 @@ import { ApiError } from '../shared/contract.js';
 import type { Decision } from '../shared/types.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { Client } from './client.js';
+import { outputPath } from './out-path.js';
 import { print, printJson, table } from './output.js';
 import { cmdAccountsOutbound } from './outbound-commands.js';
 
@@ -56,12 +57,24 @@ async function readInput(file: string): Promise<string> {
   }
 }
 
-async function writeOutput(file: string | undefined, text: string): Promise<void> {
-  if (!file || file === '-') {
+/** Where an export goes: stdout for none or `-`, else a file whose name Windows accepts (exit 2). */
+function outputFile(a: ParsedArgs, i: number, what: string): string | null {
+  const file = a.positionals[i];
+  if (file === undefined || file === '' || file === '-') return null;
+  return outputPath(file, what);
+}
+
+/** The export to `file` (or stdout); a file that cannot be written is exit 2 with the reason. */
+async function writeOutput(file: string | null, text: string): Promise<void> {
+  if (file === null) {
     process.stdout.write(text);
     return;
   }
-  await fs.writeFile(file, text);
+  try {
+    await fs.writeFile(file, text);
+  } catch (err) {
+    throw new UsageError(`cannot write ${file}: ${(err as Error).message}`);
+  }
   print(`wrote ${file}`);
 }
 
@@ -110,9 +123,11 @@ export async function cmdAccounts(c: Client, a: ParsedArgs): Promise<number> {
       print(`imported ${r.imported} account(s) from ${file}`);
       return 0;
     }
-    case 'export':
-      await writeOutput(a.positionals[1], (await c.call('accounts.export')).csv);
+    case 'export': {
+      const file = outputFile(a, 1, 'accounts export');
+      await writeOutput(file, (await c.call('accounts.export')).csv);
       return 0;
+    }
     default:
       throw new UsageError(`unknown accounts command "${sub}"`);
   }
@@ -134,9 +149,11 @@ export async function cmdRoutes(c: Client, a: ParsedArgs): Promise<number> {
       print(`imported ${r.imported} route(s) from ${file}`);
       return 0;
     }
-    case 'export':
-      await writeOutput(a.positionals[1], (await c.call('routes.export')).text);
+    case 'export': {
+      const file = outputFile(a, 1, 'routes export');
+      await writeOutput(file, (await c.call('routes.export')).text);
       return 0;
+    }
     case 'status': {
       const health = await c.call('routes.health');
       if (a.flags.json) return printJson(health), 0;

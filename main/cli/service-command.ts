@@ -12,6 +12,7 @@ import type { CommandPorts } from '../core/commands/context.js';
 import { processServiceHost } from '../core/service/host.js';
 import type { ServicePlanResult, ServiceStatus } from '../shared/contract.js';
 import { UsageError, type ParsedArgs } from './args.js';
+import { outputPath } from './out-path.js';
 import { print, printJson } from './output.js';
 
 const VERBS = ['install', 'uninstall', 'start', 'stop', 'status', 'firewall'] as const;
@@ -21,6 +22,8 @@ export async function cmdService(a: ParsedArgs): Promise<number> {
   if (!verb || !VERBS.includes(verb)) throw new UsageError(`usage: gatehouse service <${VERBS.join('|')}> [--dry-run]`);
   const f = a.flags;
   const str = (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+  // The data moves out of --from and into --to: folders Windows must accept, files inside too.
+  for (const k of ['from', 'to']) if (str(k) !== undefined) outputPath(str(k)!, `--${k}`, { dataDir: true });
   const dryRun = Boolean(f['dry-run']);
   const admin = str('admin-user') ? { name: str('admin-user')!, sid: str('admin-sid') ?? null } : undefined;
   const args: Record<string, unknown> =

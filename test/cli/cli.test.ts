@@ -105,6 +105,44 @@ describe('gatehouse CLI', () => {
     ]);
   });
 
+  it('writes exports to a file; a file it cannot write is exit 2 with the reason, and nothing else changes', async () => {
+    const file = path.join(dir, 'out', 'accounts.csv');
+    const missing = gh('accounts', 'export', file);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^gatehouse: cannot write .*accounts\.csv: ENOENT/);
+    await fs.mkdir(path.dirname(file));
+    const ok = gh('accounts', 'export', file);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toBe(`wrote ${file}\n`);
+    expect(await fs.readFile(file, 'utf8')).toMatch(/^\ufeffpattern,/);
+    const dat = path.join(dir, 'out', 'Gateway.dat');
+    expect(gh('routes', 'export', dat).code).toBe(0);
+    expect(await fs.readFile(dat, 'utf8')).toContain('\r\n');
+  });
+
+  // Windows only: Linux and macOS accept these names. The lane (npm run test:windows) runs it as win32.
+  it.runIf(process.platform === 'win32')('refuses output paths Windows would refuse or misread: exit 2 naming the problem, nothing written', async () => {
+    const out = path.join(dir, 'win');
+    await fs.mkdir(out);
+    const cases: [string[], RegExp][] = [
+      [['accounts', 'export', path.join(out, 'CON.csv')], /^gatehouse: accounts export .*CON\.csv: "CON\.csv" is a name Windows keeps for a device .*; choose another file name\n$/],
+      [['routes', 'export', path.join(out, 'Gateway:dat')], /^gatehouse: routes export .*: "Gateway:dat" has a character Windows does not allow/],
+      [['routes', 'export', path.join(out, 'Gateway.dat.')], /ends with a dot or a space/],
+      [['export', 'postfix', '--out', path.join(out, 'nul')], /^gatehouse: --out .*nul: "nul" is a name Windows keeps for a device .*; choose another folder\n$/],
+      // A folder whose own path is fine but the tables inside it pass MAX_PATH.
+      [['export', 'postfix', '--out', path.join(out, 'p'.repeat(Math.max(1, 250 - out.length)))], /^gatehouse: --out .*: the path is \d+ characters long; with the files inside it that passes 260/],
+      [['service', 'install', '--dry-run', '--from', 'C:\\Users\\kanri\\aux'], /^gatehouse: --from C:\\Users\\kanri\\aux: "aux" is a name Windows keeps for a device/],
+      [['service', 'uninstall', '--dry-run', '--to', 'C:\\Users\\kanri\\Gate|house'], /^gatehouse: --to .*: "Gate\|house" has a character Windows does not allow/],
+    ];
+    for (const [args, err] of cases) {
+      const r = gh(...args);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(err);
+      expect(r.out, args.join(' ')).toBe('');
+    }
+    expect(await fs.readdir(out)).toEqual([]);
+  });
+
   it('manages domains and trusted networks', () => {
     expect(gh('domains', 'add', 'branch.test.jp').code).toBe(0);
     expect(gh('domains', 'list').out).toContain('branch.test.jp');

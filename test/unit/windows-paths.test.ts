@@ -1,7 +1,9 @@
 /*
  * Names Windows refuses, wherever a path comes from input: windowsPathProblem() on every
- * platform; on win32 (the Windows lane) `--data` with such a name is a usage error (exit 2)
- * and Gateway.open refuses the folder before it creates anything. Under Wine the names
+ * platform, and the CLI's output paths (outputPath: exports, --out, the service's --from and
+ * --to) asked as Windows would; on win32 (the Windows lane) `--data` with such a name is a
+ * usage error (exit 2) and Gateway.open refuses the folder before it creates anything (the
+ * CLI's exports are run as win32 in test/cli/cli.test.ts). Under Wine the names
  * themselves would work (Wine keeps Linux's rules), which is why the check is by name.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dataDirProblem, windowsPathProblem } from '../../main/core/paths.js';
 import { Gateway } from '../../main/core/gateway.js';
+import { outputPath } from '../../main/cli/out-path.js';
+import { UsageError } from '../../main/cli/args.js';
 import { spawnWait } from '../helpers/slow.js';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gatehouse.js');
@@ -45,6 +49,28 @@ describe('windowsPathProblem', () => {
     expect(windowsPathProblem(deep)).toBeNull(); // 224 characters is a fine file path
     expect(dataDirProblem(deep)).toMatch(/passes 260/); // but not a fine data folder
     expect(dataDirProblem('C:\\Users\\a\\AppData\\Roaming\\Gatehouse')).toBeNull();
+  });
+});
+
+describe('outputPath (the files and folders the CLI writes)', () => {
+  const win = { platform: 'win32' as const };
+  it('on Windows: a usage error naming the option, the path and the problem', () => {
+    const call = (p: string, what: string, o = {}) => () => outputPath(p, what, { ...win, ...o });
+    expect(call('C:\\exports\\CON.csv', 'accounts export')).toThrow(UsageError);
+    expect(call('C:\\exports\\CON.csv', 'accounts export')).toThrow('accounts export C:\\exports\\CON.csv: "CON.csv" is a name Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9); choose another file name');
+    expect(call('C:\\exports\\a?.dat', 'routes export')).toThrow(/"a\?\.dat" has a character Windows does not allow/);
+    expect(call('C:\\postfix.', '--out', { within: 10 })).toThrow(/ends with a dot or a space.*choose another folder$/);
+    // The longest file written inside counts: fine alone, too long with it.
+    const deep = `C:\\${'d'.repeat(240)}`;
+    expect(outputPath(deep, '--out', win)).toBe(deep);
+    expect(call(deep, '--out', { within: 30 })).toThrow(/passes 260/);
+    expect(call(`C:\\${'d'.repeat(220)}`, '--to', { dataDir: true })).toThrow(/passes 260/);
+    expect(outputPath('C:\\exports\\accounts.csv', 'accounts export', win)).toBe('C:\\exports\\accounts.csv');
+  });
+
+  it('elsewhere: the same names are fine (Linux and macOS accept them)', () => {
+    expect(outputPath('/tmp/CON.csv', 'accounts export', { platform: 'linux' })).toBe('/tmp/CON.csv');
+    expect(outputPath('/tmp/a:b', '--out', { platform: 'darwin', within: 300 })).toBe('/tmp/a:b');
   });
 });
 
