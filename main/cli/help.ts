@@ -80,6 +80,9 @@ it, the commands work on Windows only (elsewhere they exit 2).
   --to DIR            uninstall: the folder to move the data back to (default: this user's)
   --keep-data         uninstall: leave the data in %ProgramData%\\Gatehouse
   --no-start          install over an existing service: leave it stopped
+  --from-installer    install: the installer's own call (it is already elevated): never
+                      asks for administrator rights, fails instead (exit 2); the data move
+                      is recorded as the installer's
   --port N            firewall: the SMTP port
   --json              print the result as JSON
   --admin-user NAME, --admin-sid SID

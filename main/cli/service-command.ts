@@ -43,7 +43,7 @@ export async function cmdService(a: ParsedArgs): Promise<number> {
   if (!r.ok) {
     const e = ApiError.fromData(r.error);
     // Off Windows: one line, exit 2 (main() prints it).
-    if (e.code === 'unsupported' || e.code === 'elevation-declined') throw new UsageError(e.message);
+    if (e.code === 'unsupported' || e.code === 'elevation-declined' || e.code === 'elevation-required') throw new UsageError(e.message);
     throw e;
   }
   if (f.json) return printJson(r.value), 0;

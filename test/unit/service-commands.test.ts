@@ -8,7 +8,11 @@
  * start) instead of a new registration; a gateway never changes the service. The plans' own
  * content is checked in service-plan.test.ts.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigStore } from '../../main/core/config/index.js';
+import { tempDir } from '../helpers/gateway.js';
 import { createDispatcher } from '../../main/core/commands/dispatch.js';
 import { serviceCommands } from '../../main/core/commands/service.js';
 import type { CommandPorts } from '../../main/core/commands/context.js';
@@ -17,7 +21,7 @@ import type { CommandHandlers } from '../../main/shared/contract.js';
 
 const SC_RUNNING = 'SERVICE_NAME: Gatehouse\r\n        STATE              : 4  RUNNING\r\n';
 
-function windowsHost(opts: { installed?: boolean; elevated?: boolean; elevateCode?: number; answeredBy?: ServiceHost['answeredBy'] } = {}) {
+function windowsHost(opts: { installed?: boolean; elevated?: boolean; elevateCode?: number; answeredBy?: ServiceHost['answeredBy']; over?: Partial<ServiceHost> } = {}) {
   const events: string[] = [];
   const elevated: { file: string; args: readonly string[]; setEnv: Record<string, string> }[] = [];
   const host: ServiceHost = {
@@ -40,6 +44,7 @@ function windowsHost(opts: { installed?: boolean; elevated?: boolean; elevateCod
     },
     beforeSwitch: async () => void events.push('beforeSwitch'),
     afterSwitch: async (ok) => void events.push(`afterSwitch ${ok}`),
+    ...opts.over,
   };
   const dispatch = createDispatcher(serviceCommands({ service: host } as unknown as CommandPorts) as unknown as CommandHandlers);
   return { dispatch, events, elevated };
@@ -80,6 +85,52 @@ describe('service commands on Windows', () => {
     ]);
     const st = await dispatch('service.status', undefined, { via: 'ui' });
     expect(st).toMatchObject({ ok: true, value: { supported: true, state: 'running', answeredBy: 'desktop' } });
+  });
+
+  it('install --from-installer without administrator rights: refused, no UAC prompt, nothing changed', async () => {
+    const { dispatch, events, elevated } = windowsHost();
+    const r = await dispatch('service.install', { fromInstaller: true }, { via: 'cli' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'elevation-required', message: expect.stringContaining('never asks for them') } });
+    expect(elevated).toEqual([]);
+    // Only the questions (whoami, sc query): no step of the plan ran.
+    expect(events.every((e) => /^run (whoami\.exe|sc\.exe query)/.test(e)), events.join('\n')).toBe(true);
+    // The same install from Settings or a shell does hand off to UAC.
+    expect((await windowsHost().dispatch('service.install', {}, { via: 'cli' })).ok).toBe(true);
+  });
+
+  // Real folders with Windows paths: the lane (npm run test:windows) runs it as win32.
+  it.runIf(process.platform === 'win32')('install --from-installer, elevated: the plan runs here (no UAC, no desktop hooks) and the move is audited as the installer\'s', async () => {
+    const root = await tempDir('gatehouse-installer-');
+    try {
+      const desktop = path.join(root, 'AppData', 'Roaming', 'Gatehouse');
+      const store = await ConfigStore.open(desktop);
+      await store.close();
+      const { dispatch, events, elevated } = windowsHost({
+        elevated: true,
+        over: { env: { SystemRoot: 'C:\\Windows', ProgramData: path.join(root, 'ProgramData') }, installDir: path.join(root, 'Program Files', 'Gatehouse'), desktopDataDir: desktop },
+      });
+      const r = await dispatch('service.install', { fromInstaller: true }, { via: 'cli' });
+      expect(r).toMatchObject({ ok: true, value: { dryRun: false } });
+      expect(elevated).toEqual([]);
+      expect(events).not.toContain('beforeSwitch');
+      const ran = events.filter((e) => e.startsWith('run') && !/whoami|sc\.exe query/.test(e));
+      expect(ran.map((e) => e.split(' ').slice(0, 2).join(' '))).toEqual([
+        'run icacls.exe',
+        'run GatehouseService.exe',
+        'run sc.exe',
+        'run sc.exe',
+        'run sc.exe',
+        'run netsh.exe',
+        'run netsh.exe',
+        'run sc.exe',
+      ]);
+      const serviceData = path.join(root, 'ProgramData', 'Gatehouse');
+      const trail = (await fs.readFile(path.join(serviceData, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { what: string });
+      expect(trail.at(-1)!.what).toMatch(/^switch to service mode \(by the installer\): /);
+      await expect(fs.access(path.join(desktop, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
   });
 
   it('a gateway (serve, the service itself) refuses to change the service', async () => {

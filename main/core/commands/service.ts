@@ -9,6 +9,10 @@
  * lacks the right (control.ts). A failed step is 'service-failed' naming the step and its
  * output. install moves the desktop data in (data-move.ts, the password sealed again for the
  * machine), uninstall moves it back (sealed again for the user) unless keepData.
+ * install with fromInstaller is the NSIS installer's own call, made elevated right after it
+ * copied the files (often silently, `/S /service`, with nobody to answer a prompt): it never
+ * hands off to UAC (not elevated, it refuses with 'elevation-required' and changes nothing),
+ * and the data move is audited as the installer's.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -131,6 +135,12 @@ export function serviceCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
       if (!onWindows(h)) throw unsupported('install');
       notFromGateway(h, 'installed');
       if (!(await elevated(h))) {
+        if (a.fromInstaller) {
+          throw new ApiError(
+            'gatehouse service install --from-installer needs administrator rights and never asks for them (the installer runs it elevated, often with nobody to answer a prompt); nothing was changed. Install Gatehouse for all users (as an administrator), or turn the service on in Settings',
+            'elevation-required',
+          );
+        }
         const verb = ['service', 'install', '--admin-user', admin.name, ...(admin.sid ? ['--admin-sid', admin.sid] : []), ...(moveFrom ? ['--from', moveFrom] : []), ...(a.noStart ? ['--no-start'] : [])];
         await h.beforeSwitch?.();
         try {
@@ -144,7 +154,7 @@ export function serviceCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
       }
       await h.beforeSwitch?.();
       try {
-        const r = await carryOut(h, steps, 'service', 'switch to service mode');
+        const r = await carryOut(h, steps, 'service', a.fromInstaller ? 'switch to service mode (by the installer)' : 'switch to service mode');
         await h.afterSwitch?.(true);
         return planResult(steps, false, { ...r, wrapperXml: xml });
       } catch (err) {
