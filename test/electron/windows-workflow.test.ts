@@ -2,7 +2,8 @@
  * .github/workflows/windows-installer.yml has never run where we can see it, so its structure
  * is checked here: the steps the Windows runner must take, in order (npm ci, npm test, the
  * Windows lane, the installer built, installed with /S, the installed app driven by the smoke
- * test, uninstalled with /S); a Node version Electron accepts (its package's engines); the
+ * test, uninstalled with /S; then installed with /S /service, the service checks, uninstalled
+ * with /S, the service and its firewall rule gone); a Node version Electron accepts (its package's engines); the
  * installed paths derived from electron-builder.yml; and every report, screenshot and
  * installer the steps write is inside what the upload steps upload, even after a failure.
  */
@@ -84,7 +85,23 @@ describe('.github/workflows/windows-installer.yml', () => {
     const install = indexOf((s) => /Gatehouse-Setup-\*\.exe/.test(s.run ?? '') && /'\/S'/.test(s.run ?? ''), 'runs the installer with /S');
     const drive = indexOf((s) => /vitest run test\/electron\/smoke\.test\.ts/.test(s.run ?? '') && !!s.env?.GATEHOUSE_APP_EXE, 'drives the installed app');
     const uninstall = indexOf((s) => /Uninstall .*\.exe/.test(s.run ?? '') && /'\/S'/.test(s.run ?? ''), 'uninstalls with /S');
-    expect([ci, test, lane, build, install, drive, uninstall]).toEqual([ci, test, lane, build, install, drive, uninstall].sort((a, b) => a - b));
+    // The service round comes after the desktop round has uninstalled the app.
+    const runs = (i: number) => steps[i]!.run ?? '';
+    const serviceInstall = indexOf((s) => /Gatehouse-Setup-\*\.exe/.test(s.run ?? '') && /'\/S', '\/service'/.test(s.run ?? ''), 'runs the installer with /S /service');
+    const serviceChecks = indexOf((s) => /^node scripts\/windows-service-check\.mjs\s*$/.test(s.run ?? ''), 'runs the service checks');
+    const serviceUninstall = steps.findIndex((s, i) => i > serviceChecks && /Uninstall .*\.exe/.test(s.run ?? '') && /'\/S'/.test(s.run ?? ''));
+    const gone = indexOf((s) => /^node scripts\/windows-service-check\.mjs --after-uninstall\s*$/.test(s.run ?? ''), 'checks that the service and the rule are gone');
+    const order = [ci, test, lane, build, install, drive, uninstall, serviceInstall, serviceChecks, serviceUninstall, gone];
+    expect(serviceUninstall, 'an uninstall with /S after the service checks').toBeGreaterThan(0);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(runs(install)).not.toContain('/service');
+    // Each step of the service round runs only when the one it needs did.
+    expect(steps[serviceChecks]!.if).toContain(`steps.${steps[serviceInstall]!.id}.outcome == 'success'`);
+    expect(steps[serviceUninstall]!.if).toContain(`steps.${steps[serviceInstall]!.id}.outcome == 'success'`);
+    expect(steps[gone]!.if).toContain(`steps.${steps[serviceUninstall]!.id}.outcome == 'success'`);
+    const check = fs.readFileSync(path.join(root, 'scripts', 'windows-service-check.mjs'), 'utf8');
+    expect(check).toContain("process.argv.includes('--after-uninstall')");
+    expect(check).not.toMatch(/'service', 'uninstall'/); // the app's uninstaller removes the service, not the CLI
     // The scripts those steps name exist.
     const scripts = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts as Record<string, string>;
     for (const s of ['test', 'test:windows', 'dist:win']) expect(scripts[s], s).toBeTruthy();
