@@ -21,14 +21,14 @@ export async function cmdExport(dataDir: string, a: ParsedArgs): Promise<number>
   const target = a.positionals[0];
   if (target !== 'postfix') throw new UsageError(target ? `cannot export to "${target}" (only: postfix)` : 'missing target: gatehouse export postfix [--out DIR]');
   const given = typeof a.flags.out === 'string' ? a.flags.out : null;
-  if (given !== null) outputPath(given, '--out'); // the folder itself, before anything is read
+  if (given !== null) outputPath(given, '--out', { folder: true }); // the folder itself, before anything is read
   const store = await ConfigStore.open(dataDir);
   const cfg = store.get();
   await store.close();
   const exp = exportPostfix(cfg);
   // The longest name written inside counts against MAX_PATH too.
   const longest = Math.max(...[MAIN_CF_NAME, 'README.txt', ...Object.keys(exp.files)].map((n) => n.length + 1));
-  const out = given === null ? null : outputPath(given, '--out', { within: longest });
+  const out = given === null ? null : outputPath(given, '--out', { folder: true, within: longest });
   if (!out) {
     process.stdout.write(`==> ${MAIN_CF_NAME} <==\n${exp.mainCf}`);
     for (const [name, text] of Object.entries(exp.files)) process.stdout.write(`\n==> ${name} <==\n${text}`);

@@ -14,6 +14,8 @@ import { dataDirProblem, windowsPathProblem } from '../core/paths.js';
 import { UsageError } from './args.js';
 
 export interface OutputPathOptions {
+  /** A folder the CLI writes files into (the message says "folder"). */
+  folder?: boolean;
   /** Characters that will be added below the path (the longest file name written in a folder). */
   within?: number;
   /** A data folder: the files Gatehouse keeps inside it count too (paths.ts's dataDirProblem). */
@@ -27,6 +29,6 @@ export function outputPath(given: string, what: string, opts: OutputPathOptions 
   const full = platform === 'win32' ? path.win32.resolve(given) : path.resolve(given);
   if (platform !== 'win32') return full;
   const problem = opts.dataDir ? dataDirProblem(full) : windowsPathProblem(full, opts.within ?? 0);
-  if (problem) throw new UsageError(`${what} ${given}: ${problem}; choose another ${opts.dataDir || opts.within ? 'folder' : 'file name'}`);
+  if (problem) throw new UsageError(`${what} ${given}: ${problem}; choose another ${opts.folder || opts.dataDir ? 'folder' : 'file name'}`);
   return full;
 }

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildHoldfileNative, prepareWine, stopWine, toWindowsPath } from './setup.mjs';
+import { buildHoldfileNative, prepareWine, registerRun, stopWine, toWindowsPath } from './setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = path.join(root, 'test-results', 'windows-lane');
@@ -180,6 +180,7 @@ async function main() {
       return 2;
     }
     nodeVersion = w.nodeVersion;
+    registerRun(w);
     say(`running vitest as win32 under Wine (${w.nodeVersion}); each node.exe start takes a second or more`);
     try {
       code = await runVitest({
@@ -197,7 +198,7 @@ async function main() {
         logFile: path.join(outDir, 'output.txt'),
       });
     } finally {
-      await stopWine(w);
+      await stopWine(w, say);
     }
   }
   return report({ wine, seconds: Math.round((Date.now() - started) / 1000), code, nodeVersion });

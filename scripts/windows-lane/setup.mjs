@@ -171,10 +171,52 @@ export async function prepareWine(root, say) {
   return { env, nodeExe, holdfile, nodeVersion: said.split(' ')[1] };
 }
 
-/** End every Wine process of the lane's prefix (stragglers of a failed test included). */
-export async function stopWine(w) {
-  if (!w) return;
+/**
+ * Lane runs that use the prefix now: one file per run in <cache>/runs, named by its pid.
+ * `wineserver -k` ends every process of a prefix, so a run that ended it while another run
+ * (another checkout on the same machine) was still testing would kill that run's vitest.
+ */
+function runsDir(w) {
+  return path.join(path.dirname(w.env.WINEPREFIX), 'runs');
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Note this run as a user of the prefix (stopWine() takes it off again). */
+export function registerRun(w) {
+  fs.mkdirSync(runsDir(w), { recursive: true });
+  fs.writeFileSync(path.join(runsDir(w), String(process.pid)), `${new Date().toISOString()}\n`);
+}
+
+/**
+ * End every Wine process of the lane's prefix (stragglers of a failed test included), unless
+ * another lane run still uses the prefix: then its processes and ours are left to the last
+ * run out, which ends them all. Returns the pids of the other runs (empty when it ended them).
+ */
+export async function stopWine(w, say = () => {}) {
+  if (!w) return [];
+  fs.rmSync(path.join(runsDir(w), String(process.pid)), { force: true });
+  let others = [];
+  try {
+    others = fs.readdirSync(runsDir(w)).map(Number).filter((pid) => Number.isInteger(pid) && pid !== process.pid);
+  } catch {
+    // no runs folder: nobody else
+  }
+  const live = others.filter(alive);
+  for (const pid of others) if (!live.includes(pid)) fs.rmSync(path.join(runsDir(w), String(pid)), { force: true });
+  if (live.length > 0) {
+    say(`another lane run (pid ${live.join(', ')}) uses the Wine prefix: leaving its processes to it`);
+    return live;
+  }
   spawnSync('wineserver', ['-k'], { env: w.env, stdio: 'ignore' });
+  return [];
 }
 
 /** On Windows: holdfile.exe built with the gcc on PATH (MinGW on GitHub's runners), or null. */

@@ -59,7 +59,7 @@ describe('outputPath (the files and folders the CLI writes)', () => {
     expect(call('C:\\exports\\CON.csv', 'accounts export')).toThrow(UsageError);
     expect(call('C:\\exports\\CON.csv', 'accounts export')).toThrow('accounts export C:\\exports\\CON.csv: "CON.csv" is a name Windows keeps for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9); choose another file name');
     expect(call('C:\\exports\\a?.dat', 'routes export')).toThrow(/"a\?\.dat" has a character Windows does not allow/);
-    expect(call('C:\\postfix.', '--out', { within: 10 })).toThrow(/ends with a dot or a space.*choose another folder$/);
+    expect(call('C:\\postfix.', '--out', { folder: true, within: 10 })).toThrow(/ends with a dot or a space.*choose another folder$/);
     // The longest file written inside counts: fine alone, too long with it.
     const deep = `C:\\${'d'.repeat(240)}`;
     expect(outputPath(deep, '--out', win)).toBe(deep);

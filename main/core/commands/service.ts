@@ -152,13 +152,15 @@ export function serviceCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
           throw err;
         }
       }
-      await h.beforeSwitch?.();
+      // The installer runs with the app closed: there is no desktop gateway to let go of.
+      const hooks = !a.fromInstaller;
+      if (hooks) await h.beforeSwitch?.();
       try {
         const r = await carryOut(h, steps, 'service', a.fromInstaller ? 'switch to service mode (by the installer)' : 'switch to service mode');
-        await h.afterSwitch?.(true);
+        if (hooks) await h.afterSwitch?.(true);
         return planResult(steps, false, { ...r, wrapperXml: xml });
       } catch (err) {
-        await h.afterSwitch?.(false);
+        if (hooks) await h.afterSwitch?.(false);
         throw err;
       }
     },
