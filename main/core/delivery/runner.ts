@@ -23,6 +23,7 @@ import { buildDsn, dsnEnvelope, headerBlock, mayBounce, type DsnRecipient } from
 import { HealthBook } from './health.js';
 import { attemptLine, noteLine } from './log-lines.js';
 import { configuredHops, systemResolver } from './next-hop.js';
+import { createResolver } from '../dns/resolver.js';
 import { matches, queueItem, type QueueFilter } from './queue-view.js';
 import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
 import { TransportPool } from './transport-pool.js';
@@ -32,8 +33,10 @@ export interface DeliveryDeps {
   spool: SpoolLike;
   config(): GatehouseConfig;
   log(e: SenderLogEntry): void;
-  /** DNS for MX / host lookups; default node:dns. Tests inject a fake. */
+  /** DNS for MX / host lookups; default: `dnsServers`, else node:dns (the system's). */
   resolver?: MxResolver;
+  /** DNS servers (`ip:port`) to ask instead of the system's, when no `resolver` is given. */
+  dnsServers?: readonly string[];
   now?(): Date;
   /** The queue changed (for the UI). */
   onChange?(): void;
@@ -103,7 +106,7 @@ export class DeliveryRunner {
   private loading: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: DeliveryDeps) {
-    this.resolver = deps.resolver ?? systemResolver;
+    this.resolver = deps.resolver ?? (deps.dnsServers && deps.dnsServers.length > 0 ? createResolver({ dnsServers: deps.dnsServers }) : systemResolver);
     this.pool = new TransportPool({
       caps: () => {
         const d = this.deps.config().delivery;
