@@ -316,6 +316,8 @@ export interface SenderLogEntry {
   /** Set on bookkeeping lines an outbound control made (`rejected-by-approver`, `approval-expired`). */
   rule?: RuleName;
   perRecipient?: { recipient: string; code?: number; reply?: string; outcome: 'delivered' | 'deferred' | 'bounced' }[];
+  /** DKIM: `d=test.jp s=s1` when the bytes sent were signed, `error: ...` when signing failed. */
+  dkim?: string;
 }
 
 /** A queued message as shown by `queue list` and the UI. */

@@ -13,6 +13,8 @@ import { destinationFor, planHops, type Destination, type Hop, type Via } from '
 import { classify, enhancedStatus, type Classified, type RcptResult } from './outcome.js';
 import type { ConnectSettings, TransportPool } from './transport-pool.js';
 import type { MxResolver, SpoolHeader } from './types.js';
+import { prepareOutbound, type OutboundOptions, type Prepared } from './outbound.js';
+import { normDomain } from './next-hop.js';
 
 /** A recipient's result, with the host that gave it (for the DSN's Remote-MTA). */
 export interface FinalResult extends RcptResult {
@@ -30,6 +32,8 @@ export interface HopTry {
   tls: boolean;
   durationMs: number;
   at: Date;
+  /** DKIM outcome of the bytes sent (`d=... s=...` or `error: ...`). */
+  dkim?: string;
 }
 
 export interface AttemptResult {
@@ -46,6 +50,8 @@ export interface AttemptDeps {
   stopping(): boolean;
   /** MX port (25; tests use another). */
   mxPort?: number;
+  /** Signing and the other last changes before sending; none = sent as spooled. */
+  outbound?: OutboundOptions;
 }
 
 export function connectSettings(hop: Hop, cfg: GatehouseConfig): ConnectSettings {
@@ -83,11 +89,16 @@ function uniform(recipients: readonly string[], outcome: RcptResult['outcome'], 
   };
 }
 
+/** Internal (office) and external destinations may get different bytes (only external mail is signed). */
+function isExternal(dest: Destination, cfg: GatehouseConfig): boolean {
+  return !cfg.internalDomains.some((d) => normDomain(d) === dest.domain);
+}
+
 async function deliverGroup(
   header: SpoolHeader,
   dest: Destination,
   recipients: string[],
-  raw: Buffer,
+  bytesFor: (external: boolean) => Promise<Prepared>,
   cfg: GatehouseConfig,
   deps: AttemptDeps,
   out: AttemptResult,
@@ -100,6 +111,8 @@ async function deliverGroup(
     for (const r of c.results) out.results.set(r.recipient, { ...r, at });
     return;
   }
+  const prepared = await bytesFor(isExternal(dest, cfg));
+  const raw = prepared.raw;
   let remaining = recipients;
   const lastDeferred = new Map<string, FinalResult>();
   for (const hop of plan.hops) {
@@ -121,6 +134,7 @@ async function deliverGroup(
     else if (!deps.stopping()) deps.health.failure(hop.label, hop.via, at, c.reply);
     const t: HopTry = { label: hop.label, via: hop.via, recipients: remaining, classified: c, tls, durationMs, at };
     if (hop.mx) t.mx = hop.mx;
+    if (prepared.dkim && !hop.error) t.dkim = prepared.dkim;
     out.tries.push(t);
     const remoteMta = hop.mx ?? hop.servername ?? hop.host;
     for (const r of c.results) {
@@ -144,6 +158,16 @@ async function deliverGroup(
 export async function runAttempt(header: SpoolHeader, pending: readonly string[], raw: Buffer, cfg: GatehouseConfig, deps: AttemptDeps): Promise<AttemptResult> {
   const out: AttemptResult = { results: new Map(), tries: [] };
   const groups = groupRecipients(pending, cfg);
-  await Promise.all(groups.map((g) => deliverGroup(header, g.dest, g.recipients, raw, cfg, deps, out)));
+  // Prepared once per kind and attempt, whatever the number of groups and hops.
+  const memo = new Map<boolean, Promise<Prepared>>();
+  const bytesFor = (external: boolean): Promise<Prepared> => {
+    let p = memo.get(external);
+    if (!p) {
+      p = deps.outbound ? prepareOutbound(raw, deps.outbound, external, deps.now()) : Promise.resolve({ raw });
+      memo.set(external, p);
+    }
+    return p;
+  };
+  await Promise.all(groups.map((g) => deliverGroup(header, g.dest, g.recipients, bytesFor, cfg, deps, out)));
   return out;
 }

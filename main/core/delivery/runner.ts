@@ -24,6 +24,7 @@ import { HealthBook } from './health.js';
 import { attemptLine, noteLine } from './log-lines.js';
 import { configuredHops, systemResolver } from './next-hop.js';
 import { createResolver } from '../dns/resolver.js';
+import type { OutboundOptions } from './outbound.js';
 import { matches, queueItem, type QueueFilter } from './queue-view.js';
 import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
 import { TransportPool } from './transport-pool.js';
@@ -48,6 +49,8 @@ export interface DeliveryDeps {
   socketTimeoutMs?: number;
   /** Port of MX hosts. Default 25; tests, which cannot bind 25, set their sink's port. */
   mxPort?: number;
+  /** Last changes before sending (DKIM signing), read per attempt. Default: none. */
+  outbound?(): OutboundOptions;
 }
 
 export interface QueueShow extends QueueDetail {
@@ -270,6 +273,7 @@ export class DeliveryRunner {
       now: () => this.now(),
       stopping: () => this.stopping,
       mxPort: this.deps.mxPort,
+      outbound: this.deps.outbound?.(),
     });
     await this.settle(e, result, attemptNo, raw, cfg);
   }

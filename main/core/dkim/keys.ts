@@ -1,0 +1,66 @@
+/*
+ * DKIM keys: generateDkimKey() makes an RSA 2048 or Ed25519 key pair (PKCS#8 PEM private
+ * key), publicKeyTag() derives the `p=` value from a private key (RSA: base64 of the
+ * SubjectPublicKeyInfo DER, as RFC 6376 publishes it; Ed25519: base64 of the raw 32-octet key,
+ * RFC 8463), and dkimRecord() builds the TXT record to publish (name, one-string value, and the
+ * zone-file line split into 255-octet strings). Throws on a private key node:crypto cannot
+ * read or of another type; nothing else fails.
+ */
+import crypto from 'node:crypto';
+import type { DkimAlgorithm, DkimRecord } from '../../shared/deliverability.js';
+
+export interface GeneratedKey {
+  algorithm: DkimAlgorithm;
+  privateKey: string;
+  /** The `p=` tag value. */
+  publicKey: string;
+}
+
+export function generateDkimKey(algorithm: DkimAlgorithm): GeneratedKey {
+  const pair =
+    algorithm === 'rsa'
+      ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
+      : crypto.generateKeyPairSync('ed25519');
+  const privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { algorithm, privateKey, publicKey: publicKeyTag(privateKey).publicKey };
+}
+
+/** The algorithm and `p=` value of a private key (PEM). */
+export function publicKeyTag(privatePem: string): { algorithm: DkimAlgorithm; publicKey: string } {
+  const priv = crypto.createPrivateKey(privatePem);
+  const pub = crypto.createPublicKey(priv);
+  if (priv.asymmetricKeyType === 'rsa') {
+    return { algorithm: 'rsa', publicKey: pub.export({ type: 'spki', format: 'der' }).toString('base64') };
+  }
+  if (priv.asymmetricKeyType === 'ed25519') {
+    const jwk = pub.export({ format: 'jwk' }) as { x: string };
+    return { algorithm: 'ed25519', publicKey: Buffer.from(jwk.x, 'base64url').toString('base64') };
+  }
+  throw new Error(`DKIM keys must be RSA or Ed25519, not ${priv.asymmetricKeyType}`);
+}
+
+/** The value split into quoted strings of at most 255 octets (zone files, many DNS consoles). */
+export function quotedStrings(value: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < value.length; i += 255) parts.push(`"${value.slice(i, i + 255)}"`);
+  return parts.join(' ');
+}
+
+export function dkimRecordName(domain: string, selector: string): string {
+  return `${selector}._domainkey.${domain}`;
+}
+
+export function dkimRecord(domain: string, selector: string, privatePem: string): DkimRecord {
+  const { algorithm, publicKey } = publicKeyTag(privatePem);
+  const name = dkimRecordName(domain, selector);
+  const value = `v=DKIM1; k=${algorithm}; p=${publicKey}`;
+  return { name, value, zoneLine: `${name}. IN TXT ( ${quotedStrings(value)} )` };
+}
+
+/** A selector is one or more DNS labels (letters, digits, hyphens). */
+export function checkSelector(selector: string): string {
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(selector)) {
+    return 'must be DNS labels: letters, digits and hyphens (e.g. s1, gh2026)';
+  }
+  return '';
+}
