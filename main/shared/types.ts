@@ -318,6 +318,8 @@ export interface SenderLogEntry {
   perRecipient?: { recipient: string; code?: number; reply?: string; outcome: 'delivered' | 'deferred' | 'bounced' }[];
   /** DKIM: `d=test.jp s=s1` when the bytes sent were signed, `error: ...` when signing failed. */
   dkim?: string;
+  /** Lines over 998 octets that were folded before sending (the message had them). */
+  foldedLines?: number;
 }
 
 /** A queued message as shown by `queue list` and the UI. */

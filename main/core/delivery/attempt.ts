@@ -34,6 +34,8 @@ export interface HopTry {
   at: Date;
   /** DKIM outcome of the bytes sent (`d=... s=...` or `error: ...`). */
   dkim?: string;
+  /** Lines folded to 998 octets in the bytes sent. */
+  foldedLines?: number;
 }
 
 export interface AttemptResult {
@@ -50,7 +52,7 @@ export interface AttemptDeps {
   stopping(): boolean;
   /** MX port (25; tests use another). */
   mxPort?: number;
-  /** Signing and the other last changes before sending; none = sent as spooled. */
+  /** Signing and the other last changes before sending; absent = long lines folded, nothing signed. */
   outbound?: OutboundOptions;
 }
 
@@ -135,6 +137,7 @@ async function deliverGroup(
     const t: HopTry = { label: hop.label, via: hop.via, recipients: remaining, classified: c, tls, durationMs, at };
     if (hop.mx) t.mx = hop.mx;
     if (prepared.dkim && !hop.error) t.dkim = prepared.dkim;
+    if (prepared.foldedLines && !hop.error) t.foldedLines = prepared.foldedLines;
     out.tries.push(t);
     const remoteMta = hop.mx ?? hop.servername ?? hop.host;
     for (const r of c.results) {
@@ -163,7 +166,7 @@ export async function runAttempt(header: SpoolHeader, pending: readonly string[]
   const bytesFor = (external: boolean): Promise<Prepared> => {
     let p = memo.get(external);
     if (!p) {
-      p = deps.outbound ? prepareOutbound(raw, deps.outbound, external, deps.now()) : Promise.resolve({ raw });
+      p = prepareOutbound(raw, deps.outbound ?? {}, external, deps.now());
       memo.set(external, p);
     }
     return p;

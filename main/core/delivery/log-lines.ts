@@ -30,6 +30,7 @@ export function attemptLine(header: SpoolHeader, attempt: number, t: HopTry, sti
   };
   if (t.mx) e.mx = t.mx;
   if (t.dkim) e.dkim = t.dkim;
+  if (t.foldedLines) e.foldedLines = t.foldedLines;
   if (t.classified.code !== undefined) e.code = t.classified.code;
   if (t.classified.reply) e.reply = t.classified.reply;
   // Only when one of this hop's deferred recipients is really still waiting after the attempt.

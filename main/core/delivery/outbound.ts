@@ -1,15 +1,19 @@
 /*
- * The last changes to a message before it leaves: DKIM signing of external mail (the
- * signature goes on last, over the exact bytes sent). prepareOutbound() returns the bytes to
- * send and what was done; `OutboundOptions` are read per attempt so a config change applies
- * to the next one. With no options the message goes out exactly as spooled (the behaviour
- * before these engines). Never throws: a key that cannot sign leaves the message unsigned and
- * says so in `dkim` (the senderlog shows it).
+ * The last changes to a message before it leaves, in this order: lines over 998 octets are
+ * folded (long-lines.ts; on by default, for every destination), then external mail is DKIM
+ * signed (the signature goes on last, over the exact bytes sent). prepareOutbound() returns
+ * the bytes to send and what was done; `OutboundOptions` are read per attempt so a config
+ * change applies to the next one. Without keys nothing is signed, and a message without long
+ * lines goes out exactly as spooled. Never throws: a key that cannot sign leaves the message
+ * unsigned and says so in `dkim` (the senderlog shows it).
  */
 import type { DkimKey } from '../../shared/deliverability.js';
 import { signMessage } from '../dkim/sign.js';
+import { foldLongLines, MAX_LINE } from './long-lines.js';
 
 export interface OutboundOptions {
+  /** Fold lines over 998 octets. Default true; false sends them as they came (not advised). */
+  foldLongLines?: boolean;
   /** Opened DKIM keys; mail to external domains whose From: domain has one is signed. */
   dkimKeys?: readonly DkimKey[];
 }
@@ -18,11 +22,18 @@ export interface Prepared {
   raw: Buffer;
   /** `d=test.jp s=s1`, or `error: ...` when signing failed. */
   dkim?: string;
+  /** Lines that were over 998 octets and were folded. */
+  foldedLines?: number;
 }
 
 export async function prepareOutbound(raw: Buffer, o: OutboundOptions, external: boolean, now: Date): Promise<Prepared> {
   let out = raw;
   const p: Prepared = { raw: out };
+  if (o.foldLongLines !== false) {
+    const f = foldLongLines(out, MAX_LINE);
+    out = f.raw;
+    if (f.folded > 0) p.foldedLines = f.folded;
+  }
   if (external && o.dkimKeys && o.dkimKeys.length > 0) {
     const s = await signMessage(out, o.dkimKeys, now);
     out = s.raw;

@@ -49,7 +49,7 @@ export interface DeliveryDeps {
   socketTimeoutMs?: number;
   /** Port of MX hosts. Default 25; tests, which cannot bind 25, set their sink's port. */
   mxPort?: number;
-  /** Last changes before sending (DKIM signing), read per attempt. Default: none. */
+  /** Last changes before sending (DKIM keys; long-line folding, on unless turned off), read per attempt. */
   outbound?(): OutboundOptions;
 }
 
