@@ -4,13 +4,15 @@
 // delivery path to a real sink (2,000-octet and 256 KB lines, 8-bit and quoted-printable
 // parts, with DKIM signing after folding verified by dkimpy).
 import fc from 'fast-check';
-import { decode as qpDecode } from 'libqp';
+import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dkimRecord, generateDkimKey } from '../../main/core/dkim/keys.js';
 import { foldLongLines, hasLongLine } from '../../main/core/delivery/long-lines.js';
 import { dkimpyVerify, dkimVerifierSkipReason } from '../helpers/dkim-verify.js';
 import { dnsSkipReason, startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { harness, startSink, testConfig, waitFor, type Harness, type Sink } from './helpers.js';
+
+const qpDecode = (createRequire(import.meta.url)('libqp') as { decode(s: string): Buffer }).decode;
 
 function longest(buf: Buffer): number {
   let max = 0;

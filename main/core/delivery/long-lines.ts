@@ -20,7 +20,17 @@
  * is CRLF-terminated where the input was; DKIM signing must come after this (it does: see
  * outbound.ts). Never throws on any input.
  */
-import { encode as qpEncode, wrap as qpWrap } from 'libqp';
+import { createRequire } from 'node:module';
+
+// libqp (quoted-printable, nodemailer's author) ships no types: the two functions used here.
+const libqp = createRequire(import.meta.url)('libqp') as {
+  /** CR and LF stay as they are (hard line breaks); trailing whitespace is encoded. */
+  encode(b: Buffer): string;
+  /** Soft line breaks (`=` CRLF) so no line exceeds `lineLength`. */
+  wrap(s: string, lineLength?: number): string;
+};
+const qpEncode = libqp.encode;
+const qpWrap = libqp.wrap;
 
 export const MAX_LINE = 998;
 const CR = 0x0d;
