@@ -79,15 +79,20 @@ export interface SenderRoute {
   tls?: RouteTls;
 }
 
-/** One line of E-Post's extended Gateway.dat as read (order and spelling kept for export). */
+/** One line of E-Post's extended Gateway.dat as read (options' spelling kept for export). */
 export interface GatewayDatLine {
+  /** 1-based line number in the file read. */
+  line: number;
+  /** A domain (lowercased) or `*`. */
   destination: string;
+  /** Envelope sender condition after `|`: an address or a domain (lowercased). */
   sender?: string;
   host: string;
   port: number;
-  /** Options after the port, in the order written (`auth=xoauth2`, `tls=required`). */
   auth?: RouteAuth;
   tls?: RouteTls;
+  /** The option fields after the port as written (`XOAUTH2`, `auth=xoauth2`, `tls=required`). */
+  options?: string[];
 }
 
 // ---- XOAUTH2 ----

@@ -306,7 +306,8 @@ export interface SenderLogEntry {
   recipients: string[];
   hop: string; // host:port
   mx?: string;
-  via: 'route' | 'smarthost' | 'mx' | 'override' | 'dsn';
+  /** sender-route: a route with a sender condition (E-Post's extended Gateway.dat). */
+  via: 'route' | 'smarthost' | 'mx' | 'override' | 'sender-route' | 'dsn';
   tls: boolean;
   outcome: 'delivered' | 'deferred' | 'bounced' | 'partial' | 'expired';
   code?: number;
@@ -320,6 +321,14 @@ export interface SenderLogEntry {
   dkim?: string;
   /** Lines over 998 octets that were folded before sending (the message had them). */
   foldedLines?: number;
+  /** The session's TLS version (`TLSv1.3`), when it ran TLS. */
+  tlsVersion?: string;
+  /** The server's certificate chain and name were verified (false: encrypted, but not authenticated). */
+  tlsVerified?: boolean;
+  /** Why the certificate did not verify (e.g. DEPTH_ZERO_SELF_SIGNED_CERT). */
+  tlsVerifyError?: string;
+  /** A TLS requirement applied to this hop (MTA-STS policy or route `tls: required`) and whether it was met. */
+  tlsPolicy?: { source: 'mta-sts' | 'route'; mode: 'enforce' | 'testing' | 'none' | 'required'; id?: string; ok: boolean; reason?: string };
 }
 
 /** A queued message as shown by `queue list` and the UI. */

@@ -7,11 +7,29 @@
  * lines goes out exactly as spooled. Never throws: a key that cannot sign leaves the message
  * unsigned and says so in `dkim` (the senderlog shows it).
  */
-import type { DkimKey } from '../../shared/deliverability.js';
+import type { DkimKey, RouteTls, SenderRoute } from '../../shared/deliverability.js';
+import type { CredentialTarget, Via } from './next-hop.js';
+import type { HopAuth } from './types.js';
+import type { MtaStsLookup } from '../tls/mta-sts.js';
 import { signMessage } from '../dkim/sign.js';
 import { foldLongLines, MAX_LINE } from './long-lines.js';
 
+/**
+ * The deliverability engines' settings for one attempt (DeliveryDeps.outbound() reads them
+ * per attempt). Every field is optional; absent = the behaviour before these engines, except
+ * long-line folding, which is on unless turned off.
+ */
 export interface OutboundOptions {
+  /** Routes with sender conditions (external mail): before the smarthost and MX. */
+  senderRoutes?: readonly SenderRoute[];
+  /** Credentials for the smarthost (e.g. XOAUTH2 instead of its password) and for routes with `auth`. */
+  credentials?(target: CredentialTarget): HopAuth | undefined;
+  /** `tls: required` per classic route / override domain. */
+  routeTls?(domain: string, via: Via): RouteTls | undefined;
+  /** MTA-STS policies for direct-MX delivery (core/tls/mta-sts.ts's MtaStsCache.lookup fits). */
+  mtaSts?: MtaStsLookup;
+  /** Extra trust anchors (PEM) for verifying servers' certificates, besides Node's CAs. */
+  tlsCa?: readonly string[];
   /** Fold lines over 998 octets. Default true; false sends them as they came (not advised). */
   foldLongLines?: boolean;
   /** Opened DKIM keys; mail to external domains whose From: domain has one is signed. */

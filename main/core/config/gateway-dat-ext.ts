@@ -1,0 +1,168 @@
+/*
+ * E-Post's extended Gateway.dat (v4.82 and later): the classic `domain, server IP, port`
+ * line, plus an envelope-sender condition after the destination and authentication / TLS
+ * options after the port. E-Post documents the sender condition with its Microsoft 365 relay
+ * line `*|account@tenant.onmicrosoft.com,tenant.mail.protection.outlook.com,25` (`*` = every
+ * destination, after `|` the envelope sender). Its guides name an auth option such as XOAUTH2
+ * without a public grammar, so this reads a conservative superset and says exactly what:
+ *
+ *   line     = target "," host "," port *( "," option )      (spaces around fields ignored)
+ *   target   = ( domain / "*" ) [ "|" sender ]
+ *   sender   = address / domain                                (exact address, or every sender of a domain)
+ *   option   = "XOAUTH2" / "auth=" ( "xoauth2" / "password" / "none" )
+ *            / "tls=" ( "required" / "opportunistic" )       (case-insensitive; each at most once)
+ *
+ * Blank lines and lines starting with `#` or `;` are skipped. parseGatewayDatExt() is
+ * all-or-nothing like the classic reader: every line, or every bad line with its 1-based
+ * number (an unknown option is refused, never ignored). gatewayDatExtText() writes it back:
+ * classic lines as `domain, host, port` (the classic writer's form), extended ones compact as
+ * E-Post's guide writes them, options as they were spelt, CRLF line ends; a file in those
+ * forms reads and writes back byte for byte. toRoutes() splits the lines into classic
+ * routes and sender routes (the delivery's SenderRoute). Never throws.
+ */
+import type { GatewayDatLine, RouteAuth, RouteTls, SenderRoute } from '../../shared/deliverability.js';
+import type { Route } from '../../shared/types.js';
+import { lowerAscii } from '../policy/address.js';
+import type { DatLineError } from './gateway-dat.js';
+import { checkDomain, checkHost } from './validate-helpers.js';
+
+export type GatewayDatExtResult = { ok: true; lines: GatewayDatLine[] } | { ok: false; errors: DatLineError[] };
+
+const LOCAL = /^[A-Za-z0-9!#$&'*+/=?^_`{}~.-]+$/;
+
+function checkSender(s: string): string | null {
+  const at = s.lastIndexOf('@');
+  if (at < 0) {
+    const e = checkDomain(s);
+    return e ? `sender domain '${s}' ${e}` : null;
+  }
+  const local = s.slice(0, at);
+  if (!local || !LOCAL.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return `sender '${s}' is not an address`;
+  const e = checkDomain(s.slice(at + 1));
+  return e ? `sender '${s}': domain ${e}` : null;
+}
+
+function parseOption(raw: string, line: GatewayDatLine): string | null {
+  const t = raw.toLowerCase();
+  if (t === 'xoauth2' || t === 'auth=xoauth2' || t === 'auth=password' || t === 'auth=none') {
+    if (line.auth) return `auth given twice ('${raw}')`;
+    line.auth = (t === 'xoauth2' ? 'xoauth2' : t.slice(5)) as RouteAuth;
+    return null;
+  }
+  if (t === 'tls=required' || t === 'tls=opportunistic') {
+    if (line.tls) return `tls given twice ('${raw}')`;
+    line.tls = t.slice(4) as RouteTls;
+    return null;
+  }
+  return `unknown option '${raw}' (known: XOAUTH2, auth=xoauth2|password|none, tls=required|opportunistic)`;
+}
+
+export function parseGatewayDatExt(text: string): GatewayDatExtResult {
+  const out: GatewayDatLine[] = [];
+  const errors: DatLineError[] = [];
+  const seen = new Map<string, number>();
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r\n|\n|\r/)
+    .forEach((raw, i) => {
+      const lineNo = i + 1;
+      const s = raw.trim();
+      if (s === '' || s.startsWith('#') || s.startsWith(';')) return;
+      const fields = s.split(',').map((f) => f.trim());
+      if (fields.length < 3 || fields.slice(0, 3).some((f) => f === '')) {
+        errors.push({ line: lineNo, message: `expected 'domain[|sender], server, port[, options]', got '${s}'` });
+        return;
+      }
+      const [target, host, p, ...opts] = fields as [string, string, string, ...string[]];
+      const problems: string[] = [];
+      const bar = target.indexOf('|');
+      const dest = lowerAscii(bar < 0 ? target : target.slice(0, bar).trim());
+      const sender = bar < 0 ? undefined : lowerAscii(target.slice(bar + 1).trim());
+      if (dest !== '*') {
+        const de = checkDomain(dest);
+        if (de) problems.push(`domain '${dest}' ${de}`);
+      }
+      if (sender !== undefined) {
+        if (sender === '') problems.push("nothing after '|' (write the envelope sender, or drop the '|')");
+        else {
+          const se = checkSender(sender);
+          if (se) problems.push(se);
+        }
+      }
+      const he = checkHost(host);
+      if (he) problems.push(`server '${host}' ${he}`);
+      const port = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
+      if (!(port >= 1 && port <= 65535)) problems.push(`port '${p}' must be an integer 1-65535`);
+      const line: GatewayDatLine = { line: lineNo, destination: dest, host, port };
+      if (sender) line.sender = sender;
+      for (const o of opts) {
+        if (o === '') {
+          problems.push('empty option field');
+          continue;
+        }
+        const oe = parseOption(o, line);
+        if (oe) problems.push(oe);
+      }
+      if (opts.length > 0) line.options = opts;
+      if (problems.length === 0) {
+        const key = `${dest}|${sender ?? ''} ${host.toLowerCase()}:${port}`;
+        const dup = seen.get(key);
+        if (dup !== undefined) problems.push(`${host}:${port} is already listed for ${target} on line ${dup}`);
+        else seen.set(key, lineNo);
+      }
+      if (problems.length > 0) errors.push({ line: lineNo, message: problems.join('; ') });
+      else out.push(line);
+    });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, lines: out };
+}
+
+function isClassic(l: GatewayDatLine): boolean {
+  return l.destination !== '*' && l.sender === undefined && (l.options?.length ?? 0) === 0;
+}
+
+export function gatewayDatExtText(lines: readonly GatewayDatLine[]): string {
+  return lines
+    .map((l) => {
+      if (isClassic(l)) return `${l.destination}, ${l.host}, ${l.port}\r\n`;
+      const target = l.sender ? `${l.destination}|${l.sender}` : l.destination;
+      const opts = l.options ?? [...(l.auth ? [`auth=${l.auth}`] : []), ...(l.tls ? [`tls=${l.tls}`] : [])];
+      return `${[target, l.host, String(l.port), ...opts].join(',')}\r\n`;
+    })
+    .join('');
+}
+
+/** Classic lines become routes (in first-seen order, hosts concatenated); the rest sender routes. */
+export function toRoutes(lines: readonly GatewayDatLine[]): { routes: Route[]; senderRoutes: SenderRoute[] } {
+  const routes = new Map<string, Route>();
+  const senderRoutes: SenderRoute[] = [];
+  for (const l of lines) {
+    if (isClassic(l)) {
+      const r = routes.get(l.destination) ?? { domain: l.destination, hosts: [] };
+      r.hosts.push({ host: l.host, port: l.port });
+      routes.set(l.destination, r);
+      continue;
+    }
+    const sr: SenderRoute = { destination: l.destination, hosts: [{ host: l.host, port: l.port }] };
+    if (l.sender) sr.sender = l.sender;
+    if (l.auth) sr.auth = l.auth;
+    if (l.tls) sr.tls = l.tls;
+    senderRoutes.push(sr);
+  }
+  return { routes: [...routes.values()], senderRoutes };
+}
+
+/** The lines that describe these routes (inverse of toRoutes, one line per host). */
+export function fromRoutes(routes: readonly Route[], senderRoutes: readonly SenderRoute[]): GatewayDatLine[] {
+  const out: GatewayDatLine[] = [];
+  for (const r of routes) for (const h of r.hosts) out.push({ line: out.length + 1, destination: r.domain, host: h.host, port: h.port });
+  for (const r of senderRoutes) {
+    for (const h of r.hosts) {
+      const l: GatewayDatLine = { line: out.length + 1, destination: r.destination, host: h.host, port: h.port };
+      if (r.sender) l.sender = r.sender;
+      if (r.auth) l.auth = r.auth;
+      if (r.tls) l.tls = r.tls;
+      out.push(l);
+    }
+  }
+  return out;
+}
