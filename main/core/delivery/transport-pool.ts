@@ -92,7 +92,7 @@ interface Waiter {
 }
 
 /** The TLS facts of a connected session (nodemailer keeps its socket in `_socket`). */
-function tlsInfoOf(conn: SMTPConnection): TlsInfo | undefined {
+export function tlsInfoOf(conn: SMTPConnection): TlsInfo | undefined {
   const sock = (conn as unknown as { _socket?: unknown })._socket;
   if (!(sock instanceof tls.TLSSocket)) return undefined;
   const info: TlsInfo = { version: sock.getProtocol() ?? 'unknown', verified: sock.authorized === true };
@@ -101,7 +101,7 @@ function tlsInfoOf(conn: SMTPConnection): TlsInfo | undefined {
 }
 
 /** nodemailer's XOAUTH2 SASL asks a token generator with this shape (getToken, buildXOAuth2Token). */
-function xoauth2Adapter(user: string, src: XOAuth2Source) {
+export function xoauth2Adapter(user: string, src: XOAuth2Source) {
   return {
     getToken(isRetry: boolean, cb: (err: Error | null, token?: string) => void) {
       src.token(isRetry).then(
