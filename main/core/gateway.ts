@@ -18,7 +18,7 @@ import { ConnectionCounts, LocalGate } from './smtp/connection-gate.js';
 import { ListenerPool } from './smtp/listener-pool.js';
 import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
-import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
+import { DeliveryRunner, RecipientVerifier, type MxResolver, type OutboundOptions } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
 import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
@@ -34,8 +34,12 @@ export interface GatewayOptions {
   createWith?: GatehouseConfig;
   /** Listener for this run only (tests, `serve --listen`); not saved to config. */
   listen?: HostPort;
-  /** DNS for MX lookups (tests inject one; default node:dns). */
+  /** DNS for MX lookups (tests inject one; default: `dnsServers`, else node:dns). */
   resolver?: MxResolver;
+  /** DNS servers (`ip:port`) delivery asks instead of the system's, when no `resolver` is given. */
+  dnsServers?: readonly string[];
+  /** The deliverability engines' settings (DKIM keys, sender routes, credentials, TLS), read per attempt. */
+  outbound?: () => OutboundOptions;
   /** false only for explicit benchmarks of the non-durable path. */
   spoolFsync?: boolean;
   /** Clock of the held queue's timers and the sender limits (tests move it; default the system's). */
@@ -170,6 +174,8 @@ export class Gateway {
       config: () => store.get(),
       log: (e) => gw?.onSend(e),
       resolver: opts.resolver,
+      dnsServers: opts.dnsServers,
+      outbound: opts.outbound,
       onChange: () => gw?.emitQueue(),
     });
     const verifier = new RecipientVerifier({ config: () => store.get() });
