@@ -169,15 +169,24 @@ describe.skipIf(!!skip)('outbound TLS against real servers', () => {
   it('cache: kept for max_age while the id stays; a new id or expiry fetches again; a failed fetch keeps the cached policy', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const resolver = createResolver({ dnsServers: [dns.server] });
-    const cache = new MtaStsCache({ resolver, ca: [ca.cert], httpsPort: webPort, now: () => now });
+    const cache = new MtaStsCache({ resolver, ca: [ca.cert], httpsPort: webPort, now: () => now, txtRecheckMs: 0 });
     const n = () => fetched.filter((f) => f === 'mta-sts.cache.example').length;
     const start = n();
     expect(await cache.lookup('cache.example')).toMatchObject({ source: 'fetched', policy: { id: '1', mode: 'enforce', maxAge: 600 } });
     expect(await cache.lookup('cache.example')).toMatchObject({ source: 'cached' });
     expect(n()).toBe(start + 1);
+    // While fresh, the TXT record is read again only every txtRecheckMs.
+    const lazy = new MtaStsCache({ resolver, ca: [ca.cert], httpsPort: webPort, now: () => now, txtRecheckMs: 60_000 });
+    expect(await lazy.lookup('cache.example')).toMatchObject({ source: 'fetched' });
+    await dns.setZone('example', zone().filter((r) => r.name !== '_mta-sts.cache.example'));
+    expect(await lazy.lookup('cache.example')).toMatchObject({ source: 'cached' });
+    now += 61_000;
+    expect(await lazy.lookup('cache.example')).toMatchObject({ source: 'stale' }); // TXT gone, cached policy kept until max_age
+    await dns.setZone('example', zone());
+    now -= 61_000;
     now += 601_000; // max_age passed
     expect(await cache.lookup('cache.example')).toMatchObject({ source: 'fetched' });
-    expect(n()).toBe(start + 2);
+    expect(n()).toBe(start + 3); // the first cache twice, the lazy one once
     await dns.setZone('example', zone().map((r) => (r.name === '_mta-sts.cache.example' ? { ...r, value: 'v=STSv1; id=2;' } : r)));
     policies.set('mta-sts.cache.example', policy('testing', ['mx.cache.example'], 600));
     expect(await cache.lookup('cache.example')).toMatchObject({ source: 'fetched', policy: { id: '2', mode: 'testing' } });

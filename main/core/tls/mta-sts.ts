@@ -7,7 +7,8 @@
  * CAs plus any given, no redirects, text/plain, at most 64 KB) and parses it with mailauth's
  * parsePolicy. Policies are cached for their max_age; a failed fetch or a vanished TXT record
  * keeps a cached policy until it expires (RFC 8461 5.1), and without one the domain is treated
- * as having no policy (the lookup says why in `error`). mxMatchesPolicy() applies the RFC's
+ * as having no policy (the lookup says why in `error`). While a policy is fresh its TXT record
+ * is re-read at most every `txtRecheckMs` (node:dns does not cache). mxMatchesPolicy() applies the RFC's
  * wildcard rule (`*.example.com` covers exactly one more label). lookup() never rejects.
  * What the policy means for a hop (enforce: listed MX only, STARTTLS with a verified
  * certificate; testing: deliver, report) is applied in delivery/next-hop.ts.
@@ -47,6 +48,8 @@ export interface MtaStsOptions {
   httpsPort?: number;
   /** Per fetch. Default 15 s. */
   timeoutMs?: number;
+  /** While a cached policy is fresh, its TXT record is read again only after this long. Default 5 min (node:dns keeps no cache). */
+  txtRecheckMs?: number;
   now?(): number;
 }
 
@@ -134,6 +137,8 @@ export function fetchPolicyText(domain: string, o: MtaStsOptions): Promise<strin
 export class MtaStsCache {
   private readonly cache = new Map<string, MtaStsPolicy>();
   private readonly inflight = new Map<string, Promise<MtaStsLookupResult>>();
+  /** When each domain's TXT record was last read (epoch ms). */
+  private readonly txtAt = new Map<string, number>();
 
   constructor(private readonly o: MtaStsOptions) {}
 
@@ -148,6 +153,7 @@ export class MtaStsCache {
 
   clear(): void {
     this.cache.clear();
+    this.txtAt.clear();
   }
 
   readonly lookup: MtaStsLookup = (domain) => {
@@ -166,9 +172,11 @@ export class MtaStsCache {
 
   private async resolve(domain: string): Promise<MtaStsLookupResult> {
     const cached = this.cache.get(domain);
+    if (this.fresh(cached) && this.now() - (this.txtAt.get(domain) ?? 0) < (this.o.txtRecheckMs ?? 300_000)) return { policy: cached, source: 'cached' };
     let id: string | false;
     try {
       id = await resolvePolicy(domain, { resolver: mailauthResolver(this.o.resolver) });
+      this.txtAt.set(domain, this.now());
     } catch (err) {
       if (this.fresh(cached)) return { policy: cached, source: 'stale', error: `TXT lookup failed: ${errText(err)}` };
       return { policy: null, source: 'error', error: `TXT lookup failed: ${errText(err)}` };
