@@ -185,5 +185,5 @@ export const CHECK_MESSAGES: Record<string, CheckText> = {
 export function renderCheckMessage(code: string, params: Record<string, string>, lang: 'ja' | 'en'): string {
   const t = CHECK_MESSAGES[code];
   if (!t) return code;
-  return t[lang].replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? params[k] : m));
+  return t[lang].replace(/\{(\w+)\}/g, (m, k: string) => params[k] ?? m);
 }
