@@ -261,6 +261,7 @@ describe('XOAUTH2 through the real delivery transport', () => {
     await waitFor(() => received.length === 3, 8000, 'third delivery');
     expect(authTries.at(-2)).toBe(second);
     expect(authTries.at(-1)).not.toBe(second);
+    await waitFor(() => h.log.length === 3, 5000, 'senderlog');
     expect(h.log.filter((l) => l.via === 'smarthost').map((l) => l.outcome)).toEqual(['delivered', 'delivered', 'delivered']);
   });
 
