@@ -97,11 +97,12 @@ describe("E-Post's extended Gateway.dat", () => {
     if (r.ok) return;
     expect(r.errors.map((e) => e.line)).toEqual([1, 2, 3, 4, 6, 7, 8]);
     expect(r.errors[0].message).toMatch(/nothing after '\|'/);
-    expect(r.errors[1].message).toMatch(/not an address/);
+    expect(r.errors[1].message).toMatch(/^sender 'not an address' has an invalid label/);
     expect(r.errors[2].message).toMatch(/unknown option 'auth=kerberos'/);
     expect(r.errors[3].message).toMatch(/auth given twice/);
+    expect(r.errors.map((e) => e.code)).toEqual(['dat_sender_empty', 'dat_value', 'dat_option', 'dat_option_twice', 'dat_port', 'dat_fields', 'dat_twice']);
     expect(r.errors[4].message).toMatch(/port '99999'/);
-    expect(r.errors[5].message).toMatch(/expected 'domain\[\|sender\], server, port/);
+    expect(r.errors[5].message).toMatch(/\(or 'domain\|sender, server, port, options'\)/);
     expect(r.errors[6].message).toMatch(/already listed .* on line 5/);
   });
 });

@@ -22,44 +22,38 @@
  */
 import type { GatewayDatLine, RouteAuth, RouteTls, SenderRoute } from '../../shared/deliverability.js';
 import type { Route } from '../../shared/types.js';
-import { lowerAscii } from '../policy/address.js';
-import type { DatLineError } from './gateway-dat.js';
-import { checkDomain, checkHost } from './validate-helpers.js';
+import { checkAddressSyntax, lowerAscii } from '../../shared/address.js';
+import { problem, type Problem, type ValidationIssue } from '../../shared/issues.js';
+import { domainProblem, hostProblem } from '../../shared/rules.js';
+import { at, datPort, valueProblem } from './gateway-dat.js';
 
-export type GatewayDatExtResult = { ok: true; lines: GatewayDatLine[] } | { ok: false; errors: DatLineError[] };
+export type GatewayDatExtResult = { ok: true; lines: GatewayDatLine[] } | { ok: false; errors: ValidationIssue[] };
 
-const LOCAL = /^[A-Za-z0-9!#$&'*+/=?^_`{}~.-]+$/;
-
-function checkSender(s: string): string | null {
-  const at = s.lastIndexOf('@');
-  if (at < 0) {
-    const e = checkDomain(s);
-    return e ? `sender domain '${s}' ${e}` : null;
-  }
-  const local = s.slice(0, at);
-  if (!local || !LOCAL.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return `sender '${s}' is not an address`;
-  const e = checkDomain(s.slice(at + 1));
-  return e ? `sender '${s}': domain ${e}` : null;
+/** An envelope sender condition: an exact address, or a domain (every sender of it). */
+function senderProblem(s: string): Problem | null {
+  if (!s.includes('@')) return domainProblem(s);
+  const err = checkAddressSyntax(s, { smtputf8: false });
+  return err ? problem('address', { detail: err }) : null;
 }
 
-function parseOption(raw: string, line: GatewayDatLine): string | null {
+function parseOption(raw: string, line: GatewayDatLine): Problem | null {
   const t = raw.toLowerCase();
   if (t === 'xoauth2' || t === 'auth=xoauth2' || t === 'auth=password' || t === 'auth=none') {
-    if (line.auth) return `auth given twice ('${raw}')`;
+    if (line.auth) return problem('dat_option_twice', { option: 'auth', value: raw });
     line.auth = (t === 'xoauth2' ? 'xoauth2' : t.slice(5)) as RouteAuth;
     return null;
   }
   if (t === 'tls=required' || t === 'tls=opportunistic') {
-    if (line.tls) return `tls given twice ('${raw}')`;
+    if (line.tls) return problem('dat_option_twice', { option: 'tls', value: raw });
     line.tls = t.slice(4) as RouteTls;
     return null;
   }
-  return `unknown option '${raw}' (known: XOAUTH2, auth=xoauth2|password|none, tls=required|opportunistic)`;
+  return problem('dat_option', { value: raw });
 }
 
 export function parseGatewayDatExt(text: string): GatewayDatExtResult {
   const out: GatewayDatLine[] = [];
-  const errors: DatLineError[] = [];
+  const errors: ValidationIssue[] = [];
   const seen = new Map<string, number>();
   text
     .replace(/^\uFEFF/, '')
@@ -70,47 +64,45 @@ export function parseGatewayDatExt(text: string): GatewayDatExtResult {
       if (s === '' || s.startsWith('#') || s.startsWith(';')) return;
       const fields = s.split(',').map((f) => f.trim());
       if (fields.length < 3 || fields.slice(0, 3).some((f) => f === '')) {
-        errors.push({ line: lineNo, message: `expected 'domain[|sender], server, port[, options]', got '${s}'` });
+        errors.push(at(lineNo, problem('dat_fields', { text: s })));
         return;
       }
       const [target, host, p, ...opts] = fields as [string, string, string, ...string[]];
-      const problems: string[] = [];
+      const problems: Problem[] = [];
       const bar = target.indexOf('|');
-      const dest = lowerAscii(bar < 0 ? target : target.slice(0, bar).trim());
-      const sender = bar < 0 ? undefined : lowerAscii(target.slice(bar + 1).trim());
+      const destRaw = bar < 0 ? target : target.slice(0, bar).trim();
+      const dest = lowerAscii(destRaw);
+      const senderRaw = bar < 0 ? undefined : target.slice(bar + 1).trim();
+      const sender = senderRaw === undefined ? undefined : lowerAscii(senderRaw);
       if (dest !== '*') {
-        const de = checkDomain(dest);
-        if (de) problems.push(`domain '${dest}' ${de}`);
+        const de = domainProblem(dest);
+        if (de) problems.push(valueProblem('domain', destRaw, de));
       }
       if (sender !== undefined) {
-        if (sender === '') problems.push("nothing after '|' (write the envelope sender, or drop the '|')");
+        if (sender === '') problems.push(problem('dat_sender_empty'));
         else {
-          const se = checkSender(sender);
-          if (se) problems.push(se);
+          const se = senderProblem(sender);
+          if (se) problems.push(valueProblem('sender', senderRaw!, se));
         }
       }
-      const he = checkHost(host);
-      if (he) problems.push(`server '${host}' ${he}`);
-      const port = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
-      if (!(port >= 1 && port <= 65535)) problems.push(`port '${p}' must be an integer 1-65535`);
-      const line: GatewayDatLine = { line: lineNo, destination: dest, host, port };
+      const he = hostProblem(host);
+      if (he) problems.push(valueProblem('server', host, he));
+      const port = datPort(p);
+      if (port === null) problems.push(problem('dat_port', { value: p }));
+      const line: GatewayDatLine = { line: lineNo, destination: dest, host, port: port ?? 0 };
       if (sender) line.sender = sender;
       for (const o of opts) {
-        if (o === '') {
-          problems.push('empty option field');
-          continue;
-        }
-        const oe = parseOption(o, line);
+        const oe = o === '' ? problem('dat_option_empty') : parseOption(o, line);
         if (oe) problems.push(oe);
       }
       if (opts.length > 0) line.options = opts;
       if (problems.length === 0) {
         const key = `${dest}|${sender ?? ''} ${host.toLowerCase()}:${port}`;
         const dup = seen.get(key);
-        if (dup !== undefined) problems.push(`${host}:${port} is already listed for ${target} on line ${dup}`);
+        if (dup !== undefined) problems.push(problem('dat_twice', { server: `${host}:${port}`, domain: sender ? `${dest}|${sender}` : dest, line: dup }));
         else seen.set(key, lineNo);
       }
-      if (problems.length > 0) errors.push({ line: lineNo, message: problems.join('; ') });
+      if (problems.length > 0) for (const x of problems) errors.push(at(lineNo, x));
       else out.push(line);
     });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, lines: out };

@@ -17,8 +17,15 @@ import { domainProblem, hostProblem } from '../../shared/rules.js';
 
 export type GatewayDatResult = { ok: true; routes: Route[] } | { ok: false; errors: ValidationIssue[] };
 
-const at = (line: number, p: Problem): ValidationIssue => ({ path: `line ${line}`, line, ...p });
-const valueProblem = (field: string, value: string, p: Problem) => problem('dat_value', { ...p.params, field, value, reason: p.code, detail: p.message });
+/** A problem on line `line` (1-based), as every line-based import reports it. */
+export const at = (line: number, p: Problem): ValidationIssue => ({ path: `line ${line}`, line, ...p });
+/** A field of a line that its rule refused: the rule's code and params travel along. */
+export const valueProblem = (field: string, value: string, p: Problem) => problem('dat_value', { ...p.params, field, value, reason: p.code, detail: p.message });
+/** A port field: digits only, 1-65535 (null when it is not one). */
+export const datPort = (p: string): number | null => {
+  const n = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
+  return n >= 1 && n <= 65535 ? n : null;
+};
 
 export function parseGatewayDat(text: string): GatewayDatResult {
   const routes = new Map<string, Route>();
@@ -42,8 +49,8 @@ export function parseGatewayDat(text: string): GatewayDatResult {
     if (de) problems.push(valueProblem('domain', d, de));
     const he = hostProblem(host);
     if (he) problems.push(valueProblem('server', host, he));
-    const port = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
-    if (!(port >= 1 && port <= 65535)) problems.push(problem('dat_port', { value: p }));
+    const port = datPort(p) ?? NaN;
+    if (Number.isNaN(port)) problems.push(problem('dat_port', { value: p }));
     if (problems.length === 0) {
       const key = `${domain} ${host.toLowerCase()}:${port}`;
       const dup = firstLine.get(key);

@@ -11,7 +11,7 @@
  */
 import type { SenderRoute } from '../../shared/deliverability.js';
 import type { HostPort } from '../../shared/types.js';
-import { lowerAscii } from '../policy/address.js';
+import { lowerAscii } from '../../shared/address.js';
 
 export interface SelectedRoute {
   /** Destination and sender of the winning route, as written (lowercased). */

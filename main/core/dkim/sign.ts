@@ -10,7 +10,7 @@
  */
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import type { DkimKey } from '../../shared/deliverability.js';
-import { lowerAscii } from '../policy/address.js';
+import { lowerAscii } from '../../shared/address.js';
 import { headerFromAddresses } from '../smtp/message-checks.js';
 
 export interface SignResult {
