@@ -1,8 +1,11 @@
 /*
  * The composition root: opens the config store, spool, logs and delivery runner in a data
- * folder, and starts/stops the SMTP listener. Events fan out once, here: each receivelog /
- * senderlog entry goes to its JSONL file, to the traffic counters and to subscribers (the
- * UI), in that order; a config change goes out as the new ConfigView and accounts list. Config changes apply live: the compiled policy is swapped for the next
+ * folder, and starts/stops the SMTP listener. Delivery's deliverability options (sender
+ * routes, logins, DKIM keys, TLS), its DNS and the XOAUTH2 login come from the settings too.
+ * Events fan out once, here: each receivelog / senderlog entry goes to its JSONL file, to the
+ * traffic counters and to subscribers (the UI), in that order; a config change goes out as
+ * the new ConfigView and accounts list, a change of the XOAUTH2 login as its status. Config
+ * changes apply live: the compiled policy is swapped for the next
  * SMTP command, limits are pushed into the running server, and a listener move restarts only
  * the listener. `open()` fails with a ConfigError if config.json is broken and no last good
  * copy exists; `start()` fails if the port cannot be bound (the error is kept in status()).
@@ -19,6 +22,9 @@ import { ListenerPool } from './smtp/listener-pool.js';
 import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver, type OutboundOptions } from './delivery/index.js';
+import { outboundFromConfig } from './delivery/outbound-settings.js';
+import { liveResolver, type DnsLookup } from './dns/resolver.js';
+import { OAuthLogin } from './oauth/login.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
 import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
@@ -36,10 +42,12 @@ export interface GatewayOptions {
   listen?: HostPort;
   /** DNS for MX lookups (tests inject one; default: `dnsServers`, else node:dns). */
   resolver?: MxResolver;
-  /** DNS servers (`ip:port`) delivery asks instead of the system's, when no `resolver` is given. */
+  /** DNS servers (`ip:port`) to ask instead of `delivery.dnsServers` (tests). */
   dnsServers?: readonly string[];
-  /** The deliverability engines' settings (DKIM keys, sender routes, credentials, TLS), read per attempt. */
+  /** The deliverability engines' options instead of the ones made from the settings (tests). */
   outbound?: () => OutboundOptions;
+  /** The OAuth provider's HTTP client (tests point it at a stand-in); default global fetch. */
+  oauthFetch?: typeof fetch;
   /** false only for explicit benchmarks of the non-durable path. */
   spoolFsync?: boolean;
   /** Clock of the held queue's timers and the sender limits (tests move it; default the system's). */
@@ -101,6 +109,10 @@ export class Gateway {
     readonly senderlog: JsonlLog<SenderLogEntry>,
     readonly delivery: DeliveryRunner,
     readonly verifier: RecipientVerifier,
+    /** DNS as the settings say (delivery.dnsServers, else the system's). */
+    readonly dns: DnsLookup,
+    /** The XOAUTH2 login for the smarthost and routes with auth xoauth2. */
+    readonly oauth: OAuthLogin,
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.events.setMaxListeners(0);
@@ -169,17 +181,19 @@ export class Gateway {
     const senderlog = new JsonlLog<SenderLogEntry>({ dir: paths.logs, name: 'senderlog', retentionDays: cfg.log.retentionDays });
     await receivelog.open();
     await senderlog.open();
+    // Follows delivery.dnsServers: a change applies to the next lookup.
+    const dns = liveResolver(() => (opts.dnsServers && opts.dnsServers.length > 0 ? opts.dnsServers : store.get().delivery.dnsServers));
+    const oauth = new OAuthLogin({ dataDir: paths.root, config: () => store.get(), onChange: (s) => gw?.emit('oauth', s), fetch: opts.oauthFetch });
     const delivery = new DeliveryRunner({
       spool,
       config: () => store.get(),
       log: (e) => gw?.onSend(e),
-      resolver: opts.resolver,
-      dnsServers: opts.dnsServers,
-      outbound: opts.outbound,
+      resolver: opts.resolver ?? dns,
+      outbound: opts.outbound ?? outboundFromConfig({ config: () => store.get(), resolver: dns, oauth, report: (m) => gw?.logProblem(m) }),
       onChange: () => gw?.emitQueue(),
     });
     const verifier = new RecipientVerifier({ config: () => store.get() });
-    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier);
+    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier, dns, oauth);
     const self = gw;
     onSealFallback((m) => self.logProblem(m));
     await gw.init();
@@ -413,6 +427,7 @@ export class Gateway {
     this.senderlog.setRetentionDays(cfg.log.retentionDays);
     this.receiver?.applyLimits();
     this.pool.configChanged(cfg);
+    this.oauth.configChanged();
     const bound = this.boundListen;
     const moved = bound !== null && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0));
     // The certificate and the AUTH offer are fixed per listener (smtp-server options).
@@ -444,6 +459,7 @@ export class Gateway {
 
   /** Graceful shutdown: listener first, then delivery (in-flight attempts finish or return). */
   async close(): Promise<void> {
+    this.oauth.close();
     await this.stop();
     await this.outbound.close();
     await this.delivery.stop();

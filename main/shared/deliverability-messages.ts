@@ -158,6 +158,10 @@ export const CHECK_MESSAGES: Record<string, CheckText> = {
     ja: '外部の 25 番ポート（{target}）への接続が拒否されました。接続先が受け付けていないか、途中で遮断されています。別の接続先で確認してください。',
     en: 'The connection to port 25 ({target}) was refused: that server does not accept it, or something on the way blocks it. Check against another server.',
   },
+  'port25.not-tried': {
+    ja: '外部の 25 番ポートに届くかは確かめていません。インターネットへ直接送信するには 25 番ポートが必要です（プロバイダがふさいでいること（OP25B）がよくあります）。確かめる接続先（相手の受信サーバ）を設定してから、もう一度確認してください。',
+    en: 'Whether port 25 outside can be reached was not tried. Direct delivery needs it, and internet providers often block it (OP25B). Set a server to try (a receiving mail server outside), then check again.',
+  },
   // smarthost login
   'smarthost-login.ok': {
     ja: '送信に使う中継サーバ（スマートホスト）{target} にログインできました（{method}）。',

@@ -18,12 +18,17 @@ export interface DkimKey {
   algorithm: DkimAlgorithm;
   /** PKCS#8 PEM. Sealed at rest like the smarthost password; opened only to sign. */
   privateKey: string;
+  /** The `p=` value (public, so the record to publish is shown without opening the private key). */
+  publicKey: string;
   createdAt: string;
 }
 
 export interface DkimSettings {
-  /** Sign relayed external mail (MX, smarthost, transport overrides) whose From: domain has a key. */
-  enabled: boolean;
+  /**
+   * Relayed external mail whose From: domain has a key is signed with that domain's first key
+   * (a second one for the same domain waits: key rotation). Signing starts with the key: a
+   * signature receivers cannot check yet counts as no signature (RFC 6376 6.1), never worse.
+   */
   keys: DkimKey[];
 }
 
@@ -77,6 +82,10 @@ export interface SenderRoute {
   hosts: HostPort[];
   auth?: RouteAuth;
   tls?: RouteTls;
+  /** The login for `auth: password`. */
+  user?: string;
+  /** Sealed at rest; never sent to a UI (views carry `hasPassword`). */
+  password?: string;
 }
 
 /** One line of E-Post's extended Gateway.dat as read (options' spelling kept for export). */
@@ -109,8 +118,10 @@ export interface OAuthSettings {
   tenant?: string;
   /** The mailbox the smarthost login is for (XOAUTH2 `user=`). */
   user: string;
-  /** Sealed at rest. */
-  refreshToken: string;
+  /**
+   * Not in config.json: the refresh token lives sealed in its own file (<data>/oauth-token.json),
+   * because providers rotate it on every refresh and the audit trail should not record that.
+   */
   /** Overrides for `custom` (and tests): endpoints and scope. */
   tokenUrl?: string;
   authorizeUrl?: string;
@@ -119,6 +130,14 @@ export interface OAuthSettings {
 }
 
 // ---- the deliverability check (`gatehouse doctor`) ----
+
+/** What the check needs to know that the settings do not say otherwise. */
+export interface DeliverabilitySettings {
+  /** The gateway's address on the internet (SPF, reverse DNS for direct delivery); '' = unknown. */
+  publicIp: string;
+  /** Where the port-25 check connects (a receiving mail server outside); null = not tried. */
+  port25Target: HostPort | null;
+}
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

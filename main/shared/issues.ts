@@ -30,6 +30,7 @@ export const ISSUE_EN = {
   duplicate_host: 'duplicate of {of}; list each server once',
   duplicate_account: 'duplicate of {of}; edit the existing account',
   duplicate_user: 'duplicate of {of}; change its password instead',
+  duplicate_sender_route: 'duplicate of {of}; put all servers for one destination and sender in one route',
   invalid: 'is not valid',
   no_args: 'takes no arguments',
   // names
@@ -116,6 +117,16 @@ export const ISSUE_EN = {
   held_unknown: 'no held message {id} (it may have been decided already: see gatehouse history)',
   held_decided: 'message {id} was already {action} by {by} at {at}; nothing changed',
   held_kind: 'message {id} is held for {kind}, not for {expected}',
+  // deliverability
+  dns_server: "must be an IP address, or ip:port ('127.0.0.1:5353', '[::1]:53')",
+  dkim_selector: "must be DNS labels: letters, digits and inner hyphens (e.g. 's1', '2026a')",
+  pem_certificate: "must be a certificate in PEM form ('-----BEGIN CERTIFICATE-----' ... '-----END CERTIFICATE-----')",
+  sender_route_internal: "{domain} is an operated domain: its mail goes by the routing table; sender conditions apply to external destinations",
+  dkim_key_exists: 'a key for {domain} with selector {selector} already exists; remove it first or choose another selector',
+  dkim_key_missing: 'no DKIM key for {domain} with selector {selector}',
+  oauth_not_configured: 'no XOAUTH2 login is set up: register the app first (client id, mailbox)',
+  oauth_flow_unsupported: "{provider} does not allow the device-code sign-in for mail; use the browser sign-in",
+  oauth_endpoint: "must be an https URL (http only for 127.0.0.1 or localhost)",
   // the gateway
   not_running: 'needs a running gateway (gatehouse serve or the desktop app)',
 } as const;

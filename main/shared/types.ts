@@ -3,6 +3,7 @@
  * Nothing here imports Node or Electron; nothing here carries a secret (passwords never
  * leave the core).
  */
+import type { DeliverabilitySettings, DkimSettings, MtaStsSettings, OAuthSettings, RouteTls, SenderRoute } from './deliverability.js';
 
 /** host:port of a next hop (office server, smarthost, transport override). */
 export interface HostPort {
@@ -14,6 +15,8 @@ export interface HostPort {
 export interface Route {
   domain: string;
   hosts: HostPort[];
+  /** `required`: no delivery to these hosts without TLS and a verified certificate. Absent = opportunistic. */
+  tls?: RouteTls;
 }
 
 /** An address (`baito@test.jp`) or wildcard pattern (`*@part.test.jp`, `baito*@test.jp`). */
@@ -128,6 +131,8 @@ export interface SmarthostConfig {
   password: string;
   /** Accept a self-signed certificate (tests, some provider boxes). */
   allowInvalidCert: boolean;
+  /** 'xoauth2': log in with the XOAUTH2 login (`delivery.oauth`) instead of user and password; absent = password. */
+  auth?: 'password' | 'xoauth2';
 }
 
 export interface DeliveryConfig {
@@ -147,6 +152,16 @@ export interface DeliveryConfig {
   verifyRecipients: boolean;
   verifyPositiveTtlSeconds: number;
   verifyNegativeTtlSeconds: number;
+  /** Routes with sender conditions (E-Post's extended Gateway.dat): external mail, before the smarthost and MX. */
+  senderRoutes: SenderRoute[];
+  /** DNS servers (`ip` or `ip:port`) for delivery and the checks; empty = the system's. */
+  dnsServers: string[];
+  /** Extra trust anchors (PEM) for servers' certificates, besides the built-in ones. */
+  tlsCa: string[];
+  /** MTA-STS policies of receiving domains, for direct delivery. */
+  mtaSts: MtaStsSettings;
+  /** The XOAUTH2 login (Microsoft 365, Google Workspace) for the smarthost and routes with auth xoauth2. */
+  oauth: OAuthSettings | null;
 }
 
 export interface GatehouseConfig {
@@ -167,6 +182,10 @@ export interface GatehouseConfig {
   admin: HostPort;
   performance: PerformanceConfig;
   outbound: OutboundConfig;
+  /** DKIM signing keys, per From: domain. */
+  dkim: DkimSettings;
+  /** What the deliverability check needs to know (public address, where to test port 25). */
+  deliverability: DeliverabilitySettings;
 }
 
 export interface PerformanceConfig {

@@ -5,7 +5,8 @@
 import crypto from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkPublishedKey } from '../../main/core/dkim/check.js';
-import { checkSelector, dkimRecord, generateDkimKey, publicKeyTag } from '../../main/core/dkim/keys.js';
+import { dkimRecord, generateDkimKey, publicKeyTag } from '../../main/core/dkim/keys.js';
+import { selectorProblem } from '../../main/shared/rules.js';
 import { signMessage } from '../../main/core/dkim/sign.js';
 import { createResolver } from '../../main/core/dns/resolver.js';
 import type { DkimKey } from '../../main/shared/deliverability.js';
@@ -18,7 +19,7 @@ if (skip) console.log(skip);
 
 const rsa = generateDkimKey('rsa');
 const ed = generateDkimKey('ed25519');
-const keyOf = (domain: string, selector: string, g: typeof rsa): DkimKey => ({ domain, selector, algorithm: g.algorithm, privateKey: g.privateKey, createdAt: new Date().toISOString() });
+const keyOf = (domain: string, selector: string, g: typeof rsa): DkimKey => ({ domain, selector, algorithm: g.algorithm, privateKey: g.privateKey, publicKey: g.publicKey, createdAt: new Date().toISOString() });
 
 describe('DKIM keys and records', () => {
   it('RSA 2048 and Ed25519 keys, PEM, with the p= value DNS publishes', () => {
@@ -42,10 +43,10 @@ describe('DKIM keys and records', () => {
   });
 
   it('selectors are DNS labels', () => {
-    expect(checkSelector('s1')).toBe('');
-    expect(checkSelector('gh-2026.mail')).toBe('');
-    expect(checkSelector('bad_selector')).not.toBe('');
-    expect(checkSelector('')).not.toBe('');
+    expect(selectorProblem('s1')).toBeNull();
+    expect(selectorProblem('gh-2026.mail')).toBeNull();
+    expect(selectorProblem('bad_selector')?.code).toBe('dkim_selector');
+    expect(selectorProblem('')?.code).toBe('dkim_selector');
   });
 });
 
@@ -78,12 +79,12 @@ describe.skipIf(!!skip)('DKIM against a real DNS server', () => {
 
   it('checks the published key: match, another key, revoked, missing', async () => {
     const r = createResolver({ dnsServers: [dns.server] });
-    expect(await checkPublishedKey('test.jp', 's1', rsa.privateKey, r)).toMatchObject({ status: 'match' });
-    expect(await checkPublishedKey('test.jp', 'e1', ed.privateKey, r)).toMatchObject({ status: 'match' });
-    expect(await checkPublishedKey('test.jp', 'old', rsa.privateKey, r)).toMatchObject({ status: 'mismatch' });
-    expect(await checkPublishedKey('test.jp', 'e1', rsa.privateKey, r)).toMatchObject({ status: 'mismatch' });
-    expect(await checkPublishedKey('test.jp', 'gone', rsa.privateKey, r)).toMatchObject({ status: 'revoked' });
-    expect(await checkPublishedKey('test.jp', 'none', rsa.privateKey, r)).toMatchObject({ status: 'missing' });
+    expect(await checkPublishedKey('test.jp', 's1', rsa, r)).toMatchObject({ status: 'match' });
+    expect(await checkPublishedKey('test.jp', 'e1', ed, r)).toMatchObject({ status: 'match' });
+    expect(await checkPublishedKey('test.jp', 'old', rsa, r)).toMatchObject({ status: 'mismatch' });
+    expect(await checkPublishedKey('test.jp', 'e1', rsa, r)).toMatchObject({ status: 'mismatch' });
+    expect(await checkPublishedKey('test.jp', 'gone', rsa, r)).toMatchObject({ status: 'revoked' });
+    expect(await checkPublishedKey('test.jp', 'none', rsa, r)).toMatchObject({ status: 'missing' });
   });
 
   it('signMessage: relaxed/relaxed, dkimpy accepts RSA and Ed25519; a changed body fails', async () => {

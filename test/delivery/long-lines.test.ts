@@ -159,7 +159,7 @@ describe.skipIf(!!skip)('long lines through the delivery path (real sink, DKIM a
     const h: Harness = await harness(cfg, {
       dnsServers: [dns.server],
       mxPort: mx.port,
-      outbound: () => ({ dkimKeys: [{ domain: 'test.jp', selector: 's1', algorithm: 'rsa', privateKey: key.privateKey, createdAt: '' }] }),
+      outbound: () => ({ dkimKeys: [{ domain: 'test.jp', selector: 's1', algorithm: 'rsa', privateKey: key.privateKey, publicKey: key.publicKey, createdAt: '' }] }),
     });
     cleanups.push(() => h.close());
     const line2000 = 'a'.repeat(2000);

@@ -2,7 +2,7 @@
 // that host while other senders take the default route (here: direct MX, found through the
 // loopback DNS server); the file reads and writes back unchanged. Real sinks, real spool.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gatewayDatExtText, parseGatewayDatExt, toRoutes } from '../../main/core/config/gateway-dat-ext.js';
+import { gatewayDatText, parseGatewayDatLines, toRoutes } from '../../main/core/config/gateway-dat.js';
 import { dnsSkipReason, startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { harness, startSink, testConfig, waitFor, type Sink } from './helpers.js';
 
@@ -34,10 +34,10 @@ describe.skipIf(!!skip)('routes with sender conditions through the delivery path
     const mx = await sink('127.0.0.9');
     const office = await sink('127.0.0.1');
     const dat = `test.jp, 127.0.0.1, ${office.port}\r\n*|sender@x.test,127.0.0.1,${relay.port}\r\n`;
-    const parsed = parseGatewayDatExt(dat);
+    const parsed = parseGatewayDatLines(dat);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(gatewayDatExtText(parsed.lines)).toBe(dat);
+    expect(gatewayDatText(parsed.lines)).toBe(dat);
     const { routes, senderRoutes } = toRoutes(parsed.lines);
     const cfg = testConfig((c) => {
       c.routes = routes;

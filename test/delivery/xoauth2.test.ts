@@ -89,7 +89,7 @@ async function startIdp(): Promise<Idp> {
   return idp;
 }
 
-const settings = (idp: Idp, over: Partial<OAuthSettings> = {}): OAuthSettings => ({
+const settings = (idp: Idp, over: Partial<OAuthSettings & { refreshToken: string }> = {}): OAuthSettings & { refreshToken: string } => ({
   provider: 'microsoft',
   clientId: 'app-1',
   tenant: 'tenant.example',

@@ -35,7 +35,9 @@ describe('Gateway.dat', () => {
         'part.test.jp, mail.part.test.jp, 587\r\n' +
         'v6.test.jp, fd00::25, 25\r\n',
     );
-    expect(parseGatewayDat(text)).toEqual({ ok: true, routes });
+    expect(parseGatewayDat(text)).toMatchObject({ ok: true, routes, senderRoutes: [] });
+    // Byte for byte back.
+    expect(routesToGatewayDat((parseGatewayDat(text) as { routes: Route[] }).routes)).toBe(text);
     expect(routesToGatewayDat([])).toBe('');
   });
 
@@ -48,7 +50,7 @@ describe('Gateway.dat', () => {
       '  Part.Test.JP ,\t192.168.0.102 ,  25  \n' +
       'test.jp ,192.168.0.104, 2525';
     const r = parseGatewayDat(text);
-    expect(r).toEqual({
+    expect(r).toMatchObject({
       ok: true,
       routes: [
         {

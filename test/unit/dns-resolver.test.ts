@@ -2,7 +2,8 @@
 // A, AAAA, MX, multi-string TXT, PTR, NXDOMAIN, NODATA, REFUSED outside the zones, a zone
 // changed mid-test, and a few thousand records answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResolver, checkDnsServers, ipFromPtrName, mailauthResolver } from '../../main/core/dns/resolver.js';
+import { createResolver, ipFromPtrName, mailauthResolver } from '../../main/core/dns/resolver.js';
+import { dnsServerProblem } from '../../main/shared/rules.js';
 import { dnsSkipReason, ptrName, startDnsServer, txtStrings, type DnsServer } from '../helpers/dns-server.js';
 
 const skip = dnsSkipReason();
@@ -74,9 +75,9 @@ describe.skipIf(!!skip)('test DNS server + core resolver', () => {
 
 describe('resolver helpers', () => {
   it('checks dnsServers strings', () => {
-    expect(checkDnsServers(['127.0.0.1:5353', '::1', '[::1]:53', '192.0.2.1'])).toBe('');
-    expect(checkDnsServers(['dns.example'])).toMatch(/not an IP/);
-    expect(checkDnsServers(['127.0.0.1:70000'])).toMatch(/port/);
+    for (const ok of ['127.0.0.1:5353', '::1', '[::1]:53', '192.0.2.1']) expect(dnsServerProblem(ok)).toBeNull();
+    expect(dnsServerProblem('dns.example')?.code).toBe('dns_server');
+    expect(dnsServerProblem('127.0.0.1:70000')?.code).toBe('int_range');
     expect(() => createResolver({ dnsServers: ['nope'] })).toThrow(/dnsServers/);
   });
 

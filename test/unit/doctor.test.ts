@@ -21,7 +21,7 @@ if (skip) console.log(skip);
 
 const key = generateDkimKey('rsa');
 const other = generateDkimKey('ed25519');
-const keyFor = (domain: string, g = key): DkimKey => ({ domain, selector: 's1', algorithm: g.algorithm, privateKey: g.privateKey, createdAt: '' });
+const keyFor = (domain: string, g = key): DkimKey => ({ domain, selector: 's1', algorithm: g.algorithm, privateKey: g.privateKey, publicKey: g.publicKey, createdAt: '' });
 const WEB = '127.0.0.31';
 
 const seen: CheckResult[] = [];

@@ -1,7 +1,7 @@
 // Routes with sender conditions: the selector as a table, and E-Post's extended Gateway.dat
 // (parse all-or-nothing with line numbers, write back byte for byte, split into routes).
 import { describe, expect, it } from 'vitest';
-import { fromRoutes, gatewayDatExtText, parseGatewayDatExt, toRoutes } from '../../main/core/config/gateway-dat-ext.js';
+import { fromRoutes, gatewayDatText, parseGatewayDatLines, toRoutes } from '../../main/core/config/gateway-dat.js';
 import { selectSenderRoute } from '../../main/core/delivery/sender-routes.js';
 import type { SenderRoute } from '../../main/shared/deliverability.js';
 
@@ -65,12 +65,12 @@ describe("E-Post's extended Gateway.dat", () => {
       'partner.example|ceo@test.jp,127.0.0.5,25,auth=password',
       '',
     ].join('\r\n');
-    const r = parseGatewayDatExt(text);
+    const r = parseGatewayDatLines(text);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.lines[2]).toEqual({ line: 3, destination: '*', sender: 'account@tenant.onmicrosoft.com', host: 'tenant.mail.protection.outlook.com', port: 25 });
     expect(r.lines[4]).toMatchObject({ destination: '*', sender: 'test.jp', auth: 'xoauth2', tls: 'required', options: ['XOAUTH2', 'tls=required'] });
-    expect(gatewayDatExtText(r.lines)).toBe(text);
+    expect(gatewayDatText(r.lines)).toBe(text);
     const { routes, senderRoutes } = toRoutes(r.lines);
     expect(routes).toEqual([{ domain: 'test.jp', hosts: [h('192.168.0.102'), h('192.168.0.101')] }]);
     expect(senderRoutes.map((s) => [s.destination, s.sender, s.hosts[0].port, s.auth, s.tls])).toEqual([
@@ -80,17 +80,17 @@ describe("E-Post's extended Gateway.dat", () => {
       ['partner.example', 'ceo@test.jp', 25, 'password', undefined],
     ]);
     // From the config form back to lines and text: the same file (options in canonical spelling).
-    const again = parseGatewayDatExt(gatewayDatExtText(fromRoutes(routes, senderRoutes)));
+    const again = parseGatewayDatLines(gatewayDatText(fromRoutes(routes, senderRoutes)));
     expect(again.ok && toRoutes(again.lines)).toEqual({ routes, senderRoutes });
   });
 
   it('spaces, comments, BOM and LF endings are accepted; the writer normalises them', () => {
-    const r = parseGatewayDatExt('\uFEFF# table\n* | Sender@X.Test , 127.0.0.1 , 2526 , auth=XOAUTH2\n; old\ntest.jp,127.0.0.2,25\n');
-    expect(r.ok && gatewayDatExtText(r.lines)).toBe('*|sender@x.test,127.0.0.1,2526,auth=XOAUTH2\r\ntest.jp, 127.0.0.2, 25\r\n');
+    const r = parseGatewayDatLines('\uFEFF# table\n* | Sender@X.Test , 127.0.0.1 , 2526 , auth=XOAUTH2\n; old\ntest.jp,127.0.0.2,25\n');
+    expect(r.ok && gatewayDatText(r.lines)).toBe('*|sender@x.test,127.0.0.1,2526,auth=XOAUTH2\r\ntest.jp, 127.0.0.2, 25\r\n');
   });
 
   it('all or nothing: every bad line with its number and why', () => {
-    const r = parseGatewayDatExt(
+    const r = parseGatewayDatLines(
       ['*|,host.example,25', 'test.jp|not an address,127.0.0.1,25', '*|a@test.jp,127.0.0.1,25,auth=kerberos', '*|a@test.jp,127.0.0.1,25,XOAUTH2,auth=password', 'good.jp,127.0.0.1,25', '*|a@test.jp,127.0.0.1,99999', '*|a@test.jp,127.0.0.1', 'good.jp,127.0.0.1,25'].join('\n'),
     );
     expect(r.ok).toBe(false);

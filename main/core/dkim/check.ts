@@ -2,14 +2,15 @@
  * Does the DKIM key published in DNS match our private key? checkPublishedKey() reads the TXT
  * record at `<selector>._domainkey.<domain>` through the given resolver, parses its tags
  * (RFC 6376 3.6.1: `v=DKIM1` first when present, `k=` defaults to rsa, `p=` empty = revoked)
- * and compares the public key with the one derived from the private key. RSA keys compare as
+ * and compares it with our key's public part (stored with the key, so no private key is opened
+ * to check). RSA keys compare as
  * keys (an RSAPublicKey published instead of SubjectPublicKeyInfo still matches). Never
  * throws: DNS trouble comes back as `dns-error` with the resolver's code.
  */
 import crypto from 'node:crypto';
 import type { DkimAlgorithm } from '../../shared/deliverability.js';
 import type { DnsLookup } from '../dns/resolver.js';
-import { dkimRecordName, publicKeyTag } from './keys.js';
+import { dkimRecordName } from './keys.js';
 
 export type PublishedKeyStatus = 'match' | 'missing' | 'mismatch' | 'revoked' | 'invalid' | 'dns-error';
 
@@ -44,7 +45,13 @@ function rsaSpki(p: string): string | null {
   return null;
 }
 
-export async function checkPublishedKey(domain: string, selector: string, privatePem: string, resolver: Pick<DnsLookup, 'resolveTxt'>): Promise<PublishedKeyCheck> {
+/** Our key's public part: the algorithm and the `p=` value (a stored DkimKey, or publicKeyTag() of a private key). */
+export interface PublicKeyTag {
+  algorithm: DkimAlgorithm;
+  publicKey: string;
+}
+
+export async function checkPublishedKey(domain: string, selector: string, ours: PublicKeyTag, resolver: Pick<DnsLookup, 'resolveTxt'>): Promise<PublishedKeyCheck> {
   const name = dkimRecordName(domain, selector);
   let txt: string[][];
   try {
@@ -65,7 +72,6 @@ export async function checkPublishedKey(domain: string, selector: string, privat
   if (p === undefined) return { status: 'invalid', name, found, detail: 'no p= tag' };
   if (p === '') return { status: 'revoked', name, found, detail: 'p= is empty (key revoked)' };
   const k = (tags.get('k') ?? 'rsa').toLowerCase() as DkimAlgorithm;
-  const ours = publicKeyTag(privatePem);
   if (k !== ours.algorithm) return { status: 'mismatch', name, found, detail: `k=${k}, our key is ${ours.algorithm}` };
   const same = k === 'rsa' ? rsaSpki(p) === ours.publicKey : p === ours.publicKey;
   if (!same) return { status: 'mismatch', name, found, detail: 'p= is another key' };

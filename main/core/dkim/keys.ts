@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import type { DkimAlgorithm, DkimRecord } from '../../shared/deliverability.js';
+import { dkimRecordName, dkimRecordOf, quotedStrings } from '../../shared/dkim-record.js';
 
 export interface GeneratedKey {
   algorithm: DkimAlgorithm;
@@ -39,28 +40,9 @@ export function publicKeyTag(privatePem: string): { algorithm: DkimAlgorithm; pu
   throw new Error(`DKIM keys must be RSA or Ed25519, not ${priv.asymmetricKeyType}`);
 }
 
-/** The value split into quoted strings of at most 255 octets (zone files, many DNS consoles). */
-export function quotedStrings(value: string): string {
-  const parts: string[] = [];
-  for (let i = 0; i < value.length; i += 255) parts.push(`"${value.slice(i, i + 255)}"`);
-  return parts.join(' ');
-}
-
-export function dkimRecordName(domain: string, selector: string): string {
-  return `${selector}._domainkey.${domain}`;
-}
+export { dkimRecordName, quotedStrings };
 
 export function dkimRecord(domain: string, selector: string, privatePem: string): DkimRecord {
   const { algorithm, publicKey } = publicKeyTag(privatePem);
-  const name = dkimRecordName(domain, selector);
-  const value = `v=DKIM1; k=${algorithm}; p=${publicKey}`;
-  return { name, value, zoneLine: `${name}. IN TXT ( ${quotedStrings(value)} )` };
-}
-
-/** A selector is one or more DNS labels (letters, digits, hyphens). */
-export function checkSelector(selector: string): string {
-  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(selector)) {
-    return 'must be DNS labels: letters, digits and hyphens (e.g. s1, gh2026)';
-  }
-  return '';
+  return dkimRecordOf(domain, selector, algorithm, publicKey);
 }

@@ -11,6 +11,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import type { MxResolver } from '../delivery/types.js';
+import { dnsServerProblem } from '../../shared/rules.js';
 
 export interface DnsLookup extends MxResolver {
   /** TXT records, each as its list of strings (join them for DKIM keys). */
@@ -48,19 +49,6 @@ function bothFamilies(r4: () => Promise<string[]>, r6: () => Promise<string[]>):
   });
 }
 
-/** Check `ip:port` strings; returns the first problem, or ''. */
-export function checkDnsServers(servers: readonly string[]): string {
-  for (const s of servers) {
-    if (net.isIP(s) !== 0) continue;
-    const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
-    const ip = m ? m[1] : s;
-    if (!m || net.isIP(ip) === 0) return `'${s}' is not an IP address (ip or ip:port)`;
-    const port = m[2] === undefined ? 53 : Number(m[2]);
-    if (!(port >= 1 && port <= 65535)) return `'${s}': port must be 1-65535`;
-  }
-  return '';
-}
-
 export function createResolver(o: ResolverOptions = {}): DnsLookup {
   const servers = o.dnsServers ?? [];
   if (servers.length === 0) {
@@ -74,8 +62,8 @@ export function createResolver(o: ResolverOptions = {}): DnsLookup {
       reverse: (ip) => p.reverse(ip),
     };
   }
-  const bad = checkDnsServers(servers);
-  if (bad) throw new Error(`dnsServers: ${bad}`);
+  const bad = servers.map((x) => [x, dnsServerProblem(x)] as const).find(([, p]) => p);
+  if (bad) throw new Error(`dnsServers: '${bad[0]}' ${bad[1]!.message}`);
   const opts: { timeout?: number; tries?: number } = {};
   if (o.timeoutMs !== undefined) opts.timeout = o.timeoutMs;
   if (o.tries !== undefined) opts.tries = o.tries;
@@ -88,6 +76,32 @@ export function createResolver(o: ResolverOptions = {}): DnsLookup {
     resolve4: (n) => r.resolve4(n),
     resolve6: (n) => r.resolve6(n),
     reverse: (ip) => r.reverse(ip),
+  };
+}
+
+/**
+ * A resolver that follows the settings: `servers()` is read on every lookup and the resolver
+ * is rebuilt when it changed, so a new `delivery.dnsServers` applies to the next lookup.
+ */
+export function liveResolver(servers: () => readonly string[], o: Omit<ResolverOptions, 'dnsServers'> = {}): DnsLookup {
+  let key = '';
+  let r: DnsLookup | null = null;
+  const get = (): DnsLookup => {
+    const list = servers();
+    const k = list.join(' ');
+    if (!r || k !== key) {
+      r = createResolver({ ...o, dnsServers: list });
+      key = k;
+    }
+    return r;
+  };
+  return {
+    resolveMx: (d) => get().resolveMx(d),
+    resolveHost: (n) => get().resolveHost(n),
+    resolveTxt: (n) => get().resolveTxt(n),
+    resolve4: (n) => get().resolve4(n),
+    resolve6: (n) => get().resolve6(n),
+    reverse: (ip) => get().reverse(ip),
   };
 }
 

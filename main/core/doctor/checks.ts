@@ -13,7 +13,8 @@
  *   checkDkim     the published key of each configured key matches (dkim/check.ts).
  *   checkDmarc    one valid `v=DMARC1` record at `_dmarc.<domain>`.
  *   checkMtaSts   the domain's own MTA-STS: none (warn), broken (fail), MX not listed (fail).
- *   checkPort25   a TCP connect to host:port with a timeout and the 220 greeting read.
+ *   checkPort25   a TCP connect to host:port with a timeout and the 220 greeting read (for
+ *                 direct delivery without a target to try: a warning saying it was not tried).
  *   checkSmarthostLogin  delivery/login-probe.ts against the smarthost.
  * No function throws; DNS trouble is a warn with the resolver's code.
  */
@@ -21,7 +22,7 @@ import net from 'node:net';
 import { spf as spfCheck } from 'mailauth/lib/spf/index.js';
 import type { CheckResult, CheckStatus, DkimKey, RecordToPublish } from '../../shared/deliverability.js';
 import { checkPublishedKey, parseTags } from '../dkim/check.js';
-import { dkimRecord, quotedStrings } from '../dkim/keys.js';
+import { dkimRecordOf, quotedStrings } from '../../shared/dkim-record.js';
 import { mailauthResolver, type DnsLookup } from '../dns/resolver.js';
 import { probeLogin } from '../delivery/login-probe.js';
 import type { ConnectSettings } from '../delivery/transport-pool.js';
@@ -187,14 +188,14 @@ export async function checkFcrdns(hostname: string, resolver: DnsLookup, publicI
 
 // ---- DKIM ----
 
-export async function checkDkim(domain: string, keys: readonly DkimKey[], resolver: DnsLookup): Promise<CheckResult[]> {
+export async function checkDkim(domain: string, keys: readonly Pick<DkimKey, 'domain' | 'selector' | 'algorithm' | 'publicKey'>[], resolver: DnsLookup): Promise<CheckResult[]> {
   const mine = keys.filter((k) => k.domain.toLowerCase() === domain.toLowerCase());
   if (mine.length === 0) return [result('dkim', 'warn', 'dkim.no-key', { domain }, domain)];
   const out: CheckResult[] = [];
   for (const k of mine) {
-    const rec = dkimRecord(k.domain, k.selector, k.privateKey);
+    const rec = dkimRecordOf(k.domain, k.selector, k.algorithm, k.publicKey);
     const publish: RecordToPublish = { name: rec.name, type: 'TXT', value: rec.value, zoneLine: rec.zoneLine };
-    const c = await checkPublishedKey(k.domain, k.selector, k.privateKey, resolver);
+    const c = await checkPublishedKey(k.domain, k.selector, k, resolver);
     const params = { domain, selector: k.selector, name: c.name, detail: c.detail ?? '' };
     if (c.status === 'match') out.push(result('dkim', 'ok', 'dkim.ok', params, domain));
     else if (c.status === 'dns-error') out.push(result('dkim', 'warn', 'dkim.dns-error', params, domain));
@@ -304,7 +305,8 @@ export interface DoctorInput {
   publicIp?: string;
   /** How mail leaves: through this smarthost (its login settings), or null for direct MX. */
   smarthost: ConnectSettings | null;
-  dkimKeys: readonly DkimKey[];
+  /** The keys' public parts (nothing here needs a private key). */
+  dkimKeys: readonly Pick<DkimKey, 'domain' | 'selector' | 'algorithm' | 'publicKey'>[];
   resolver: DnsLookup;
   /** Where to try port 25 (a well-known MX). Absent: not tried. */
   port25Target?: { host: string; port?: number };
@@ -323,6 +325,8 @@ export async function runDoctor(i: DoctorInput): Promise<CheckResult[]> {
   }
   out.push(await checkFcrdns(i.hostname, i.resolver, i.smarthost ? undefined : i.publicIp, i.smarthost ? 'warn' : 'fail'));
   if (i.port25Target) out.push(await checkPort25(i.port25Target.host, i.port25Target.port ?? 25, i.timeoutMs));
+  // Direct delivery stands or falls with port 25: say that it was not tried, and how to try it.
+  else if (!i.smarthost) out.push(result('port25', 'warn', 'port25.not-tried', {}));
   out.push(await checkSmarthostLogin(i.smarthost, i.timeoutMs));
   return out;
 }

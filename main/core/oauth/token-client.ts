@@ -326,7 +326,7 @@ export class XOAuth2TokenClient {
   private readonly margin: number;
 
   constructor(
-    private readonly settings: OAuthSettings,
+    private readonly settings: OAuthSettings & { refreshToken: string },
     private readonly opts: TokenClientOptions = {},
   ) {
     this.refreshToken = settings.refreshToken;
