@@ -111,8 +111,14 @@ const senderRoute: Schema<SenderRoute> = v.pipe(
     user: v.optional(text(null, 256)),
     password: v.optional(text(null, 2000)),
   }),
-  // A route imported with auth=password has no login yet (Gateway.dat cannot carry one): its mail waits until one is set.
-  whole<SenderRoute>((r) => (r.password && !r.user ? [{ at: ['user'], problem: problem('user_for_password') }] : [])),
+  whole<SenderRoute>((r) => {
+    const out: Blame[] = [];
+    // A route imported with auth=password has no login yet (Gateway.dat cannot carry one): its mail waits until one is set.
+    if (r.password && !r.user) out.push({ at: ['user'], problem: problem('user_for_password') });
+    // One domain, any sender, no login: that is a plain route (Gateway.dat writes it as one).
+    if (r.destination !== '*' && !r.sender && (!r.auth || r.auth === 'none')) out.push({ at: ['sender'], problem: problem('sender_route_plain', { domain: r.destination }) });
+    return out;
+  }),
 ) as Schema<SenderRoute>;
 
 export const senderRouteList = list(senderRoute, { max: 1000, unique: { key: senderRouteKey, field: 'destination', code: 'duplicate_sender_route' } });

@@ -294,7 +294,7 @@ export async function planHops(dest: Destination, resolver: MxResolver, opts: Pl
   return { ok: true, hops: hops.slice(0, MAX_HOPS) };
 }
 
-/** Every configured next hop (routes, overrides, smarthost), for route health. */
+/** Every configured next hop (routes, overrides, routes with sender conditions, smarthost), for route health. */
 export function configuredHops(cfg: GatehouseConfig): { hop: string; via: Via }[] {
   const out: { hop: string; via: Via }[] = [];
   const seen = new Set<string>();
@@ -307,6 +307,7 @@ export function configuredHops(cfg: GatehouseConfig): { hop: string; via: Via }[
   };
   for (const r of cfg.routes) for (const h of r.hosts) add(hostPort(h.host, h.port), 'route');
   for (const r of cfg.delivery.transportOverrides) for (const h of r.hosts) add(hostPort(h.host, h.port), 'override');
+  for (const r of cfg.delivery.senderRoutes) for (const h of r.hosts) add(hostPort(h.host, h.port), 'sender-route');
   const sh = cfg.delivery.smarthost;
   if (sh) add(hostPort(sh.host, sh.port), 'smarthost');
   return out;

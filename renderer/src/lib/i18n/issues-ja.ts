@@ -107,6 +107,7 @@ export const ISSUE_JA: Record<IssueCode, string> = {
   dns_server: 'IP アドレス、または「IP:ポート」で指定してください（例: 127.0.0.1:5353、[::1]:53）',
   dkim_selector: 'セレクタは英数字とハイフンの DNS ラベルにしてください（例: s1、2026a）',
   pem_certificate: 'PEM 形式の証明書（-----BEGIN CERTIFICATE----- で始まるもの）を貼り付けてください',
+  sender_route_plain: '送信者の条件を入れてください（送信者を問わない {domain} 宛ての振り分けは、通常の振り分け設定に書きます）',
   sender_route_internal: '{domain} は運用ドメインです。運用ドメイン宛てのメールは振り分け設定（Gateway.dat）で届けます。送信者の条件は外部宛てにだけ使えます',
   dkim_key_exists: '{domain} のセレクタ {selector} の鍵は既にあります。先に削除するか、別のセレクタにしてください',
   dkim_key_missing: '{domain} のセレクタ {selector} の DKIM 鍵はありません',
