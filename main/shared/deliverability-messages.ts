@@ -84,8 +84,8 @@ export const CHECK_MESSAGES: Record<string, CheckText> = {
     en: "{domain}'s DKIM public key (selector {selector}) is published correctly. Mail to the outside is signed.",
   },
   'dkim.no-key': {
-    ja: '{domain} の DKIM 鍵がまだありません。鍵を作成し（gatehouse dkim generate {domain} --selector s1）、表示される TXT レコードを DNS に追加してください。',
-    en: 'There is no DKIM key for {domain} yet. Create one (gatehouse dkim generate {domain} --selector s1) and add the TXT record it shows to your DNS.',
+    ja: '{domain} の DKIM 鍵がまだありません。画面の「DKIM 署名の鍵」（またはコマンド gatehouse dkim generate {domain} --selector s1）で鍵を作成し、表示される TXT レコードを DNS に追加してください。',
+    en: 'There is no DKIM key for {domain} yet. Make one under “DKIM signing keys” in the window (or gatehouse dkim generate {domain} --selector s1) and add the TXT record it shows to your DNS.',
   },
   'dkim.missing': {
     ja: '{domain} の DKIM 公開鍵（{name}）が DNS にありません。署名しても受信側で確かめられません。下の TXT レコードを追加してください。',

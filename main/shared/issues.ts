@@ -121,7 +121,7 @@ export const ISSUE_EN = {
   dns_server: "must be an IP address, or ip:port ('127.0.0.1:5353', '[::1]:53')",
   dkim_selector: "must be DNS labels: letters, digits and inner hyphens (e.g. 's1', '2026a')",
   pem_certificate: "must be a certificate in PEM form ('-----BEGIN CERTIFICATE-----' ... '-----END CERTIFICATE-----')",
-  sender_route_plain: 'is required for a route to one domain without a login: mail to {domain} from any sender is a plain route (routing table)',
+  sender_route_plain: 'needs a sender when the route has no login: mail to {domain} from any sender is a plain route (routing table)',
   sender_route_internal: "{domain} is an operated domain: its mail goes by the routing table; sender conditions apply to external destinations",
   dkim_key_exists: 'a key for {domain} with selector {selector} already exists; remove it first or choose another selector',
   dkim_key_missing: 'no DKIM key for {domain} with selector {selector}',

@@ -90,7 +90,7 @@ function baseConfig(): ConfigView {
       verifyNegativeTtlSeconds: 600,
       senderRoutes: [
         { destination: '*', sender: 'ceo@test.jp', hosts: [{ host: 'smtp.office365.com', port: 587 }], auth: 'xoauth2', tls: 'required', hasPassword: false },
-        { destination: 'partner.example', hosts: [{ host: '203.0.113.25', port: 25 }], tls: 'required', hasPassword: false },
+        { destination: 'partner.example', sender: 'test.jp', hosts: [{ host: '203.0.113.25', port: 25 }], tls: 'required', hasPassword: false },
       ],
       dnsServers: [],
       tlsCa: [],
@@ -508,7 +508,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
           c.delivery.oauth = { ...rest, hasClientSecret: Boolean(clientSecret) || Boolean(c.delivery.oauth?.hasClientSecret) };
         }
       });
-      oauth = { ...oauth, configured: !!input, provider: input?.provider, user: input?.user, signedIn: false };
+      oauth = { ...oauth, configured: !!input, provider: input?.provider, user: input?.user, signedIn: false, flow: null };
       emit('oauth', oauth);
       return state.config;
     },

@@ -93,7 +93,7 @@ export const ISSUE_JA: Record<IssueCode, string> = {
   csv_int: '{column} の「{value}」は {min}〜{max} の整数にしてください',
   csv_value: '{column} の「{value}」が正しくありません',
   csv_twice: '「{pattern}」は {line} 行目にもあります',
-  dat_fields: '「ドメイン, サーバの IP, ポート」（拡張形式は「ドメイン|送信者, サーバ, ポート, オプション」）の形ではありません: {text}',
+  dat_fields: '「ドメイン, サーバの IP, ポート」の形ではありません（拡張形式は「ドメイン|送信者, サーバ, ポート, オプション」）: {text}',
   dat_value: '{field} の「{value}」が正しくありません',
   dat_port: 'ポート「{value}」は 1〜65535 の整数にしてください',
   dat_twice: '{server} は {domain} に既に登録されています（{line} 行目）',
