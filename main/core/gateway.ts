@@ -40,7 +40,7 @@ export interface GatewayOptions {
   createWith?: GatehouseConfig;
   /** Listener for this run only (tests, `serve --listen`); not saved to config. */
   listen?: HostPort;
-  /** DNS for MX lookups (tests inject one; default: `dnsServers`, else node:dns). */
+  /** DNS for delivery and everything else (tests inject one; default: `dnsServers`, else delivery.dnsServers, else node:dns). */
   resolver?: MxResolver;
   /** DNS servers (`ip:port`) to ask instead of `delivery.dnsServers` (tests). */
   dnsServers?: readonly string[];
@@ -67,6 +67,22 @@ export interface GatewayOptions {
   checkVolume?: (dir: string) => Promise<VolumeInfo>;
   /** Spool retry waits while another program holds a file (tests shorten them). */
   spoolHeldRetryDelaysMs?: readonly number[];
+}
+
+/** DNS from a delivery resolver alone: the record types it does not know fail like a server that does not answer. */
+function onlyFrom(r: MxResolver): DnsLookup {
+  const none = async (name: string): Promise<never> => {
+    throw Object.assign(new Error(`no DNS for ${name} (the gateway was given a resolver for delivery only)`), { code: 'ESERVFAIL' });
+  };
+  const full = r as Partial<DnsLookup>;
+  return {
+    resolveMx: (d) => r.resolveMx(d),
+    resolveHost: (n) => r.resolveHost(n),
+    resolveTxt: full.resolveTxt ? (n) => full.resolveTxt!(n) : none,
+    resolve4: full.resolve4 ? (n) => full.resolve4!(n) : none,
+    resolve6: full.resolve6 ? (n) => full.resolve6!(n) : none,
+    reverse: full.reverse ? (ip) => full.reverse!(ip) : none,
+  };
 }
 
 /** Processes that accept SMTP (performance.listenerProcesses, the main one included). */
@@ -181,14 +197,18 @@ export class Gateway {
     const senderlog = new JsonlLog<SenderLogEntry>({ dir: paths.logs, name: 'senderlog', retentionDays: cfg.log.retentionDays });
     await receivelog.open();
     await senderlog.open();
-    // Follows delivery.dnsServers: a change applies to the next lookup.
-    const dns = liveResolver(() => (opts.dnsServers && opts.dnsServers.length > 0 ? opts.dnsServers : store.get().delivery.dnsServers));
+    // Follows delivery.dnsServers: a change applies to the next lookup. A resolver given for
+    // delivery (tests) answers all of it: what it cannot (TXT, PTR) fails as it does, so no
+    // lookup leaves the machine behind its back.
+    const dns: DnsLookup = opts.resolver
+      ? onlyFrom(opts.resolver)
+      : liveResolver(() => (opts.dnsServers && opts.dnsServers.length > 0 ? opts.dnsServers : store.get().delivery.dnsServers));
     const oauth = new OAuthLogin({ dataDir: paths.root, config: () => store.get(), onChange: (s) => gw?.emit('oauth', s), fetch: opts.oauthFetch });
     const delivery = new DeliveryRunner({
       spool,
       config: () => store.get(),
       log: (e) => gw?.onSend(e),
-      resolver: opts.resolver ?? dns,
+      resolver: dns,
       outbound: opts.outbound ?? outboundFromConfig({ config: () => store.get(), resolver: dns, oauth, report: (m) => gw?.logProblem(m) }),
       onChange: () => gw?.emitQueue(),
     });

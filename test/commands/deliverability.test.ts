@@ -173,7 +173,7 @@ describe('deliverability settings through the command layer', () => {
 
   it('dkim.show and dkim.remove; doctor.run without a gateway-only part', async () => {
     const { ok, call } = env;
-    // NO_DNS is delivery's; the commands ask delivery.dnsServers (127.0.0.1:5353, nobody there): a DNS error, not a crash.
+    // The gateway was given a resolver (NO_DNS): DKIM's lookups ask it too and fail: a DNS error, not a crash, nothing sent out.
     const shown = await ok('dkim.show', { domain: 'test.jp' });
     expect(shown.keys.map((k) => [k.selector, k.published.status])).toEqual([['s1', 'dns-error'], ['e1', 'dns-error']]);
     expect((await call('dkim.remove', { domain: 'test.jp', selector: 'nope' })).ok).toBe(false);

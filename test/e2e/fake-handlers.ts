@@ -95,7 +95,8 @@ function baseConfig(): ConfigView {
       dnsServers: [],
       tlsCa: [],
       mtaSts: { enabled: true },
-      oauth: null,
+      // The CEO's route logs in with XOAUTH2 (Microsoft 365), signed in and working.
+      oauth: { provider: 'microsoft', clientId: '0f6c2f55-7d1a-4c1e-9a51-3b2d8e7c4a10', tenant: 'test.jp', user: 'ceo@test.jp', hasClientSecret: false },
     },
     log: { retentionDays: 30 },
     tls: { mode: 'auto', certFile: '', keyFile: '' },
@@ -180,7 +181,7 @@ export interface FakeOptions {
   /** log.page returns up to limit x boost lines (the UI treats pages as opaque). */
   pageBoost?: number;
   now?: Date;
-  /** The XOAUTH2 login's state to start with (default: in use, not set up). */
+  /** The XOAUTH2 login's state to start with (default: in use by the CEO's route, signed in, working). */
   oauth?: OAuthStatus;
 }
 
@@ -303,7 +304,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const internal = (addr: string) => state.config.internalDomains.includes(addr.split('@')[1]?.toLowerCase() ?? '');
   const decision = (action: 'accept' | 'reject', rule: RuleName, code: number, message: string, en: string, ja: string, account?: string): Decision => ({ action, rule, code, message, account, reason: { en, ja } });
 
-  let oauth: OAuthStatus = opts.oauth ?? { configured: false, inUse: true, signedIn: false, flow: null };
+  let oauth: OAuthStatus = opts.oauth ?? { configured: true, provider: 'microsoft', user: 'ceo@test.jp', inUse: true, signedIn: true, signedInAt: new Date(now.getTime() - 3 * 86400_000).toISOString(), flow: null, token: { ok: true } };
   const handlers: CommandHandlers = {
     'status': async () => status(),
     'gateway.start': async () => {
