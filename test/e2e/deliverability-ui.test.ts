@@ -169,12 +169,22 @@ describe('deliverability screens on the fake core', { timeout: 120_000 }, () => 
           // Finished at the provider: the event alone updates the page.
           fake.emit('oauth', { configured: true, provider: 'microsoft', user: 'office@tenant.onmicrosoft.com', inUse: true, signedIn: true, signedInAt: new Date().toISOString(), flow: null });
           await o.getByText(L('サインイン済み', 'Signed in'), { exact: true }).waitFor();
+          // The browser sign-in: the provider's page opens in a new window (the system browser in
+          // the desktop app); this page waits, and can open it again or cancel.
+          const popup = context.waitForEvent('page');
+          await o.getByRole('button', { name: L('ブラウザでサインイン', 'Sign in with the browser') }).click();
+          expect((await popup).url()).toBe('about:blank#provider-sign-in');
+          await page.getByTestId('oauth-browser').getByText(L('サインイン画面が開きました', 'sign-in page opened')).waitFor();
+          expect(await page.getByTestId('oauth-browser').locator('.note').count()).toBe(0);
+          await page.getByTestId('oauth-browser').getByRole('button', { name: L('キャンセル', 'Cancel') }).click();
+          await o.getByText(L('サインインを取り消しました。', 'The sign-in was cancelled.')).waitFor();
           // Google: no device code (its mail scope needs the browser).
           await o.getByLabel('Google Workspace').check();
           await page.locator('#oauth-secret').fill('g-secret');
           await o.getByRole('button', { name: L('保存', 'Save'), exact: true }).click();
+          await expect.poll(() => fake.state.config.delivery.oauth?.provider).toBe('google');
+          await expect.poll(() => o.getByRole('button', { name: L('コードでサインイン', 'Sign in with a code') }).count()).toBe(0);
           await o.getByRole('button', { name: L('ブラウザでサインイン', 'Sign in with the browser') }).waitFor();
-          expect(await o.getByRole('button', { name: L('コードでサインイン', 'Sign in with a code') }).count()).toBe(0);
           expect(fake.state.config.delivery.oauth).toMatchObject({ provider: 'google', hasClientSecret: true });
         }
         expect(realProblems(problems)).toEqual([]);

@@ -519,7 +519,8 @@ export function createFake(opts: FakeOptions = {}): Fake {
       oauth = {
         ...oauth,
         flowError: undefined,
-        flow: flow === 'device' ? { kind: 'device', userCode: 'GH7K-2QPL', verificationUri: 'https://microsoft.com/devicelogin', expiresAt } : { kind: 'browser', url: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=fake', expiresAt },
+        // The browser sign-in goes nowhere real: a test must not send a browser to the internet.
+        flow: flow === 'device' ? { kind: 'device', userCode: 'GH7K-2QPL', verificationUri: 'https://microsoft.com/devicelogin', expiresAt } : { kind: 'browser', url: 'about:blank#provider-sign-in', expiresAt },
       };
       emit('oauth', oauth);
       return oauth;
