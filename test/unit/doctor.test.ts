@@ -227,7 +227,8 @@ describe('port 25 and smarthost login probes', () => {
   });
 });
 
-describe('message table', () => {
+// Reads what the checks above returned: without the DNS server they did not run.
+describe.skipIf(!!skip)('message table', () => {
   it('every code the checks returned has Japanese and English text with all its placeholders filled', () => {
     expect(seen.length).toBeGreaterThan(20);
     for (const c of seen) {
