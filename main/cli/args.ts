@@ -38,6 +38,8 @@ const OPTIONS = {
   reason: { type: 'string' },
   as: { type: 'string' },
   clear: { type: 'boolean' },
+  selector: { type: 'string' },
+  algorithm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },

@@ -18,6 +18,8 @@ import { createCommands, createDispatcher } from '../core/commands/index.js';
 import { SpoolQueue } from '../core/delivery/spool-queue.js';
 import { dataPaths } from '../core/paths.js';
 import { compilePolicy, type CompiledPolicy } from '../core/policy/index.js';
+import { liveResolver } from '../core/dns/resolver.js';
+import { OAuthLogin } from '../core/oauth/login.js';
 import { ADMIN_FILE, type AdminInfo } from '../headless/admin-host.js';
 
 export interface Client {
@@ -102,6 +104,8 @@ async function local(dataDir: string): Promise<Client> {
       return compiled.policy;
     },
     queue: new SpoolQueue(dataPaths(dataDir).spool),
+    dns: liveResolver(() => store.get().delivery.dnsServers),
+    oauth: new OAuthLogin({ dataDir, config: () => store.get() }),
     gateway: null,
   });
   const dispatch = createDispatcher(handlers);

@@ -1,5 +1,6 @@
 /*
- * CLI commands that read or change the config: check, accounts, routes, domains, trusted,
+ * CLI commands that read or change the config: check (with the route an accepted pair
+ * takes), accounts, routes (with routes that have sender conditions), domains, trusted,
  * config show, history, restore, auth. Each is a thin verb over the command layer: it reads
  * its arguments, makes one (or two) calls through the client (client.ts: the running gateway
  * when there is one, so it stays the only writer; else this process, through the very same
@@ -18,6 +19,7 @@ import type { Client } from './client.js';
 import { outputPath } from './out-path.js';
 import { print, printJson, table } from './output.js';
 import { cmdAccountsOutbound } from './outbound-commands.js';
+import { describeRoute } from './deliverability-commands.js';
 
 function arg(a: ParsedArgs, i: number, name: string): string {
   const v = a.positionals[i];
@@ -38,12 +40,15 @@ export async function cmdCheck(c: Client, a: ParsedArgs): Promise<number> {
   const result = await c.call('check', { sender, recipient, clientIp: client });
   const final = result.sender.action === 'reject' ? result.sender : result.recipient;
   const held = final.rule === 'delay' || final.rule === 'hold-approval';
-  if (a.flags.json) printJson({ ...result, decision: final.action, rule: final.rule });
+  // Accepted mail goes somewhere: the next hop the delivery would choose for this pair.
+  const route = final.action === 'accept' ? await c.call('routes.which', { sender, recipient }) : null;
+  if (a.flags.json) printJson({ ...result, decision: final.action, rule: final.rule, ...(route ? { route } : {}) });
   else {
     print(`check: client ${client}, MAIL FROM:<${sender}>, RCPT TO:<${recipient}>`);
     print(`MAIL FROM  ${describe(result.sender)}`);
     if (result.sender.action === 'accept') print(`RCPT TO    ${describe(result.recipient)}`);
     if (held) print(final.rule === 'delay' ? 'outcome:   accepted; the external copy is delayed' : 'outcome:   accepted; the external copy is held for approval');
+    if (route) print(`route      ${describeRoute(route)}`);
   }
   return final.action === 'accept' ? 0 : 1;
 }
@@ -137,10 +142,38 @@ export async function cmdRoutes(c: Client, a: ParsedArgs): Promise<number> {
   const sub = arg(a, 0, 'list|import|export|status');
   switch (sub) {
     case 'list': {
-      const routes = (await c.call('config.get')).routes;
+      const sender = typeof a.flags.sender === 'string' ? a.flags.sender : undefined;
+      const recipient = typeof a.flags.recipient === 'string' ? a.flags.recipient : undefined;
+      if (sender !== undefined || recipient !== undefined) {
+        // Which route one sender/recipient pair takes.
+        if (sender === undefined || recipient === undefined) throw new UsageError('give both --sender and --recipient to see which route a pair takes');
+        const route = await c.call('routes.which', { sender, recipient });
+        if (a.flags.json) return printJson(route), 0;
+        print(`${sender || '<>'} -> ${recipient}: ${describeRoute(route)}`);
+        return 0;
+      }
+      const cfg = await c.call('config.get');
+      const { routes } = cfg;
+      const senderRoutes = cfg.delivery.senderRoutes;
+      // The JSON stays the routing table as it always was; routes with sender conditions are in `config show`.
       if (a.flags.json) return printJson(routes), 0;
+      const hosts = (hs: readonly { host: string; port: number }[]) => hs.map((h) => `${h.host}:${h.port}`).join(' -> ');
       if (routes.length === 0) print('(no routes: mail for internal domains cannot be delivered)');
-      table(['domain', 'hosts (failover order)'], routes.map((r) => [r.domain, r.hosts.map((h) => `${h.host}:${h.port}`).join(' -> ')]));
+      else table(['domain', 'hosts (failover order)', 'tls'], routes.map((r) => [r.domain, hosts(r.hosts), r.tls ?? 'opportunistic']));
+      if (senderRoutes.length > 0) {
+        print('');
+        print('Routes with sender conditions (external mail; the most specific wins):');
+        table(
+          ['destination', 'sender', 'hosts (failover order)', 'login', 'tls'],
+          senderRoutes.map((r) => [
+            r.destination,
+            r.sender ?? '(any)',
+            hosts(r.hosts),
+            r.auth === 'password' ? `password${r.user ? ` as ${r.user}` : ' (NOT SET: mail waits)'}` : (r.auth ?? 'none'),
+            r.tls ?? 'opportunistic',
+          ]),
+        );
+      }
       return 0;
     }
     case 'import': {

@@ -28,6 +28,9 @@ Commands:
   queue list|show|retry|hold|release|delete|bounce|delayed|send-now|cancel
   log tail [-f]                  the receivelog (or --senderlog), readable
   export postfix [--out DIR]     the same policy as Postfix configuration
+  dkim generate|show|remove      DKIM signing keys and the TXT record to publish
+  doctor                         the deliverability check: SPF, reverse DNS, DKIM, DMARC,
+                                 MTA-STS, port 25, the smarthost login, with the records
   call <command> [JSON]          any command of the admin API, by name (for scripts)
   service install|uninstall|start|stop|status|firewall
                                  the gateway as a Windows service (--dry-run anywhere)
@@ -92,7 +95,9 @@ ${COMMON}`,
   check: `Usage: gatehouse check <sender> <recipient> [--client IP] [--json]
 
 Prints the decision for one sender/recipient pair and the rule that fires, exactly as the
-gateway would decide at MAIL FROM and RCPT TO. Use '' or '<>' for the null sender.
+gateway would decide at MAIL FROM and RCPT TO, and for an accepted pair the route its mail
+takes next (routing table, route with a sender condition, smarthost or MX). Use '' or '<>'
+for the null sender.
 
   --client IP   the connecting client's address (default 127.0.0.1)
   --json        machine-readable output
@@ -149,13 +154,48 @@ ${COMMON}`,
 
   routes: `Usage: gatehouse routes <list|import|export|status> ...
 
-  list [--json]                 domain -> hosts in failover order
+  list [--json]                 domain -> hosts in failover order, and the routes with
+                                sender conditions (destination, sender, hosts, login, TLS);
+                                --json: the routing table (the others: config show)
+  list --sender S --recipient R which route mail from S to R takes ('' or '<>': null sender)
   import <Gateway.dat> [--replace]
                                 E-Post form: one 'domain, IP, port' per line; several lines
-                                for one domain = failover order. Bad lines are reported with
-                                their line number and nothing is imported.
-  export [file]                 write Gateway.dat to the file or stdout
+                                for one domain = failover order. E-Post's extended lines too:
+                                '*|sender@test.jp,host,port' (every external destination for
+                                that sender; a domain after '|' = all its senders), options
+                                after the port: XOAUTH2, auth=xoauth2|password|none,
+                                tls=required|opportunistic. Bad lines are reported with their
+                                line number and nothing is imported. A route with
+                                auth=password waits for its login, set in the admin UI.
+  export [file]                 write Gateway.dat (the same forms) to the file or stdout
   status                        health of each next hop (needs 'gatehouse serve' running)
+${COMMON}`,
+
+  dkim: `Usage: gatehouse dkim <generate|show|remove> <domain> ...
+
+  generate <domain> --selector S [--algorithm rsa|ed25519] [--json]
+                  make a signing key (RSA 2048 by default) and print the TXT record to
+                  publish at S._domainkey.<domain>. Mail from <domain> to the outside is
+                  signed from the next message on (a signature receivers cannot check yet
+                  counts as none, never worse). For a new key next to an old one, use a new
+                  selector; the first key of a domain signs.
+  show <domain> [--json]
+                  the domain's keys, their records, and whether DNS publishes them
+                  (exit code 0 when every key is published and matches, else 1)
+  remove <domain> --selector S
+                  delete a key (mail from <domain> is no longer signed with it)
+The DNS servers asked are delivery.dnsServers (config), else the system's.
+${COMMON}`,
+
+  doctor: `Usage: gatehouse doctor [--json]
+
+Checks what receivers (Gmail, Microsoft) look at, for each operated domain: SPF covers the
+gateway's public address (deliverability.publicIp) or the smarthost; DKIM keys are published
+and match; DMARC is present; the domain's own MTA-STS. Then forward-confirmed reverse DNS of
+the gateway's name, outbound port 25 (to deliverability.port25Target, when set) and the
+smarthost login. Each result says what it means in English and Japanese and, when a DNS
+record would fix it, the exact record to publish.
+Exit code: 0 nothing failing (warnings allowed), 1 something failing, 2 bad input.
 ${COMMON}`,
 
   domains: `Usage: gatehouse domains <list|add|remove> [domain]

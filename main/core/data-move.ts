@@ -14,10 +14,11 @@
  *     destination;
  *   - the files are copied, not renamed, so each new file gets the destination folder's access
  *     list (a rename keeps the old folder's, which names the desktop user);
- *   - the smarthost password is opened with the old seal and sealed with the new one
- *     (`reseal`, e.g. DPAPI user scope -> machine scope) in config.json, its last good copy and
- *     every audit line; a value that cannot be opened is kept as it was and reported (the
- *     admin enters the password again; nothing else depends on it);
+ *   - every secret (config/secret-fields.ts: the smarthost password, route passwords, the
+ *     OAuth client secret, DKIM keys; and the XOAUTH2 refresh token in oauth-token.json) is
+ *     opened with the old seal and sealed with the new one (`reseal`, e.g. DPAPI user scope ->
+ *     machine scope) in config.json, its last good copy and every audit line; a value that
+ *     cannot be opened is kept as it was and reported (the admin enters it again);
  *   - the move itself becomes a line of the destination's audit trail (via 'service').
  *
  * Left behind: Electron's own browser profile (browser/, not Gatehouse data), a stale admin.json
@@ -28,6 +29,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditEntry, GatehouseConfig } from '../shared/types.js';
 import { fsyncDir } from './spool/fsync.js';
+import { mapSecrets } from './config/secret-fields.js';
+import { OAUTH_TOKEN_FILE } from './oauth/token-store.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from './private-files.js';
 
 export class MoveError extends Error {}
@@ -47,7 +50,7 @@ export interface MoveReport {
   to: string;
   files: number;
   bytes: number;
-  /** Smarthost passwords sealed again for the destination. */
+  /** Files (and audit lines) whose secrets were sealed again for the destination. */
   resealed: number;
   /** Things an admin should know (a password that could not be re-sealed, a file left behind). */
   notes: string[];
@@ -123,14 +126,26 @@ function resealer(reseal: MoveOptions['reseal']): Resealer {
   };
 }
 
-/** A config object with its smarthost password re-sealed (a copy; the input is not changed). */
+/** What to tell the admin about a secret that could not be sealed for the new place. */
+function unsealedNote(where: string, problem: string): string {
+  if (where === 'delivery.smarthost.password') return `the smarthost password could not be sealed for the new place (${problem}); enter it again in Settings`;
+  if (where.startsWith('dkim.keys')) return `the DKIM key ${where} could not be sealed for the new place (${problem}); make a new key for its domain`;
+  if (where === OAUTH_TOKEN_FILE) return `the XOAUTH2 sign-in could not be sealed for the new place (${problem}); sign in again on the Deliverability tab`;
+  return `${where} could not be sealed for the new place (${problem}); enter it again`;
+}
+
+/** A config object with every secret re-sealed (a copy; the input is not changed). */
 function resealConfig(cfg: GatehouseConfig | null, r: Resealer, notes: Set<string>): { cfg: GatehouseConfig | null; changed: boolean } {
-  const pw = cfg?.delivery?.smarthost?.password;
-  if (!cfg || typeof pw !== 'string' || pw === '') return { cfg, changed: false };
-  const out = r(pw);
-  if (out.problem) notes.add(`the smarthost password could not be sealed for the new place (${out.problem}); enter it again in Settings`);
-  if (!out.changed) return { cfg, changed: false };
-  return { cfg: { ...cfg, delivery: { ...cfg.delivery, smarthost: { ...cfg.delivery.smarthost!, password: out.value } } }, changed: true };
+  if (!cfg || typeof cfg !== 'object') return { cfg, changed: false };
+  const out = structuredClone(cfg);
+  let changed = false;
+  mapSecrets(out, (value, where) => {
+    const o = r(value);
+    if (o.problem) notes.add(unsealedNote(where, o.problem));
+    if (o.changed) changed = true;
+    return o.value;
+  });
+  return changed ? { cfg: out, changed } : { cfg, changed: false };
 }
 
 /** The bytes to write for one file, re-sealed where it holds settings. */
@@ -146,6 +161,18 @@ function transform(rel: string, data: Buffer, r: Resealer, notes: Set<string>): 
     }
     const out = resealConfig(cfg, r, notes);
     return out.changed ? { data: Buffer.from(JSON.stringify(out.cfg, null, 2) + '\n'), resealed: 1 } : { data, resealed: 0 };
+  }
+  if (name === OAUTH_TOKEN_FILE) {
+    let t: { refreshToken?: unknown };
+    try {
+      t = JSON.parse(data.toString('utf8')) as { refreshToken?: unknown };
+    } catch {
+      return { data, resealed: 0 };
+    }
+    if (typeof t.refreshToken !== 'string' || !t.refreshToken) return { data, resealed: 0 };
+    const o = r(t.refreshToken);
+    if (o.problem) notes.add(unsealedNote(OAUTH_TOKEN_FILE, o.problem));
+    return o.changed ? { data: Buffer.from(`${JSON.stringify({ ...t, refreshToken: o.value }, null, 2)}\n`), resealed: 1 } : { data, resealed: 0 };
   }
   if (name === AUDIT) {
     let resealed = 0;

@@ -1,8 +1,11 @@
 /*
  * The composition root: opens the config store, spool, logs and delivery runner in a data
- * folder, and starts/stops the SMTP listener. Events fan out once, here: each receivelog /
- * senderlog entry goes to its JSONL file, to the traffic counters and to subscribers (the
- * UI), in that order; a config change goes out as the new ConfigView and accounts list. Config changes apply live: the compiled policy is swapped for the next
+ * folder, and starts/stops the SMTP listener. Delivery's deliverability options (sender
+ * routes, logins, DKIM keys, TLS), its DNS and the XOAUTH2 login come from the settings too.
+ * Events fan out once, here: each receivelog / senderlog entry goes to its JSONL file, to the
+ * traffic counters and to subscribers (the UI), in that order; a config change goes out as
+ * the new ConfigView and accounts list, a change of the XOAUTH2 login as its status. Config
+ * changes apply live: the compiled policy is swapped for the next
  * SMTP command, limits are pushed into the running server, and a listener move restarts only
  * the listener. `open()` fails with a ConfigError if config.json is broken and no last good
  * copy exists; `start()` fails if the port cannot be bound (the error is kept in status()).
@@ -18,7 +21,10 @@ import { ConnectionCounts, LocalGate } from './smtp/connection-gate.js';
 import { ListenerPool } from './smtp/listener-pool.js';
 import { toConfigView } from './config-view.js';
 import { loadTlsMaterial } from './smtp/tls.js';
-import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
+import { DeliveryRunner, RecipientVerifier, type MxResolver, type OutboundOptions } from './delivery/index.js';
+import { outboundFromConfig } from './delivery/outbound-settings.js';
+import { liveResolver, type DnsLookup } from './dns/resolver.js';
+import { OAuthLogin } from './oauth/login.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
 import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
@@ -34,8 +40,14 @@ export interface GatewayOptions {
   createWith?: GatehouseConfig;
   /** Listener for this run only (tests, `serve --listen`); not saved to config. */
   listen?: HostPort;
-  /** DNS for MX lookups (tests inject one; default node:dns). */
+  /** DNS for delivery and everything else (tests inject one; default: `dnsServers`, else delivery.dnsServers, else node:dns). */
   resolver?: MxResolver;
+  /** DNS servers (`ip:port`) to ask instead of `delivery.dnsServers` (tests). */
+  dnsServers?: readonly string[];
+  /** The deliverability engines' options instead of the ones made from the settings (tests). */
+  outbound?: () => OutboundOptions;
+  /** The OAuth provider's HTTP client (tests point it at a stand-in); default global fetch. */
+  oauthFetch?: typeof fetch;
   /** false only for explicit benchmarks of the non-durable path. */
   spoolFsync?: boolean;
   /** Clock of the held queue's timers and the sender limits (tests move it; default the system's). */
@@ -55,6 +67,22 @@ export interface GatewayOptions {
   checkVolume?: (dir: string) => Promise<VolumeInfo>;
   /** Spool retry waits while another program holds a file (tests shorten them). */
   spoolHeldRetryDelaysMs?: readonly number[];
+}
+
+/** DNS from a delivery resolver alone: the record types it does not know fail like a server that does not answer. */
+function onlyFrom(r: MxResolver): DnsLookup {
+  const none = async (name: string): Promise<never> => {
+    throw Object.assign(new Error(`no DNS for ${name} (the gateway was given a resolver for delivery only)`), { code: 'ESERVFAIL' });
+  };
+  const full = r as Partial<DnsLookup>;
+  return {
+    resolveMx: (d) => r.resolveMx(d),
+    resolveHost: (n) => r.resolveHost(n),
+    resolveTxt: full.resolveTxt ? (n) => full.resolveTxt!(n) : none,
+    resolve4: full.resolve4 ? (n) => full.resolve4!(n) : none,
+    resolve6: full.resolve6 ? (n) => full.resolve6!(n) : none,
+    reverse: full.reverse ? (ip) => full.reverse!(ip) : none,
+  };
 }
 
 /** Processes that accept SMTP (performance.listenerProcesses, the main one included). */
@@ -97,6 +125,10 @@ export class Gateway {
     readonly senderlog: JsonlLog<SenderLogEntry>,
     readonly delivery: DeliveryRunner,
     readonly verifier: RecipientVerifier,
+    /** DNS as the settings say (delivery.dnsServers, else the system's). */
+    readonly dns: DnsLookup,
+    /** The XOAUTH2 login for the smarthost and routes with auth xoauth2. */
+    readonly oauth: OAuthLogin,
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.events.setMaxListeners(0);
@@ -171,15 +203,23 @@ export class Gateway {
     const senderlog = new JsonlLog<SenderLogEntry>({ dir: paths.logs, name: 'senderlog', retentionDays: cfg.log.retentionDays });
     await receivelog.open();
     await senderlog.open();
+    // Follows delivery.dnsServers: a change applies to the next lookup. A resolver given for
+    // delivery (tests) answers all of it: what it cannot (TXT, PTR) fails as it does, so no
+    // lookup leaves the machine behind its back.
+    const dns: DnsLookup = opts.resolver
+      ? onlyFrom(opts.resolver)
+      : liveResolver(() => (opts.dnsServers && opts.dnsServers.length > 0 ? opts.dnsServers : store.get().delivery.dnsServers));
+    const oauth = new OAuthLogin({ dataDir: paths.root, config: () => store.get(), onChange: (s) => gw?.emit('oauth', s), fetch: opts.oauthFetch });
     const delivery = new DeliveryRunner({
       spool,
       config: () => store.get(),
       log: (e) => gw?.onSend(e),
-      resolver: opts.resolver,
+      resolver: dns,
+      outbound: opts.outbound ?? outboundFromConfig({ config: () => store.get(), resolver: dns, oauth, report: (m) => gw?.logProblem(m) }),
       onChange: () => gw?.emitQueue(),
     });
     const verifier = new RecipientVerifier({ config: () => store.get() });
-    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier);
+    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier, dns, oauth);
     const self = gw;
     onSealFallback((m) => self.logProblem(m));
     await gw.init();
@@ -413,6 +453,7 @@ export class Gateway {
     this.senderlog.setRetentionDays(cfg.log.retentionDays);
     this.receiver?.applyLimits();
     this.pool.configChanged(cfg);
+    this.oauth.configChanged();
     const bound = this.boundListen;
     const moved = bound !== null && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0));
     // The certificate and the AUTH offer are fixed per listener (smtp-server options).
@@ -444,6 +485,7 @@ export class Gateway {
 
   /** Graceful shutdown: listener first, then delivery (in-flight attempts finish or return). */
   async close(): Promise<void> {
+    this.oauth.close();
     await this.stop();
     await this.outbound.close();
     await this.delivery.stop();

@@ -20,8 +20,10 @@ import {
   exactAddress,
   deliveryWithoutSmarthost,
   hostPort,
+  oauthInput,
   pattern,
   routeList,
+  senderRouteList,
   smarthostInput,
   username,
   type ConfigEnv,
@@ -29,7 +31,7 @@ import {
 import { problem, type ValidationIssue } from './issues.js';
 import { EXTERNAL_MODES } from './outbound.js';
 import type { RuleName } from './types.js';
-import { domainProblem, ipProblem, passwordProblem, patternProblem } from './rules.js';
+import { domainProblem, ipProblem, passwordProblem, patternProblem, selectorProblem } from './rules.js';
 import { bool, int, list, nothing, oneOf, rule, strict, text, toIssues, type Schema } from './schema-kit.js';
 
 /** The arguments object, or nothing at all (= every field left out). */
@@ -59,6 +61,7 @@ const RULES = [
 /** The config sections `config.set` may replace (accounts and SMTP AUTH have commands of their own). */
 export const CONFIG_KEYS = [
   'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound',
+  'deliverability',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -81,6 +84,7 @@ function configSet(env: ConfigEnv) {
       entry('tls', sections.tls),
       entry('performance', sections.performance),
       entry('outbound', sections.outbound),
+      entry('deliverability', sections.deliverability),
     ],
   );
 }
@@ -128,10 +132,25 @@ function build(env: ConfigEnv) {
     'approvals.approve': strict({ id: queueId, as: v.optional(exactAddress) }),
     'approvals.reject': strict({ id: queueId, reason: v.optional(text(null, 1000), ''), as: v.optional(exactAddress) }),
 
-    'routes.set': strict({ routes: routeList }),
+    // senderRoutes left out: kept as they are; a route's password left out: the stored one stays.
+    'routes.set': strict({ routes: routeList, senderRoutes: v.optional(senderRouteList) }),
     'routes.import': strict({ text: text(null, 10 * 1024 * 1024), mode }),
     'routes.export': nothing,
     'routes.health': nothing,
+    // Where mail from this sender to this recipient goes next (the delivery's own choice).
+    'routes.which': strict({ sender: text(null, 320), recipient: text((s) => (s.trim() ? null : problem('required')), 320) }),
+
+    'dkim.generate': strict({ domain: typedDomain, selector: text(selectorProblem, 63), algorithm: v.optional(oneOf(['rsa', 'ed25519'] as const), 'rsa') }),
+    'dkim.show': strict({ domain: typedDomain }),
+    'dkim.remove': strict({ domain: typedDomain, selector: text(selectorProblem, 63) }),
+    'doctor.run': nothing,
+
+    // The XOAUTH2 login: the app's ids (a client secret left out keeps the stored one), the
+    // consent in the system browser or with a device code, its state.
+    'oauth.set': v.nullable(oauthInput),
+    'oauth.start': strict({ flow: oneOf(['browser', 'device'] as const) }),
+    'oauth.cancel': nothing,
+    'oauth.status': nothing,
 
     'domains.add': strict({ domain: typedDomain }),
     'domains.remove': strict({ domain: typedDomain }),
@@ -237,6 +256,7 @@ export type CheckedArgsOf<C extends CommandName> = v.InferOutput<CommandArgSchem
 
 /** Where a command's issues point, for the forms: `value.port` of config.set is `listener.port`. */
 function issuePath(command: CommandName, raw: unknown, path: string): string {
+  if (command === 'oauth.set') return path ? `delivery.oauth${path.startsWith('[') ? '' : '.'}${path}` : 'delivery.oauth';
   if (command === 'config.setSmarthost') return path ? `delivery.smarthost${path.startsWith('[') ? '' : '.'}${path}` : 'delivery.smarthost';
   if (command === 'config.set' && (path === 'value' || path.startsWith('value.') || path.startsWith('value['))) {
     const key = (raw as { key?: unknown } | null)?.key;

@@ -19,12 +19,18 @@ import { DEFAULT_REPLIES } from './replies.js';
 import {
   allowEntryProblem,
   bindHostProblem,
+  dnsServerProblem,
   domainProblem,
   greetingNameProblem,
   hostProblem,
+  ipProblem,
   loopbackHostProblem,
   patternProblem,
+  pemCertificateProblem,
   replyProblem,
+  routeDestinationProblem,
+  selectorProblem,
+  senderConditionProblem,
   usernameProblem,
 } from './rules.js';
 import { bool, int, list, oneOf, strict, text, whole, type Blame, type Schema } from './schema-kit.js';
@@ -44,6 +50,7 @@ import type {
   SmarthostConfig,
   TlsConfig,
 } from './types.js';
+import type { DeliverabilitySettings, DkimKey, DkimSettings, MtaStsSettings, OAuthSettings, SenderRoute } from './deliverability.js';
 
 export const MiB = 1024 * 1024;
 const DAY = 86400;
@@ -83,12 +90,38 @@ export const username = text(usernameProblem, 64);
 
 export const hostPort: Schema<HostPort> = obj<HostPort>({ host, port: opt(port, 25) });
 
-const route: Schema<Route> = obj<Route>({
-  domain,
-  hosts: list(hostPort, { nonEmpty: true, max: 20, unique: { key: (h) => `${h.host.toLowerCase()}:${h.port}`, code: 'duplicate_host' } }),
-});
+/** `required`: TLS with a verified certificate or no delivery; absent = opportunistic. */
+export const routeTls = oneOf(['opportunistic', 'required'] as const);
+const hostList = list(hostPort, { nonEmpty: true, max: 20, unique: { key: (h) => `${h.host.toLowerCase()}:${h.port}`, code: 'duplicate_host' } });
+
+const route: Schema<Route> = obj<Route>({ domain, hosts: hostList, tls: v.optional(routeTls) });
 
 export const routeList = list(route, { unique: { key: (r) => r.domain, field: 'domain', code: 'duplicate_route' } });
+
+export const senderRouteKey = (r: Pick<SenderRoute, 'destination' | 'sender'>): string => `${r.destination.toLowerCase()}|${(r.sender ?? '').toLowerCase()}`;
+
+/** A route with a sender condition as stored (its password sealed). */
+const senderRoute: Schema<SenderRoute> = v.pipe(
+  obj<SenderRoute>({
+    destination: text(routeDestinationProblem, 253),
+    sender: v.optional(text(senderConditionProblem, 320)),
+    hosts: hostList,
+    auth: v.optional(oneOf(['none', 'password', 'xoauth2'] as const)),
+    tls: v.optional(routeTls),
+    user: v.optional(text(null, 256)),
+    password: v.optional(text(null, 2000)),
+  }),
+  whole<SenderRoute>((r) => {
+    const out: Blame[] = [];
+    // A route imported with auth=password has no login yet (Gateway.dat cannot carry one): its mail waits until one is set.
+    if (r.password && !r.user) out.push({ at: ['user'], problem: problem('user_for_password') });
+    // One domain, any sender, no login: that is a plain route (Gateway.dat writes it as one).
+    if (r.destination !== '*' && !r.sender && (!r.auth || r.auth === 'none')) out.push({ at: ['sender'], problem: problem('sender_route_plain', { domain: r.destination }) });
+    return out;
+  }),
+) as Schema<SenderRoute>;
+
+export const senderRouteList = list(senderRoute, { max: 1000, unique: { key: senderRouteKey, field: 'destination', code: 'duplicate_sender_route' } });
 
 export const allowList = list(allowEntry, { unique: { key: (s) => s.toLowerCase() } });
 
@@ -174,11 +207,64 @@ export const smarthost: Schema<SmarthostConfig> = v.pipe(
     port: opt(port, 587),
     security: opt(oneOf(['starttls', 'tls', 'none'] as const), 'starttls'),
     user: opt(text(null, 256), ''),
-    password: opt(text(null, 256), ''),
+    password: opt(text(null, 1000), ''),
     allowInvalidCert: opt(bool, false),
+    auth: v.optional(oneOf(['password', 'xoauth2'] as const)),
   }),
   whole<SmarthostConfig>((s) => (s.password !== '' && s.user === '' ? [{ at: ['user'], problem: problem('user_for_password') }] : [])),
 ) as Schema<SmarthostConfig>;
+
+/** OAuth endpoints: https, or http on this machine (a provider stand-in in tests). */
+function endpointProblem(s: string): ReturnType<typeof problem> | null {
+  try {
+    const u = new URL(s);
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) return null;
+  } catch {
+    // not a URL at all
+  }
+  return problem('oauth_endpoint');
+}
+const endpoint = text(endpointProblem, 2000);
+const nonEmpty = (max: number) => text((s) => (s.trim() ? null : problem('empty')), max);
+
+/** The XOAUTH2 login's app registration (its secret sealed; the refresh token is kept apart). */
+const oauthFields = {
+  provider: oneOf(['microsoft', 'google', 'custom'] as const),
+  clientId: nonEmpty(256),
+  clientSecret: v.optional(text(null, 2000)),
+  tenant: v.optional(text(null, 256)),
+  user: text((s) => (s.includes('@') ? senderConditionProblem(s) : problem('address', { detail: 'missing @domain' })), 320),
+  tokenUrl: v.optional(endpoint),
+  authorizeUrl: v.optional(endpoint),
+  deviceCodeUrl: v.optional(endpoint),
+  scope: v.optional(text(null, 1000)),
+};
+const customNeedsEndpoints = <T extends Pick<OAuthSettings, 'provider' | 'tokenUrl' | 'authorizeUrl'>>() =>
+  whole<T>((o) =>
+    o.provider === 'custom'
+      ? (['tokenUrl', 'authorizeUrl'] as const).filter((k) => !o[k]).map((k) => ({ at: [k], problem: problem('required') }))
+      : [],
+  );
+export const oauthSettings = v.pipe(obj<OAuthSettings>(oauthFields), customNeedsEndpoints<OAuthSettings>()) as Schema<OAuthSettings>;
+/** As a form sends it: the client secret left out keeps the stored one. */
+export const oauthInput = v.pipe(strict(oauthFields), customNeedsEndpoints<v.InferOutput<ReturnType<typeof strict<typeof oauthFields>>>>());
+
+const dkimKey = obj<DkimKey>({
+  domain,
+  selector: text(selectorProblem, 63),
+  algorithm: oneOf(['rsa', 'ed25519'] as const),
+  privateKey: nonEmpty(20_000),
+  publicKey: text((s) => (/^[A-Za-z0-9+/]+={0,2}$/.test(s) ? null : problem('invalid')), 2000),
+  createdAt: text(null, 40),
+});
+const dkim = obj<DkimSettings>({
+  keys: opt(list(dkimKey, { max: 200, unique: { key: (k) => `${k.domain}|${k.selector.toLowerCase()}`, field: 'selector', code: 'duplicate' } }), [] as DkimKey[]),
+});
+
+const deliverability = obj<DeliverabilitySettings>({
+  publicIp: opt(text((s) => (s === '' ? null : ipProblem(s)), 100), ''),
+  port25Target: opt(v.nullable(hostPort) as Schema<HostPort | null>, null),
+});
 
 const limits = obj<Limits>({
   maxMessageSize: opt(int(1024, 2048 * MiB), 25 * MiB),
@@ -201,6 +287,11 @@ const deliveryFields: Entries<DeliveryConfig> = {
   verifyRecipients: opt(bool, false),
   verifyPositiveTtlSeconds: opt(int(0, 30 * DAY), 3600),
   verifyNegativeTtlSeconds: opt(int(0, 30 * DAY), 300),
+  senderRoutes: opt(senderRouteList, [] as SenderRoute[]),
+  dnsServers: opt(list(text(dnsServerProblem, 100), { max: 10, unique: { key: (s) => s.toLowerCase() } }), [] as string[]),
+  tlsCa: opt(list(text(pemCertificateProblem, 200_000), { max: 50 }), [] as string[]),
+  mtaSts: opt(obj<MtaStsSettings>({ enabled: opt(bool, true) }), {} as MtaStsSettings),
+  oauth: opt(v.nullable(oauthSettings) as Schema<OAuthSettings | null>, null),
 };
 
 const delayRule = <T extends Pick<DeliveryConfig, 'delayWarningSeconds' | 'maxLifetimeSeconds'>>() => whole<T>((d) =>
@@ -211,12 +302,14 @@ const delayRule = <T extends Pick<DeliveryConfig, 'delayWarningSeconds' | 'maxLi
 
 const delivery = v.pipe(obj<DeliveryConfig>(deliveryFields), delayRule<DeliveryConfig>()) as Schema<DeliveryConfig>;
 
-/** Delivery as `config.set` takes it: the smarthost (and its password) has its own command. */
-const { smarthost: _smarthost, ...deliveryRest } = deliveryFields;
-export const deliveryWithoutSmarthost = v.pipe(
-  obj<Omit<DeliveryConfig, 'smarthost'>>(deliveryRest),
-  delayRule<Omit<DeliveryConfig, 'smarthost'>>(),
-) as Schema<Omit<DeliveryConfig, 'smarthost'>>;
+/**
+ * Delivery as `config.set` takes it: the parts that hold secrets have their own commands (the
+ * smarthost and its password, the routes with sender conditions and their passwords, the
+ * XOAUTH2 login), so a form that never saw them cannot overwrite them.
+ */
+export type DeliverySettable = Omit<DeliveryConfig, 'smarthost' | 'senderRoutes' | 'oauth'>;
+const { smarthost: _smarthost, senderRoutes: _senderRoutes, oauth: _oauth, ...deliveryRest } = deliveryFields;
+export const deliveryWithoutSmarthost = v.pipe(obj<DeliverySettable>(deliveryRest), delayRule<DeliverySettable>()) as Schema<DeliverySettable>;
 
 /**
  * The smarthost as a form or the CLI sends it: a password left out keeps the stored one;
@@ -229,6 +322,7 @@ const smarthostFields = strict({
   user: v.optional(text(null, 256)),
   password: v.optional(text(null, 256)),
   allowInvalidCert: v.optional(bool),
+  auth: v.optional(oneOf(['password', 'xoauth2'] as const)),
 });
 export const smarthostInput = v.pipe(
   smarthostFields,
@@ -292,6 +386,8 @@ function build(env: ConfigEnv) {
     admin: obj<HostPort>({ host: opt(text(loopbackHostProblem, 253), '127.0.0.1'), port: opt(listenPort, 8025) }),
     performance: obj<PerformanceConfig>({ listenerProcesses: opt(int(1, 8), 1) }),
     outbound,
+    dkim,
+    deliverability,
   } satisfies Entries<GatehouseConfig>;
   const config = v.pipe(
     obj<GatehouseConfig>({
@@ -310,11 +406,20 @@ function build(env: ConfigEnv) {
       admin: opt(sections.admin, {} as HostPort),
       performance: opt(sections.performance, {} as PerformanceConfig),
       outbound: opt(outbound, {} as OutboundConfig),
+      dkim: opt(dkim, {} as DkimSettings),
+      deliverability: opt(deliverability, {} as DeliverabilitySettings),
     }),
-    whole<GatehouseConfig>((c) => [
-      ...(sameSocket(c.listener, c.admin) ? [{ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) }] : []),
-      ...noticeAddressRule(c),
-    ]),
+    whole<GatehouseConfig>((c) => {
+      const out: Blame[] = [];
+      if (sameSocket(c.listener, c.admin)) out.push({ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) });
+      out.push(...noticeAddressRule(c));
+      // Mail to an operated domain goes by the routing table; a sender condition there would never apply.
+      const internal = new Set(c.internalDomains);
+      c.delivery.senderRoutes.forEach((r, i) => {
+        if (internal.has(r.destination)) out.push({ at: ['delivery', 'senderRoutes', i, 'destination'], problem: problem('sender_route_internal', { domain: r.destination }) });
+      });
+      return out;
+    }),
   ) as Schema<GatehouseConfig>;
   return { config, sections };
 }

@@ -5,10 +5,12 @@
  * the renderer's api module are all typed from them, so the compiler finds every side.
  * Arguments and results are plain JSON. Errors cross as data (`ApiResult`) and become real
  * `ApiError`s again on the other side; validation errors carry issues with a code, params
- * and the English message (issues.ts). No secret ever appears here: the smarthost password
- * is write-only (`ConfigView.delivery.smarthost.hasPassword`).
+ * and the English message (issues.ts). No secret ever appears here: passwords, DKIM private
+ * keys and the OAuth client secret are write-only (views carry `has...` flags), and the OAuth
+ * refresh token never leaves the core.
  */
 import type { ArgsOf, CheckedArgsOf, CommandName } from './command-args.js';
+import type { CheckResult, DkimAlgorithm, DkimKey, DkimRecord, OAuthProvider, OAuthSettings, RouteAuth, RouteTls, SenderRoute } from './deliverability.js';
 import type { ValidationIssue } from './issues.js';
 import type { ActionEntry, FrozenSender, HeldItem } from './outbound.js';
 import type {
@@ -30,12 +32,23 @@ export { COMMAND_NAMES, CONFIG_KEYS, isCommandName, validateArgs, type ArgsOf, t
 export type { IssueCode, ValidationIssue } from './issues.js';
 export type { ActionEntry, Actor, FrozenSender, HeldItem, HeldPreview, HoldKind } from './outbound.js';
 
-/** Config as the UI sees it: the smarthost password replaced by a flag. */
+/** Config as the UI sees it: every secret replaced by a flag saying it is set. */
 export type SmarthostView = Omit<SmarthostConfig, 'password'> & { hasPassword: boolean };
-export type ConfigView = Omit<GatehouseConfig, 'delivery' | 'auth'> & {
-  delivery: Omit<GatehouseConfig['delivery'], 'smarthost'> & { smarthost: SmarthostView | null };
+/** A route with a sender condition; its password (auth 'password') is write-only. */
+export type SenderRouteView = Omit<SenderRoute, 'password'> & { hasPassword: boolean };
+/** The XOAUTH2 app registration; the client secret is write-only. */
+export type OAuthView = Omit<OAuthSettings, 'clientSecret'> & { hasClientSecret: boolean };
+/** A DKIM key without its private part, with the record that publishes it. */
+export type DkimKeyView = Omit<DkimKey, 'privateKey'> & { record: DkimRecord };
+export type ConfigView = Omit<GatehouseConfig, 'delivery' | 'auth' | 'dkim'> & {
+  delivery: Omit<GatehouseConfig['delivery'], 'smarthost' | 'senderRoutes' | 'oauth'> & {
+    smarthost: SmarthostView | null;
+    senderRoutes: SenderRouteView[];
+    oauth: OAuthView | null;
+  };
   /** SMTP AUTH users without their password hashes (managed with `gatehouse auth`). */
   auth: { enabled: boolean; users: { username: string; addresses: string[] }[] };
+  dkim: { keys: DkimKeyView[] };
 };
 /** Smarthost as the UI sends it: password omitted = keep the stored one. */
 export type SmarthostInput = NonNullable<ArgsOf<'config.setSmarthost'>>;
@@ -123,6 +136,63 @@ export interface LogPage<T> {
 
 export type SetupInput = ArgsOf<'setup.complete'>;
 
+/** What `routes.which` answers: the next hop the delivery would choose for one sender and recipient. */
+export interface RouteChoice {
+  /** route / override / sender-route / smarthost / mx; no-route: an operated domain without a route; invalid: no domain. */
+  via: 'route' | 'override' | 'sender-route' | 'smarthost' | 'mx' | 'no-route' | 'invalid';
+  /** The recipient's domain (lowercase). */
+  domain: string;
+  /** The domain is operated (internal). */
+  internal: boolean;
+  /** Hosts in failover order (route, override, sender route, the smarthost); empty for MX. */
+  hosts: HostPort[];
+  /** The route with a sender condition that applies (via sender-route). */
+  senderRoute?: { destination: string; sender?: string };
+  /** TLS the hop insists on: route `tls: required`, the smarthost's security, or opportunistic (MX: MTA-STS decides per domain). */
+  tls: RouteTls | 'mta-sts';
+  /** How the hop logs in. */
+  auth: RouteAuth;
+}
+
+/** One DKIM key and whether DNS publishes it (`dkim.show`). */
+export interface DkimKeyCheck extends DkimKeyView {
+  published: { status: 'match' | 'missing' | 'mismatch' | 'revoked' | 'invalid' | 'dns-error'; detail?: string; found?: string };
+}
+
+/** What `dkim.generate` answers: the new key and its record. */
+export type DkimGenerated = DkimKeyView & { algorithm: DkimAlgorithm };
+
+/** The deliverability check's results (`gatehouse doctor`, the window's page). */
+export interface DoctorReport {
+  ranAt: string;
+  /** The DNS servers asked ('' = the system's). */
+  dns: string;
+  results: CheckResult[];
+}
+
+/** A sign-in in progress for the XOAUTH2 login. */
+export type OAuthFlowView =
+  | { kind: 'browser'; url: string; expiresAt: string }
+  | { kind: 'device'; userCode: string; verificationUri: string; message?: string; expiresAt: string };
+
+/** The XOAUTH2 login's state: set up, signed in, a sign-in in progress, access tokens for delivery. */
+export interface OAuthStatus {
+  /** An app registration is stored (`delivery.oauth`). */
+  configured: boolean;
+  provider?: OAuthProvider;
+  user?: string;
+  /** The smarthost or a route logs in with it. */
+  inUse: boolean;
+  /** A refresh token from the consent is stored for this registration. */
+  signedIn: boolean;
+  signedInAt?: string;
+  flow: OAuthFlowView | null;
+  /** Why the last sign-in did not finish (cleared when a new one starts). */
+  flowError?: { code: string; message: string };
+  /** Access tokens for delivery (only while a gateway runs). */
+  token?: { ok: boolean; expiresAt?: string; lastRefreshAt?: string; error?: string; errorCode?: string };
+}
+
 export interface QueueDetail {
   item: QueueItem;
   headers: string;
@@ -166,9 +236,22 @@ export interface Results {
   'approvals.reject': { id: string };
 
   'routes.set': ConfigView;
-  'routes.import': { imported: number; routes: Route[] };
+  /** `imported`: the routes and routes with sender conditions the file held. */
+  'routes.import': { imported: number; routes: Route[]; senderRoutes: SenderRouteView[] };
   'routes.export': { text: string };
   'routes.health': RouteHealth[];
+  'routes.which': RouteChoice;
+
+  /** DKIM keys: a new key and the TXT record to publish; a domain's keys checked against DNS; removal. */
+  'dkim.generate': DkimGenerated;
+  'dkim.show': { domain: string; keys: DkimKeyCheck[] };
+  'dkim.remove': ConfigView;
+  'doctor.run': DoctorReport;
+
+  'oauth.set': ConfigView;
+  'oauth.start': OAuthStatus;
+  'oauth.cancel': OAuthStatus;
+  'oauth.status': OAuthStatus;
 
   /** Internal (operated) domains and trusted networks, one entry at a time (the CLI's verbs). */
   'domains.add': ConfigView;
@@ -264,6 +347,8 @@ export interface Events {
   delayed: HeldItem[];
   /** Frozen senders, after any change (a new freeze is the admin's alert). */
   frozen: FrozenSender[];
+  /** The XOAUTH2 login changed: a sign-in started, finished or failed, a token refresh failed or worked again. */
+  oauth: OAuthStatus;
 }
 export type EventName = keyof Events;
 
@@ -317,4 +402,4 @@ export interface CallContext {
 /** The core implements this; the dispatcher checks the arguments and calls it. */
 export type CommandHandlers = { [C in CommandName]: (args: CheckedArgsOf<C>, call: CallContext) => Promise<ResultOf<C>> };
 
-export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen'];
+export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen', 'oauth'];

@@ -30,6 +30,7 @@ export const ISSUE_EN = {
   duplicate_host: 'duplicate of {of}; list each server once',
   duplicate_account: 'duplicate of {of}; edit the existing account',
   duplicate_user: 'duplicate of {of}; change its password instead',
+  duplicate_sender_route: 'duplicate of {of}; put all servers for one destination and sender in one route',
   invalid: 'is not valid',
   no_args: 'takes no arguments',
   // names
@@ -104,14 +105,29 @@ export const ISSUE_EN = {
   csv_int: "{column} '{value}' must be an integer {min}-{max}",
   csv_value: "{column} '{value}' {detail}",
   csv_twice: "pattern '{pattern}' is already on line {line}",
-  dat_fields: "expected 'domain, server IP, port', got '{text}'",
+  dat_fields: "expected 'domain, server IP, port' (or 'domain|sender, server, port, options'), got '{text}'",
   dat_value: "{field} '{value}' {detail}",
   dat_port: "port '{value}' must be an integer 1-65535",
   dat_twice: '{server} is already listed for {domain} on line {line}',
+  dat_sender_empty: "nothing after '|' (write the envelope sender, or drop the '|')",
+  dat_option: "unknown option '{value}' (known: XOAUTH2, auth=xoauth2|password|none, tls=required|opportunistic)",
+  dat_option_twice: "{option} given twice ('{value}')",
+  dat_option_empty: 'empty option field (a comma too many?)',
   // held mail
   held_unknown: 'no held message {id} (it may have been decided already: see gatehouse history)',
   held_decided: 'message {id} was already {action} by {by} at {at}; nothing changed',
   held_kind: 'message {id} is held for {kind}, not for {expected}',
+  // deliverability
+  dns_server: "must be an IP address, or ip:port ('127.0.0.1:5353', '[::1]:53')",
+  dkim_selector: "must be DNS labels: letters, digits and inner hyphens (e.g. 's1', '2026a')",
+  pem_certificate: "must be a certificate in PEM form ('-----BEGIN CERTIFICATE-----' ... '-----END CERTIFICATE-----')",
+  sender_route_plain: 'needs a sender when the route has no login: mail to {domain} from any sender is a plain route (routing table)',
+  sender_route_internal: "{domain} is an operated domain: its mail goes by the routing table; sender conditions apply to external destinations",
+  dkim_key_exists: 'a key for {domain} with selector {selector} already exists; remove it first or choose another selector',
+  dkim_key_missing: 'no DKIM key for {domain} with selector {selector}',
+  oauth_not_configured: 'no XOAUTH2 login is set up: register the app first (client id, mailbox)',
+  oauth_flow_unsupported: "{provider} does not allow the device-code sign-in for mail; use the browser sign-in",
+  oauth_endpoint: "must be an https URL (http only for 127.0.0.1 or localhost)",
   // the gateway
   not_running: 'needs a running gateway (gatehouse serve or the desktop app)',
 } as const;

@@ -156,3 +156,38 @@ const MIN_PASSWORD = 8;
 export function passwordProblem(s: string): Problem | null {
   return s.length >= MIN_PASSWORD ? null : problem('password_short', { min: MIN_PASSWORD });
 }
+
+/** A DNS server to ask: an IP address (port 53), `ip:port`, or `[v6]:port`. */
+export function dnsServerProblem(s: string): Problem | null {
+  if (isIP(s) !== 0) return s.includes('%') ? problem('host_zone') : null;
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:[\]]+):(\d{1,5})$/.exec(s);
+  if (!m || isIP(m[1]!) === 0 || m[1]!.includes('%')) return problem('dns_server');
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? null : problem('int_range', { min: 1, max: 65535 });
+}
+
+/** A DKIM selector: one or more DNS labels (`s1`, `2026a`, `mail.s1`). */
+export function selectorProblem(s: string): Problem | null {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(s) && s.length <= 63
+    ? null
+    : problem('dkim_selector');
+}
+
+/** Where a route with a sender condition goes: `*` (every external domain) or a domain. */
+export function routeDestinationProblem(s: string): Problem | null {
+  return s === '*' ? null : domainProblem(s);
+}
+
+/** A route's envelope sender condition: an exact address, or a domain (every sender of it). */
+export function senderConditionProblem(s: string): Problem | null {
+  if (s !== s.trim()) return problem('spaces');
+  if (!s.includes('@')) return domainProblem(s);
+  const err = checkAddressSyntax(s, { smtputf8: false });
+  if (err) return problem('address', { detail: err });
+  return literalDomainProblem(s);
+}
+
+/** A trust anchor: one or more PEM certificates. */
+export function pemCertificateProblem(s: string): Problem | null {
+  return /^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(s) ? null : problem('pem_certificate');
+}

@@ -3,6 +3,7 @@
  * Nothing here imports Node or Electron; nothing here carries a secret (passwords never
  * leave the core).
  */
+import type { DeliverabilitySettings, DkimSettings, MtaStsSettings, OAuthSettings, RouteTls, SenderRoute } from './deliverability.js';
 
 /** host:port of a next hop (office server, smarthost, transport override). */
 export interface HostPort {
@@ -14,6 +15,8 @@ export interface HostPort {
 export interface Route {
   domain: string;
   hosts: HostPort[];
+  /** `required`: no delivery to these hosts without TLS and a verified certificate. Absent = opportunistic. */
+  tls?: RouteTls;
 }
 
 /** An address (`baito@test.jp`) or wildcard pattern (`*@part.test.jp`, `baito*@test.jp`). */
@@ -128,6 +131,8 @@ export interface SmarthostConfig {
   password: string;
   /** Accept a self-signed certificate (tests, some provider boxes). */
   allowInvalidCert: boolean;
+  /** 'xoauth2': log in with the XOAUTH2 login (`delivery.oauth`) instead of user and password; absent = password. */
+  auth?: 'password' | 'xoauth2';
 }
 
 export interface DeliveryConfig {
@@ -147,6 +152,16 @@ export interface DeliveryConfig {
   verifyRecipients: boolean;
   verifyPositiveTtlSeconds: number;
   verifyNegativeTtlSeconds: number;
+  /** Routes with sender conditions (E-Post's extended Gateway.dat): external mail, before the smarthost and MX. */
+  senderRoutes: SenderRoute[];
+  /** DNS servers (`ip` or `ip:port`) for delivery and the checks; empty = the system's. */
+  dnsServers: string[];
+  /** Extra trust anchors (PEM) for servers' certificates, besides the built-in ones. */
+  tlsCa: string[];
+  /** MTA-STS policies of receiving domains, for direct delivery. */
+  mtaSts: MtaStsSettings;
+  /** The XOAUTH2 login (Microsoft 365, Google Workspace) for the smarthost and routes with auth xoauth2. */
+  oauth: OAuthSettings | null;
 }
 
 export interface GatehouseConfig {
@@ -167,6 +182,10 @@ export interface GatehouseConfig {
   admin: HostPort;
   performance: PerformanceConfig;
   outbound: OutboundConfig;
+  /** DKIM signing keys, per From: domain. */
+  dkim: DkimSettings;
+  /** What the deliverability check needs to know (public address, where to test port 25). */
+  deliverability: DeliverabilitySettings;
 }
 
 export interface PerformanceConfig {
@@ -306,7 +325,8 @@ export interface SenderLogEntry {
   recipients: string[];
   hop: string; // host:port
   mx?: string;
-  via: 'route' | 'smarthost' | 'mx' | 'override' | 'dsn';
+  /** sender-route: a route with a sender condition (E-Post's extended Gateway.dat). */
+  via: 'route' | 'smarthost' | 'mx' | 'override' | 'sender-route' | 'dsn';
   tls: boolean;
   outcome: 'delivered' | 'deferred' | 'bounced' | 'partial' | 'expired';
   code?: number;
@@ -316,6 +336,18 @@ export interface SenderLogEntry {
   /** Set on bookkeeping lines an outbound control made (`rejected-by-approver`, `approval-expired`). */
   rule?: RuleName;
   perRecipient?: { recipient: string; code?: number; reply?: string; outcome: 'delivered' | 'deferred' | 'bounced' }[];
+  /** DKIM: `d=test.jp s=s1` when the bytes sent were signed, `error: ...` when signing failed. */
+  dkim?: string;
+  /** Lines over 998 octets that were folded before sending (the message had them). */
+  foldedLines?: number;
+  /** The session's TLS version (`TLSv1.3`), when it ran TLS. */
+  tlsVersion?: string;
+  /** The server's certificate chain and name were verified (false: encrypted, but not authenticated). */
+  tlsVerified?: boolean;
+  /** Why the certificate did not verify (e.g. DEPTH_ZERO_SELF_SIGNED_CERT). */
+  tlsVerifyError?: string;
+  /** A TLS requirement applied to this hop (MTA-STS policy or route `tls: required`) and whether it was met. */
+  tlsPolicy?: { source: 'mta-sts' | 'route'; mode: 'enforce' | 'testing' | 'none' | 'required'; id?: string; ok: boolean; reason?: string };
 }
 
 /** A queued message as shown by `queue list` and the UI. */

@@ -183,6 +183,8 @@ describe('graceful stop and restart', () => {
     });
     r2.start(recovered);
     await waitFor(async () => (await sp2.list()).length === 0, 10000, 'queue drained after restart');
+    // The runner writes an attempt's senderlog lines after it removes the message: let the last ones land.
+    await waitFor(() => log2.filter((l) => l.outcome === 'delivered').length >= 6, 5000, 'senderlog lines of the restart');
     const seen = new Map<string, number>();
     for (const m of remote.messages) {
       const id = /Message-ID: (\S+)/.exec(m.raw.toString())![1];

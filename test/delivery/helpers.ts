@@ -1,7 +1,8 @@
 /*
  * Test fixtures for delivery: real smtp-server sinks on loopback (office server, smarthost,
- * remote MX) whose replies a test scripts per RCPT / DATA, a real Spool in a temp dir, a fake
- * resolver that maps names to 127.x addresses (no real DNS, ever), a config for the office,
+ * remote MX) whose replies a test scripts per RCPT / DATA, a real Spool in a temp dir, a scripted
+ * resolver that maps names to 127.x addresses (for tests that need no DNS server; the others
+ * use test/helpers/dns-server.ts), a config for the office,
  * a bounded waitFor, and a small multipart parser for DSNs.
  */
 import { loadTlsMaterial } from '../../main/core/smtp/tls.js';

@@ -20,11 +20,14 @@ import {
   type Events,
   type GatewayStatus,
   type LogFilter,
+  type OAuthStatus,
+  type RouteChoice,
   type RouteHealth,
   type TrafficBucket,
 } from '../../main/shared/contract.js';
 import { appLayout } from '../../main/core/service/layout.js';
 import { describeStep, installPlan } from '../../main/core/service/plan.js';
+import type { CheckResult } from '../../main/shared/deliverability.js';
 import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName, SenderLogEntry, TlsConfig } from '../../main/shared/types.js';
 
 export interface Fake {
@@ -85,6 +88,15 @@ function baseConfig(): ConfigView {
       verifyRecipients: false,
       verifyPositiveTtlSeconds: 3600,
       verifyNegativeTtlSeconds: 600,
+      senderRoutes: [
+        { destination: '*', sender: 'ceo@test.jp', hosts: [{ host: 'smtp.office365.com', port: 587 }], auth: 'xoauth2', tls: 'required', hasPassword: false },
+        { destination: 'partner.example', sender: 'test.jp', hosts: [{ host: '203.0.113.25', port: 25 }], tls: 'required', hasPassword: false },
+      ],
+      dnsServers: [],
+      tlsCa: [],
+      mtaSts: { enabled: true },
+      // The CEO's route logs in with XOAUTH2 (Microsoft 365), signed in and working.
+      oauth: { provider: 'microsoft', clientId: '0f6c2f55-7d1a-4c1e-9a51-3b2d8e7c4a10', tenant: 'test.jp', user: 'ceo@test.jp', hasClientSecret: false },
     },
     log: { retentionDays: 30 },
     tls: { mode: 'auto', certFile: '', keyFile: '' },
@@ -92,7 +104,44 @@ function baseConfig(): ConfigView {
     admin: { host: '127.0.0.1', port: 8025 },
     performance: { listenerProcesses: 1 },
     outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
+    dkim: { keys: [] },
+    deliverability: { publicIp: '203.0.113.10', port25Target: null },
   };
+}
+
+/** A fixed-looking RSA public key for screenshots (the fake makes no real keys). */
+const FAKE_P = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' + 'q'.repeat(300) + 'IDAQAB';
+const dkimRecord = (domain: string, selector: string, algorithm: 'rsa' | 'ed25519', p: string) => {
+  const name = `${selector}._domainkey.${domain}`;
+  const value = `v=DKIM1; k=${algorithm}; p=${p}`;
+  const parts: string[] = [];
+  for (let i = 0; i < value.length; i += 255) parts.push(`"${value.slice(i, i + 255)}"`);
+  return { name, value, zoneLine: `${name}. IN TXT ( ${parts.join(' ')} )` };
+};
+
+/** What the fake's deliverability check finds for the office: a mix of good, doubtful and missing. */
+function doctorResults(cfg: ConfigView): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const domain of cfg.internalDomains) {
+    const good = domain === 'test.jp';
+    out.push(
+      good
+        ? { check: 'spf', domain, status: 'ok', code: 'spf.ok', params: { domain, via: 'smtp.provider.ne.jp' } }
+        : { check: 'spf', domain, status: 'fail', code: 'spf.missing', params: { domain, via: 'smtp.provider.ne.jp' }, record: { name: domain, type: 'TXT', value: 'v=spf1 a:smtp.provider.ne.jp -all', zoneLine: `${domain}. IN TXT ( "v=spf1 a:smtp.provider.ne.jp -all" )` } },
+    );
+    const keys = cfg.dkim.keys.filter((k) => k.domain === domain);
+    if (keys.length === 0) out.push({ check: 'dkim', domain, status: 'warn', code: 'dkim.no-key', params: { domain } });
+    for (const k of keys) out.push({ check: 'dkim', domain, status: 'fail', code: 'dkim.missing', params: { domain, selector: k.selector, name: k.record.name, detail: 'ENOTFOUND' }, record: { name: k.record.name, type: 'TXT', value: k.record.value, zoneLine: k.record.zoneLine } });
+    out.push(
+      good
+        ? { check: 'dmarc', domain, status: 'ok', code: 'dmarc.ok', params: { domain, policy: 'none' } }
+        : { check: 'dmarc', domain, status: 'fail', code: 'dmarc.missing', params: { domain }, record: { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=none; rua=mailto:postmaster@${domain}`, zoneLine: `_dmarc.${domain}. IN TXT ( "v=DMARC1; p=none; rua=mailto:postmaster@${domain}" )` } },
+    );
+    out.push({ check: 'mta-sts', domain, status: 'warn', code: 'mta-sts.none', params: { domain } });
+  }
+  out.push({ check: 'fcrdns', status: 'warn', code: 'fcrdns.no-ptr', params: { hostname: cfg.hostname, ip: '203.0.113.10' }, record: { name: '10.113.0.203.in-addr.arpa', type: 'PTR', value: `${cfg.hostname}.`, zoneLine: `10.113.0.203.in-addr.arpa. IN PTR ${cfg.hostname}.` } });
+  out.push({ check: 'smarthost-login', status: 'ok', code: 'smarthost-login.ok', params: { target: 'smtp.provider.ne.jp:587', method: 'PLAIN' } });
+  return out;
 }
 
 /** A deterministic pseudo-random sequence (screenshots must not change run to run). */
@@ -132,6 +181,8 @@ export interface FakeOptions {
   /** log.page returns up to limit x boost lines (the UI treats pages as opaque). */
   pageBoost?: number;
   now?: Date;
+  /** The XOAUTH2 login's state to start with (default: in use by the CEO's route, signed in, working). */
+  oauth?: OAuthStatus;
 }
 
 export function createFake(opts: FakeOptions = {}): Fake {
@@ -253,6 +304,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const internal = (addr: string) => state.config.internalDomains.includes(addr.split('@')[1]?.toLowerCase() ?? '');
   const decision = (action: 'accept' | 'reject', rule: RuleName, code: number, message: string, en: string, ja: string, account?: string): Decision => ({ action, rule, code, message, account, reason: { en, ja } });
 
+  let oauth: OAuthStatus = opts.oauth ?? { configured: true, provider: 'microsoft', user: 'ceo@test.jp', inUse: true, signedIn: true, signedInAt: new Date(now.getTime() - 3 * 86400_000).toISOString(), flow: null, token: { ok: true } };
   const handlers: CommandHandlers = {
     'status': async () => status(),
     'gateway.start': async () => {
@@ -371,8 +423,16 @@ export function createFake(opts: FakeOptions = {}): Fake {
     'accounts.export': async () => ({
       csv: '\uFEFFpattern,blockExternal,allow,note\r\n' + accounts.filter((a) => a.configured).map((a) => `${a.pattern},${a.blockExternal},${a.allow.join(';')},${a.note}`).join('\r\n') + '\r\n',
     }),
-    'routes.set': async ({ routes }) => {
-      change('edit routes', (c) => void (c.routes = routes));
+    'routes.set': async ({ routes, senderRoutes }) => {
+      change('edit routes', (c) => {
+        c.routes = routes;
+        if (senderRoutes) {
+          c.delivery.senderRoutes = senderRoutes.map(({ password, ...r }) => {
+            const old = c.delivery.senderRoutes.find((o) => o.destination === r.destination && (o.sender ?? '') === (r.sender ?? ''));
+            return { ...r, hasPassword: r.auth === 'password' && (Boolean(password) || Boolean(old?.hasPassword)) };
+          });
+        }
+      });
       return state.config;
     },
     'routes.import': async ({ text, mode }) => {
@@ -396,7 +456,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
       change(`import Gateway.dat (${routes.length} domains, ${mode})`, (c) => {
         c.routes = mode === 'replace' ? routes : [...c.routes.filter((x) => !routes.some((y) => y.domain === x.domain)), ...routes];
       });
-      return { imported: routes.length, routes: state.config.routes };
+      return { imported: routes.length, routes: state.config.routes, senderRoutes: state.config.delivery.senderRoutes };
     },
     'routes.export': async () => ({ text: state.config.routes.flatMap((r) => r.hosts.map((h) => `${r.domain}, ${h.host}, ${h.port}`)).join('\r\n') + '\r\n' }),
     'routes.health': async (): Promise<RouteHealth[]> => [
@@ -404,6 +464,74 @@ export function createFake(opts: FakeOptions = {}): Fake {
       { hop: '192.168.0.104:25', via: 'route', state: 'failing', lastFailure: new Date(now.getTime() - 300_000).toISOString(), lastError: 'connect ECONNREFUSED 192.168.0.104:25', consecutiveFailures: 4 },
       { hop: 'smtp.provider.ne.jp:587', via: 'smarthost', state: 'ok', lastSuccess: new Date(now.getTime() - 30_000).toISOString(), consecutiveFailures: 0 },
     ],
+    // The fake's route choice: a sender route for its sender (or any sender), the smarthost, or MX.
+    'routes.which': async ({ sender, recipient }): Promise<RouteChoice> => {
+      const c = state.config;
+      const domain = (recipient.split('@')[1] ?? '').toLowerCase();
+      if (c.internalDomains.includes(domain)) {
+        const r = c.routes.find((x) => x.domain === domain);
+        return r ? { via: 'route', domain, internal: true, hosts: r.hosts, tls: r.tls ?? 'opportunistic', auth: 'none' } : { via: 'no-route', domain, internal: true, hosts: [], tls: 'opportunistic', auth: 'none' };
+      }
+      const s = sender.toLowerCase();
+      const score = (r: (typeof c.delivery.senderRoutes)[number]) =>
+        (r.destination === domain ? 10 : r.destination === '*' ? 0 : -100) + (!r.sender ? 0 : r.sender === s ? 2 : s.endsWith(`@${r.sender}`) ? 1 : -100);
+      const best = c.delivery.senderRoutes.filter((r) => score(r) >= 0).sort((a, b) => score(b) - score(a))[0];
+      if (best) return { via: 'sender-route', domain, internal: false, hosts: best.hosts, senderRoute: { destination: best.destination, ...(best.sender ? { sender: best.sender } : {}) }, tls: best.tls ?? 'opportunistic', auth: best.auth ?? 'none' };
+      const sh = c.delivery.smarthost;
+      if (sh) return { via: 'smarthost', domain, internal: false, hosts: [{ host: sh.host, port: sh.port }], tls: 'required', auth: sh.auth === 'xoauth2' ? 'xoauth2' : 'password' };
+      return { via: 'mx', domain, internal: false, hosts: [], tls: 'mta-sts', auth: 'none' };
+    },
+
+    'dkim.generate': async ({ domain, selector, algorithm }) => {
+      if (state.config.dkim.keys.some((k) => k.domain === domain && k.selector === selector)) {
+        throw new ApiError('selector: exists', 'validation', [issueAt('selector', problem('dkim_key_exists', { domain, selector }))]);
+      }
+      const p = algorithm === 'ed25519' ? '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' : FAKE_P;
+      const key = { domain, selector, algorithm, publicKey: p, createdAt: now.toISOString(), record: dkimRecord(domain, selector, algorithm, p) };
+      change(`generate DKIM key ${selector}._domainkey.${domain} (${algorithm})`, (c) => void c.dkim.keys.push(key));
+      return key;
+    },
+    'dkim.show': async ({ domain }) => ({
+      domain,
+      keys: state.config.dkim.keys.filter((k) => k.domain === domain).map((k) => ({ ...k, published: { status: 'missing' as const, detail: 'ENOTFOUND' } })),
+    }),
+    'dkim.remove': async ({ domain, selector }) => {
+      change(`remove DKIM key ${selector}._domainkey.${domain}`, (c) => void (c.dkim.keys = c.dkim.keys.filter((k) => !(k.domain === domain && k.selector === selector))));
+      return state.config;
+    },
+    'doctor.run': async () => ({ ranAt: now.toISOString(), dns: '', results: doctorResults(state.config) }),
+
+    'oauth.set': async (input) => {
+      change(input ? `set the XOAUTH2 login for ${input.user}` : 'remove the XOAUTH2 login', (c) => {
+        if (!input) c.delivery.oauth = null;
+        else {
+          const { clientSecret, ...rest } = input;
+          c.delivery.oauth = { ...rest, hasClientSecret: Boolean(clientSecret) || Boolean(c.delivery.oauth?.hasClientSecret) };
+        }
+      });
+      oauth = { ...oauth, configured: !!input, provider: input?.provider, user: input?.user, signedIn: false, flow: null };
+      emit('oauth', oauth);
+      return state.config;
+    },
+    'oauth.start': async ({ flow }) => {
+      if (!state.config.delivery.oauth) throw new ApiError('no login', 'validation', [issueAt('', problem('oauth_not_configured'))]);
+      const expiresAt = new Date(Date.now() + 15 * 60_000).toISOString();
+      oauth = {
+        ...oauth,
+        flowError: undefined,
+        // The browser sign-in goes nowhere real: a test must not send a browser to the internet.
+        flow: flow === 'device' ? { kind: 'device', userCode: 'GH7K-2QPL', verificationUri: 'https://microsoft.com/devicelogin', expiresAt } : { kind: 'browser', url: 'about:blank#provider-sign-in', expiresAt },
+      };
+      emit('oauth', oauth);
+      return oauth;
+    },
+    'oauth.cancel': async () => {
+      oauth = { ...oauth, flow: null, flowError: { code: 'cancelled', message: 'sign-in cancelled' } };
+      emit('oauth', oauth);
+      return oauth;
+    },
+    'oauth.status': async () => oauth,
+
     'log.tail': async ({ kind, n }) => (kind === 'send' ? send : receive).slice(-n),
     'log.days': async () => days,
     'log.page': async ({ kind, day, before, limit, filter }) => {

@@ -166,7 +166,7 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
       await page.getByTestId('dat-file').setInputFiles(file);
       await expect.poll(() => page.getByTestId('dat-text').inputValue()).toContain('branch.test.jp');
       await page.getByRole('button', { name: 'インポート', exact: true }).click();
-      await page.getByText('2 ドメインをインポートしました').waitFor();
+      await page.getByText('2 件の振り分けをインポートしました').waitFor();
       await expect.poll(() => page.getByTestId('route-row').count()).toBe(3);
       await expect.poll(() => page.getByRole('textbox', { name: '3 行目のドメイン' }).inputValue()).toBe('branch.test.jp');
       await page.getByText('予備 1').waitFor();

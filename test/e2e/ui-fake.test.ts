@@ -41,6 +41,7 @@ const SCREENS: { id: string; ja: string; en: string; ready: (p: Page) => Promise
   { id: 'accounts', ja: 'アカウント', en: 'Accounts', ready: (p) => p.getByTestId('account-row').first().waitFor() },
   { id: 'log', ja: 'ライブログ', en: 'Live log', ready: (p) => p.getByTestId('log-row').first().waitFor() },
   { id: 'routes', ja: '振り分け設定（Gateway.dat）', en: 'Routes (Gateway.dat)', ready: (p) => p.getByTestId('route-row').first().waitFor() },
+  { id: 'deliverability', ja: '到達性（SPF・DKIM）', en: 'Deliverability', ready: (p) => p.getByTestId('doctor').waitFor() },
   { id: 'settings', ja: '設定', en: 'Settings', ready: (p) => p.locator('#set-internalDomains').waitFor() },
   { id: 'queue', ja: 'キュー', en: 'Queue', ready: (p) => p.getByTestId('queue-row').first().waitFor() },
   { id: 'tester', ja: '送信可否テスト', en: 'Tester', ready: (p) => p.locator('#t-sender').waitFor() },

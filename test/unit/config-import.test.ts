@@ -35,7 +35,9 @@ describe('Gateway.dat', () => {
         'part.test.jp, mail.part.test.jp, 587\r\n' +
         'v6.test.jp, fd00::25, 25\r\n',
     );
-    expect(parseGatewayDat(text)).toEqual({ ok: true, routes });
+    expect(parseGatewayDat(text)).toMatchObject({ ok: true, routes, senderRoutes: [] });
+    // Byte for byte back.
+    expect(routesToGatewayDat((parseGatewayDat(text) as { routes: Route[] }).routes)).toBe(text);
     expect(routesToGatewayDat([])).toBe('');
   });
 
@@ -48,7 +50,7 @@ describe('Gateway.dat', () => {
       '  Part.Test.JP ,\t192.168.0.102 ,  25  \n' +
       'test.jp ,192.168.0.104, 2525';
     const r = parseGatewayDat(text);
-    expect(r).toEqual({
+    expect(r).toMatchObject({
       ok: true,
       routes: [
         {
@@ -91,7 +93,7 @@ describe('Gateway.dat', () => {
     // One issue per problem: line 8 has two.
     expect(r.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 7, 8, 8, 9]);
     expect(r.errors.map((e) => e.code)).toEqual(['dat_fields', 'dat_value', 'dat_value', 'dat_port', 'dat_twice', 'dat_value', 'dat_port', 'dat_fields']);
-    expect(r.errors[0]!.message).toBe("expected 'domain, server IP, port', got 'test.jp, 192.168.0.102'");
+    expect(r.errors[0]!.message).toBe("expected 'domain, server IP, port' (or 'domain|sender, server, port, options'), got 'test.jp, 192.168.0.102'");
     expect(r.errors[1]!.message).toMatch(/^domain 'bad_domain!\.jp' has an invalid label/);
     expect(r.errors[2]!.message).toMatch(/^server '192\.168\.0\.300' must be an IP address or a host name/);
     expect(r.errors[3]!.message).toBe("port '70000' must be an integer 1-65535");

@@ -81,7 +81,14 @@ describe('schema defaults', () => {
       verifyRecipients: false,
       verifyPositiveTtlSeconds: 3600,
       verifyNegativeTtlSeconds: 300,
+      senderRoutes: [],
+      dnsServers: [],
+      tlsCa: [],
+      mtaSts: { enabled: true },
+      oauth: null,
     });
+    expect(d.dkim).toEqual({ keys: [] });
+    expect(d.deliverability).toEqual({ publicIp: '', port25Target: null });
     expect(d.log).toEqual({ retentionDays: 30 });
     expect(d.admin).toEqual({ host: '127.0.0.1', port: 8025 });
     expect(d.replies).toEqual(DEFAULT_REPLIES);

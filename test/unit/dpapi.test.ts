@@ -104,7 +104,7 @@ describe('DPAPI through PowerShell', () => {
       const sealed = sealSecret('pw2');
       expect(sealedWith(sealed)).toBe('file');
       expect(openSecret(sealed)).toBe('pw2');
-      expect(told).toEqual(['DPAPI (LocalMachine) protect failed: spawnSync powershell.exe ENOENT; the smarthost password was sealed with the file key instead']);
+      expect(told).toEqual(['DPAPI (LocalMachine) protect failed: spawnSync powershell.exe ENOENT; the secret was sealed with the file key instead']);
     } finally {
       onSealFallback(null);
       await fs.rm(dir, { recursive: true, force: true });

@@ -114,6 +114,32 @@ describe('exportPostfix (pure)', () => {
     expect(nexthop({ host: '192.0.2.1', port: 25 })).toBe('[192.0.2.1]:25');
   });
 
+  it('routes by sender -> sender_dependent_relayhost_maps; TLS required -> secure; what Postfix does elsewhere is a warning', () => {
+    const c = testConfig();
+    c.routes = [{ domain: 'test.jp', hosts: [{ host: 'mail.test.jp', port: 25 }], tls: 'required' }];
+    c.delivery.senderRoutes = [
+      { destination: '*', sender: 'ceo@test.jp', hosts: [{ host: 'relay.example', port: 587 }], auth: 'password', user: 'ceo', password: 'enc:v1:file:xyz', tls: 'required' },
+      { destination: '*', sender: 'sales.test.jp', hosts: [{ host: 'smtp.office365.com', port: 587 }], auth: 'xoauth2' },
+      { destination: 'bank.example', sender: 'test.jp', hosts: [{ host: '192.0.2.9', port: 25 }] },
+    ];
+    c.dkim.keys = [{ domain: 'test.jp', selector: 's1', algorithm: 'rsa', privateKey: 'enc:v1:file:abc', publicKey: 'AAAA', createdAt: '' }];
+    c.delivery.dnsServers = ['192.168.0.1'];
+    const e = exportPostfix(c);
+    expect(param(e.mainCf, 'sender_dependent_relayhost_maps')).toBe('hash:${config_directory}/gatehouse_sender_relay');
+    expect(e.files.gatehouse_sender_relay).toMatch(/^ceo@test\.jp\t\[relay\.example\]:587$/m);
+    expect(e.files.gatehouse_sender_relay).toMatch(/^@sales\.test\.jp\t\[smtp\.office365\.com\]:587$/m);
+    expect(e.files.gatehouse_tls_policy).toMatch(/^\[mail\.test\.jp\]:25\tsecure$/m);
+    expect(e.files.gatehouse_tls_policy).toMatch(/^\[relay\.example\]:587\tsecure$/m);
+    expect(e.files.gatehouse_sasl_passwd).toMatch(/^ceo@test\.jp\tceo:CHANGE-ME$/m);
+    expect(param(e.mainCf, 'smtp_sender_dependent_authentication')).toBe('yes');
+    expect(JSON.stringify(e)).not.toContain('enc:v1');
+    const w = e.warnings.join('\n');
+    expect(w).toMatch(/route bank\.example\|test\.jp has no Postfix equivalent/);
+    expect(w).toMatch(/route \*\|sales\.test\.jp logs in with XOAUTH2: Postfix needs the sasl-xoauth2 plugin/);
+    expect(w).toMatch(/DKIM signing \(s1\._domainkey\.test\.jp\): Postfix signs through a milter/);
+    expect(w).toMatch(/DNS servers 192\.168\.0\.1/);
+  });
+
   it('README says where the files go and which tables to postmap', () => {
     const r = postfixReadme(exp);
     for (const t of exp.hashTables) expect(r).toContain(`postmap /etc/postfix/${t}`);
@@ -336,5 +362,38 @@ describe.skipIf(!havePostfix)('exportPostfix with STARTTLS and SMTP AUTH against
       const gatehouse = cfg.auth.users.filter((u) => senderAllowed(u, address)).map((u) => u.username).sort();
       expect(owners(address), address).toEqual(gatehouse);
     }
+  });
+});
+
+describe.skipIf(!havePostfix)('exportPostfix of routes by sender against Postfix itself', () => {
+  let made: { dir: string; etc: string } | null = null;
+  const c = testConfig();
+  c.delivery.senderRoutes = [
+    { destination: '*', sender: 'ceo@test.jp', hosts: [{ host: 'relay.example', port: 587 }], auth: 'password', user: 'ceo', tls: 'required' },
+    { destination: '*', sender: 'sales.test.jp', hosts: [{ host: '192.0.2.25', port: 25 }] },
+  ];
+  const exp = exportPostfix(c);
+
+  beforeAll(async () => {
+    made = await instance(exp);
+  });
+  afterAll(async () => {
+    if (made) await rm(made.dir, { recursive: true, force: true });
+  });
+
+  it('postfix check accepts it; postmap -q gives each sender its relay, others none', () => {
+    const out = execFileSync(POSTFIX, ['-c', made!.etc, 'check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).not.toMatch(/fatal|error/i);
+    const q = (key: string) => {
+      try {
+        return execFileSync('/usr/sbin/postmap', ['-c', made!.etc, '-q', key, `hash:${join(made!.etc, 'gatehouse_sender_relay')}`], { encoding: 'utf8' }).trim();
+      } catch {
+        return '';
+      }
+    };
+    expect(q('ceo@test.jp')).toBe('[relay.example]:587');
+    expect(q('@sales.test.jp')).toBe('[192.0.2.25]:25');
+    expect(q('@test.jp')).toBe('');
+    expect(execFileSync('/usr/sbin/postconf', ['-c', made!.etc, '-h', 'smtp_sender_dependent_authentication'], { encoding: 'utf8' }).trim()).toBe('yes');
   });
 });

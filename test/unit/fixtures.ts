@@ -51,6 +51,11 @@ const BASE: GatehouseConfig = {
     verifyRecipients: false,
     verifyPositiveTtlSeconds: 3600,
     verifyNegativeTtlSeconds: 300,
+    senderRoutes: [],
+    dnsServers: [],
+    tlsCa: [],
+    mtaSts: { enabled: true },
+    oauth: null,
   },
   log: { retentionDays: 30 },
   tls: { mode: 'off', certFile: '', keyFile: '' },
@@ -58,6 +63,8 @@ const BASE: GatehouseConfig = {
   admin: { host: '127.0.0.1', port: 0 },
   performance: { listenerProcesses: 1 },
   outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
+  dkim: { keys: [] },
+  deliverability: { publicIp: '', port25Target: null },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {

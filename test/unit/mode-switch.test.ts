@@ -17,6 +17,7 @@ import { openSecret, registerSecretProvider, sealedWith, sealWith } from '../../
 import { startAdminHost } from '../../main/headless/admin-host.js';
 import { NO_DNS, officeConfig, tempDir } from '../helpers/gateway.js';
 import { SmtpTestClient } from '../helpers/smtp-client.js';
+import { TokenStore } from '../../main/core/oauth/token-store.js';
 
 /**
  * A second seal standing in for "the other mode's" (DPAPI machine scope vs user scope on
@@ -74,8 +75,12 @@ async function inspect(dir: string) {
     const day = (await gw.receivelog.days()).at(-1)!;
     const received = (await gw.receivelog.readRange(day, { limit: 5000 })).entries.filter((e) => e.event === 'data').length;
     const history = await gw.store.history();
-    const sh = gw.store.get().delivery.smarthost!;
-    return { queue, received, history, stored: sh.password, password: openSecret(sh.password), domains: gw.store.get().internalDomains };
+    const cfg = gw.store.get();
+    const sh = cfg.delivery.smarthost!;
+    // Every other secret too: a route's password, the OAuth client secret, a DKIM key, the refresh token.
+    const token = new TokenStore(dir).read();
+    const others = [cfg.delivery.senderRoutes[0]?.password, cfg.delivery.oauth?.clientSecret, cfg.dkim.keys[0]?.privateKey, token?.refreshToken].map((x) => (x ? openSecret(x) : null));
+    return { queue, received, history, stored: sh.password, password: openSecret(sh.password), domains: cfg.internalDomains, others };
   } finally {
     await gw.close();
   }
@@ -93,9 +98,14 @@ describe('mode switch: desktop folder -> service folder -> back', () => {
     const ids = await send(st.listen!.port, 3);
     await gw.store.update('ui', 'smarthost', (d) => {
       d.delivery.smarthost = { host: '127.0.0.1', port: 9, security: 'none', user: 'office', password: 'smarthost secret', allowInvalidCert: false };
+      d.delivery.senderRoutes = [{ destination: '*', sender: 'ceo@test.jp', hosts: [{ host: '127.0.0.1', port: 9 }], auth: 'password', user: 'ceo', password: 'route secret' }];
+      d.delivery.oauth = { provider: 'microsoft', clientId: 'app-1', clientSecret: 'client secret', user: 'office@test.jp' };
+      d.dkim.keys = [{ domain: 'test.jp', selector: 's1', algorithm: 'ed25519', privateKey: 'dkim private key', publicKey: 'AAAA', createdAt: '' }];
     });
+    await new TokenStore(desktop).write('login', 'refresh token', new Date().toISOString());
     await gw.close();
     const before = await inspect(desktop);
+    expect(before.others).toEqual(['route secret', 'client secret', 'dkim private key', 'refresh token']);
     expect(before.queue).toEqual([...ids].sort());
     expect(before.received).toBeGreaterThanOrEqual(3);
     expect(sealedWith(before.stored)).toBe('file');
@@ -114,6 +124,8 @@ describe('mode switch: desktop folder -> service folder -> back', () => {
     expect(inService.received).toBe(before.received);
     expect(inService.password).toBe('smarthost secret');
     expect(sealedWith(inService.stored)).toBe('other-mode');
+    expect(inService.others).toEqual(before.others);
+    for (const f of ['config.json', 'config.last-good.json', 'oauth-token.json']) expect(await fs.readFile(path.join(service, f), 'utf8'), f).not.toMatch(/enc:v1:file:/);
     const moveLine = inService.history.at(-1)!;
     expect(moveLine).toMatchObject({ via: 'service' });
     expect(moveLine.what).toContain(`switch to service mode: ${path.resolve(desktop)} -> ${path.resolve(service)}`);
@@ -135,6 +147,7 @@ describe('mode switch: desktop folder -> service folder -> back', () => {
     expect(home.received).toBeGreaterThanOrEqual(before.received + 2);
     expect(home.password).toBe('smarthost secret');
     expect(sealedWith(home.stored)).toBe('file');
+    expect(home.others).toEqual(before.others);
     expect(home.history.filter((e) => e.via === 'service').map((e) => e.what.split(':')[0])).toEqual(['switch to service mode', 'back to desktop mode']);
     expect((await files(desktop)).includes('MOVED.txt')).toBe(false);
     expect(await files(service)).toEqual(['MOVED.txt']);

@@ -1,9 +1,9 @@
 /*
  * What a command function works on, and the two helpers nearly every one uses. CommandPorts
- * is the store, the discovered accounts, the compiled policy, the queue, and the running
- * gateway when there is one: `gatewayPorts(gw)` inside a gateway (desktop app, `serve`), or
- * the CLI's own when no gateway runs on the data folder (runtime null, the queue read from
- * the spool). `change()` runs one audited config change and turns a refusal into an ApiError
+ * is the store, the discovered accounts, the compiled policy, the queue, DNS, the XOAUTH2
+ * login, and the running gateway when there is one: `gatewayPorts(gw)` inside a gateway
+ * (desktop app, `serve`), or the CLI's own when no gateway runs on the data folder (runtime
+ * null, the queue read from the spool). `change()` runs one audited config change and turns a refusal into an ApiError
  * 'validation' with every issue; `runtime()` gives the gateway or rejects with 'not-running'.
  */
 import { ApiError, type CallContext, type QueueDetail } from '../../shared/contract.js';
@@ -14,6 +14,8 @@ import type { QueueFilter } from '../delivery/index.js';
 import type { Gateway } from '../gateway.js';
 import type { ServiceHost } from '../service/host.js';
 import type { CompiledPolicy } from '../policy/index.js';
+import type { DnsLookup } from '../dns/resolver.js';
+import type { OAuthLogin } from '../oauth/login.js';
 
 /** The queue's reading and its actions (the delivery runner, or the spool alone). */
 export interface QueueSource {
@@ -31,6 +33,10 @@ export interface CommandPorts {
   seen: SeenSource;
   policy(): CompiledPolicy;
   queue: QueueSource;
+  /** DNS as the settings say (`delivery.dnsServers`, else the system's): DKIM and the deliverability check. */
+  dns: DnsLookup;
+  /** The XOAUTH2 login (its sign-ins need the running gateway: they wait for the provider). */
+  oauth: OAuthLogin;
   /** The running gateway; null for the CLI when none runs on the data folder. */
   gateway: Gateway | null;
   /** The machine this process runs on, for the Windows service commands (default: a gateway's view). */
@@ -38,7 +44,7 @@ export interface CommandPorts {
 }
 
 export function gatewayPorts(gw: Gateway): CommandPorts {
-  return { store: gw.store, seen: gw.seen, policy: () => gw.policy(), queue: gw.delivery, gateway: gw };
+  return { store: gw.store, seen: gw.seen, policy: () => gw.policy(), queue: gw.delivery, dns: gw.dns, oauth: gw.oauth, gateway: gw };
 }
 
 /** One config change, audited with who asked; a refused change is an ApiError('validation'). */

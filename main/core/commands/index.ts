@@ -11,6 +11,8 @@ import type { CommandHandlers } from '../../shared/contract.js';
 import { accountCommands } from './accounts.js';
 import { authCommands } from './auth.js';
 import { checkCommands } from './check.js';
+import { deliverabilityCommands } from './deliverability.js';
+import { oauthCommands } from './oauth.js';
 import type { CommandPorts } from './context.js';
 import { gatewayCommands } from './gateway.js';
 import { historyCommands } from './history.js';
@@ -36,6 +38,8 @@ export function createCommands(p: CommandPorts): CommandHandlers {
     ...historyCommands(p),
     ...serviceCommands(p),
     ...outboundCommands(p),
+    ...deliverabilityCommands(p),
+    ...oauthCommands(p),
   };
 }
 

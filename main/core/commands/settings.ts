@@ -24,7 +24,7 @@ export function settingsCommands(p: CommandPorts): Pick<CommandHandlers, Names> 
     'config.get': async () => toConfigView(p.store.get()),
     'config.set': async (args, call) => {
       const cfg = await change(p, call, `set ${args.key}`, (d) => {
-        if (args.key === 'delivery') d.delivery = { ...args.value, smarthost: d.delivery.smarthost };
+        if (args.key === 'delivery') d.delivery = { ...args.value, smarthost: d.delivery.smarthost, senderRoutes: d.delivery.senderRoutes, oauth: d.delivery.oauth };
         else (d as unknown as Record<string, unknown>)[args.key] = args.value;
       });
       return toConfigView(cfg);

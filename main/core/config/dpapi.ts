@@ -1,5 +1,5 @@
 /*
- * Windows DPAPI as a seal for the smarthost password (secrets.ts's provider registry), reached
+ * Windows DPAPI as a seal for the secrets at rest (secrets.ts's provider registry), reached
  * from plain Node without a native addon: Windows PowerShell's
  * [System.Security.Cryptography.ProtectedData]::Protect / Unprotect in a child process. The
  * secret goes in on stdin and comes back on stdout, base64, never on a command line; the
@@ -27,7 +27,7 @@ import { openSecret, registerSecretProvider, sealWith, type SecretProvider } fro
 
 export type DpapiScope = 'CurrentUser' | 'LocalMachine';
 export const DPAPI_PROVIDER: Record<DpapiScope, string> = { CurrentUser: 'dpapi-user', LocalMachine: 'dpapi-machine' };
-/** Additional entropy: a value sealed by Gatehouse opens only with it. */
+/** Additional entropy: a value sealed by Gatehouse opens only with it (the wording predates the other secrets; changing it would leave stored values unopenable). */
 export const DPAPI_ENTROPY = 'Gatehouse smarthost password v1';
 
 /** Runs a program with `input` on stdin and returns its stdout (synchronous: see the header). */

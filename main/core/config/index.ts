@@ -43,9 +43,15 @@ export {
   type AccountsCsvResult,
 } from './csv.js';
 export {
+  fromRoutes,
+  gatewayDatText,
   parseGatewayDat,
+  parseGatewayDatLines,
   routesToGatewayDat,
+  toRoutes,
+  type GatewayDatLines,
   type GatewayDatResult,
 } from './gateway-dat.js';
 export { isSealed, onSealFallback, openSecret, registerSecretProvider, sealedWith, sealSecret, sealWith, useFileKey, type SecretProvider } from './secrets.js';
 export { DPAPI_PROVIDER, dpapiCommand, dpapiProvider, dpapiScript, resealFor, useDpapi, type DpapiScope, type RunSync } from './dpapi.js';
+export { mapSecrets, sealSecrets } from './secret-fields.js';

@@ -1,8 +1,9 @@
 /*
- * Secrets at rest (the smarthost password). A secret is stored sealed as
+ * Secrets at rest (every one the settings hold, listed in secret-fields.ts, and the XOAUTH2
+ * refresh token in its own file). A secret is stored sealed as
  * `enc:v1:<provider>:<base64>`; plain text (a hand-edited config) is still read and gets
  * sealed on the next save. The provider is 'file': AES-256-GCM with a random key in
- * <data>/secret.key (0600, in the owner-only data folder). It keeps the password out of
+ * <data>/secret.key (0600, in the owner-only data folder). It keeps the secrets out of
  * config.json, its backups, the audit trail and exports, not away from someone who can read the
  * whole data folder (its owner, administrators, a backup of the folder); the README says so.
  *
@@ -12,7 +13,7 @@
  * mode, machine scope for the service, sealed again when the data moves between them); when
  * DPAPI cannot be reached the file key seals and onSealFallback is told.
  * `openSecret` throws a clear error when the provider that sealed a value is not available:
- * the admin re-enters the password.
+ * the admin enters it again.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,7 +48,7 @@ export function useFileKey(dataDir: string): void {
     fs.mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     fs.writeFileSync(file, key, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   }
-  if (key.length !== 32) throw new Error(`${file} is not a 32-byte key; remove it and re-enter the smarthost password`);
+  if (key.length !== 32) throw new Error(`${file} is not a 32-byte key; remove it and enter the passwords again`);
   registerSecretProvider({
     id: 'file',
     encrypt(plain) {
@@ -85,7 +86,7 @@ export function sealSecret(plain: string): string {
     // DPAPI unreachable (no PowerShell): the file key, today's seal, rather than a lost change.
     const file = providers.get('file');
     if (!file || p === file) throw err;
-    onSealProblem?.(`${(err as Error).message}; the smarthost password was sealed with the file key instead`);
+    onSealProblem?.(`${(err as Error).message}; the secret was sealed with the file key instead`);
     return `${PREFIX}file:${file.encrypt(plain).toString('base64')}`;
   }
 }
@@ -110,10 +111,10 @@ export function openSecret(stored: string): string {
   const colon = rest.indexOf(':');
   const id = rest.slice(0, colon);
   const p = providers.get(id);
-  if (!p) throw new Error(`the smarthost password was sealed with '${id}', which is not available here; enter the password again`);
+  if (!p) throw new Error(`a secret was sealed with '${id}', which is not available here; enter it again (a password, the OAuth sign-in; a DKIM key: make a new one)`);
   try {
     return p.decrypt(Buffer.from(rest.slice(colon + 1), 'base64'));
   } catch {
-    throw new Error(`the smarthost password cannot be decrypted (${id} key changed?); enter the password again`);
+    throw new Error(`a secret cannot be decrypted (${id} key changed?); enter it again (a password, the OAuth sign-in; a DKIM key: make a new one)`);
   }
 }

@@ -14,7 +14,7 @@
  * one (see `startupProblem`); without one, open() throws ConfigError naming file and fields.
  * Whatever content is refused is copied to `config.rejected.json` first, so no edit is lost.
  */
-import { isSealed, sealSecret, useFileKey } from './secrets.js';
+import { sealSecrets } from './secret-fields.js';
 import { EventEmitter } from 'node:events';
 import { watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
@@ -360,12 +360,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   async #commit(via: ChangeVia, what: string, next: unknown): Promise<GatehouseConfig> {
     const r = validateConfig(next, this.#platform);
     if (!r.ok) throw new ConfigError(r.errors, { summary: `Not saved (${what}): invalid settings` });
-    // The smarthost password never reaches the file (or the audit trail) in clear text.
-    const sh = r.config.delivery.smarthost;
-    if (sh && sh.password && !isSealed(sh.password)) {
-      useFileKey(this.dataDir);
-      sh.password = sealSecret(sh.password);
-    }
+    // No secret (passwords, DKIM keys, the OAuth client secret) reaches the file or the audit trail in clear text.
+    sealSecrets(r.config, this.dataDir);
     const before = this.#current;
     if (sameConfig(before, r.config)) return before;
     const after = deepFreeze(r.config);

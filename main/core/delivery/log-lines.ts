@@ -29,6 +29,14 @@ export function attemptLine(header: SpoolHeader, attempt: number, t: HopTry, sti
     }),
   };
   if (t.mx) e.mx = t.mx;
+  if (t.dkim) e.dkim = t.dkim;
+  if (t.foldedLines) e.foldedLines = t.foldedLines;
+  if (t.tlsInfo) {
+    e.tlsVersion = t.tlsInfo.version;
+    e.tlsVerified = t.tlsInfo.verified;
+    if (t.tlsInfo.verifyError) e.tlsVerifyError = t.tlsInfo.verifyError;
+  }
+  if (t.tlsPolicy) e.tlsPolicy = { ...t.tlsPolicy };
   if (t.classified.code !== undefined) e.code = t.classified.code;
   if (t.classified.reply) e.reply = t.classified.reply;
   // Only when one of this hop's deferred recipients is really still waiting after the attempt.

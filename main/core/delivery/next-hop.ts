@@ -13,10 +13,13 @@ import { openSecret } from '../config/secrets.js';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { GatehouseConfig, HostPort, SmarthostConfig } from '../../shared/types.js';
+import type { RouteTls, SenderRoute, TlsPolicyOutcome } from '../../shared/deliverability.js';
 import { lowerAscii, splitAddress } from '../policy/index.js';
-import type { MxResolver } from './types.js';
+import { selectSenderRoute, type SelectedRoute } from './sender-routes.js';
+import type { HopAuth, MxResolver } from './types.js';
+import { mxMatchesPolicy, type MtaStsLookup, type MtaStsPolicy } from '../tls/mta-sts.js';
 
-export type Via = 'route' | 'override' | 'smarthost' | 'mx';
+export type Via = 'route' | 'override' | 'smarthost' | 'mx' | 'sender-route';
 
 export interface Destination {
   /** Recipients with equal keys go out together. */
@@ -27,6 +30,8 @@ export interface Destination {
   /** Route / override hosts in order. */
   hosts?: HostPort[];
   smarthost?: SmarthostConfig;
+  /** The route with a sender condition that matched (via sender-route). */
+  senderRoute?: SelectedRoute;
   /** Internal domain without a route: wait for the admin to add one. */
   noRoute?: boolean;
   /** The address has no usable domain. */
@@ -47,9 +52,11 @@ export interface Hop {
   /** opportunistic: STARTTLS when offered, plaintext otherwise (server-to-server norm). */
   security: 'opportunistic' | 'starttls' | 'tls' | 'none';
   rejectUnauthorized: boolean;
-  auth?: { user: string; pass: string };
-  /** Set when the hop's name did not resolve: a failed try without a connection. */
+  auth?: HopAuth;
+  /** Set when the hop cannot be tried (name did not resolve, no credentials): a failed try without a connection. */
   error?: { reply: string; status: string };
+  /** A TLS requirement (MTA-STS policy, route `tls: required`) and what it asks; ok is settled after the try. */
+  tlsPolicy?: TlsPolicyOutcome;
 }
 
 export type HopPlan =
@@ -82,7 +89,13 @@ function listKey(hosts: readonly HostPort[]): string {
   return hosts.map((h) => hostPort(h.host, h.port)).join(',');
 }
 
-export function destinationFor(recipient: string, cfg: GatehouseConfig): Destination {
+/** What else decides the destination besides the recipient: the envelope sender and routes with sender conditions. */
+export interface RouteContext {
+  sender?: string;
+  senderRoutes?: readonly SenderRoute[];
+}
+
+export function destinationFor(recipient: string, cfg: GatehouseConfig, ctx: RouteContext = {}): Destination {
   const domain = normDomain(splitAddress(recipient).domain);
   if (!domain) return { key: 'invalid:', via: 'mx', domain, invalid: true };
   const override = hostsFor(cfg.delivery.transportOverrides, domain);
@@ -91,6 +104,11 @@ export function destinationFor(recipient: string, cfg: GatehouseConfig): Destina
     const hosts = hostsFor(cfg.routes, domain);
     if (hosts.length === 0) return { key: `noroute:${domain}`, via: 'route', domain, noRoute: true };
     return { key: `route:${listKey(hosts)}`, via: 'route', domain, hosts };
+  }
+  // External: a route for this sender and/or domain comes before the smarthost and MX.
+  if (ctx.senderRoutes && ctx.senderRoutes.length > 0) {
+    const sel = selectSenderRoute(ctx.senderRoutes, ctx.sender ?? '', domain);
+    if (sel && sel.hosts.length > 0) return { key: `sroute:${sel.key}:${listKey(sel.hosts)}`, via: 'sender-route', domain, hosts: sel.hosts, senderRoute: sel };
   }
   const sh = cfg.delivery.smarthost;
   if (sh) return { key: 'smarthost', via: 'smarthost', domain, smarthost: sh };
@@ -109,6 +127,8 @@ interface HopBase {
   rejectUnauthorized: boolean;
   auth?: Hop['auth'];
   mx?: string;
+  error?: Hop['error'];
+  tlsPolicy?: TlsPolicyOutcome;
 }
 
 /** One hop per address of `name` (an IP stays itself); a failed lookup gives one failed hop. */
@@ -130,8 +150,21 @@ async function expand(name: string, base: HopBase, resolver: MxResolver): Promis
   }
 }
 
-async function mxHops(domain: string, resolver: MxResolver, port: number): Promise<HopPlan> {
-  const base = (mx: string, ip: string): HopBase => ({ via: 'mx', port, label: hostPort(ip, port), security: 'opportunistic', rejectUnauthorized: false, mx });
+async function mxHops(domain: string, resolver: MxResolver, port: number, mtaSts?: MtaStsLookup): Promise<HopPlan> {
+  let policy: MtaStsPolicy | null = null;
+  const base = (mx: string, ip: string): HopBase => {
+    const b: HopBase = { via: 'mx', port, label: hostPort(ip, port), security: 'opportunistic', rejectUnauthorized: false, mx };
+    if (policy?.mode === 'enforce') {
+      b.security = 'starttls';
+      b.rejectUnauthorized = true;
+      b.tlsPolicy = { source: 'mta-sts', mode: 'enforce', id: policy.id, ok: true };
+    } else if (policy?.mode === 'testing') {
+      const listed = mxMatchesPolicy(mx, policy.mx);
+      b.tlsPolicy = { source: 'mta-sts', mode: 'testing', id: policy.id, ok: listed };
+      if (!listed) b.tlsPolicy.reason = `MX ${mx} is not in the policy`;
+    }
+    return b;
+  };
   let records: { exchange: string; priority: number }[];
   try {
     records = await resolver.resolveMx(domain);
@@ -147,7 +180,25 @@ async function mxHops(domain: string, resolver: MxResolver, port: number): Promi
   if (exchanges.length === 1 && exchanges[0].name === '') {
     return { ok: false, permanent: true, reply: `${domain} does not accept mail (null MX, RFC 7505)`, status: '5.1.10', label: hostPort(domain, port) };
   }
-  const names = exchanges.length > 0 ? [...new Set(exchanges.map((e) => e.name).filter(Boolean))] : [domain];
+  let names = exchanges.length > 0 ? [...new Set(exchanges.map((e) => e.name).filter(Boolean))] : [domain];
+  if (mtaSts) {
+    const found = await mtaSts(domain);
+    if (found.policy && found.policy.mode !== 'none') policy = found.policy;
+  }
+  if (policy?.mode === 'enforce') {
+    const p = policy;
+    // RFC 8461 5: never deliver to an MX the policy does not list; wait for the policy or the MX to change.
+    names = names.filter((n) => mxMatchesPolicy(n, p.mx));
+    if (names.length === 0) {
+      return {
+        ok: false,
+        permanent: false,
+        reply: `no MX host of ${domain} matches its MTA-STS policy (id ${p.id}, mx: ${p.mx.join(' ')})`,
+        status: '4.7.5',
+        label: hostPort(domain, port),
+      };
+    }
+  }
   const hops: Hop[] = [];
   const errors: string[] = [];
   let notFound = 0;
@@ -175,9 +226,26 @@ async function mxHops(domain: string, resolver: MxResolver, port: number): Promi
   };
 }
 
+/** Who asks for credentials: the smarthost, or a route with `auth` set. */
+export type CredentialTarget = { via: 'smarthost'; host: string } | { via: 'sender-route'; route: SelectedRoute };
+
 export interface PlanOptions {
   /** SMTP port of MX hosts: 25, except in tests (which cannot bind it). */
   mxPort?: number;
+  /**
+   * Credentials for the smarthost (instead of its user/password, e.g. XOAUTH2) and for routes
+   * with `auth` set. Undefined for a route that needs them makes its hops fail untried (4.7.0).
+   */
+  credentials?(target: CredentialTarget): HopAuth | undefined;
+  /** `tls: required` for a route or override domain (classic routes); sender routes carry their own. */
+  routeTls?(domain: string, via: Via): RouteTls | undefined;
+  /** MTA-STS policies for MX delivery; absent = none applied. */
+  mtaSts?: MtaStsLookup;
+}
+
+/** `tls: required`: STARTTLS (or implicit TLS) with a verified certificate, or no delivery. */
+function requireTls(base: HopBase): HopBase {
+  return { ...base, security: base.security === 'tls' ? 'tls' : 'starttls', rejectUnauthorized: true, tlsPolicy: { source: 'route', mode: 'required', ok: true } };
 }
 
 /** The ordered hops for one destination, or why there are none. Never throws. */
@@ -186,7 +254,7 @@ export async function planHops(dest: Destination, resolver: MxResolver, opts: Pl
   if (dest.noRoute) {
     return { ok: false, permanent: false, reply: `no route configured for internal domain ${dest.domain}`, status: '4.3.5', label: dest.domain };
   }
-  if (dest.via === 'mx') return mxHops(dest.domain, resolver, opts.mxPort ?? 25);
+  if (dest.via === 'mx') return mxHops(dest.domain, resolver, opts.mxPort ?? 25, opts.mtaSts);
   const hops: Hop[] = [];
   if (dest.via === 'smarthost' && dest.smarthost) {
     const sh = dest.smarthost;
@@ -197,15 +265,28 @@ export async function planHops(dest: Destination, resolver: MxResolver, opts: Pl
       security: sh.security,
       rejectUnauthorized: !sh.allowInvalidCert,
     };
+    const given = opts.credentials?.({ via: 'smarthost', host: sh.host });
+    if (given) base.auth = given;
     // Sealed at rest (config/secrets.ts); opened only for the session that needs it.
-    if (sh.user) base.auth = { user: sh.user, pass: openSecret(sh.password) };
+    else if (sh.user) base.auth = { user: sh.user, pass: openSecret(sh.password) };
     hops.push(...(await expand(sh.host, base, resolver)));
   } else {
+    const sr = dest.senderRoute;
+    const tlsMode = sr ? sr.tls : opts.routeTls?.(dest.domain, dest.via);
+    let auth: HopAuth | undefined;
+    let authError: Hop['error'];
+    if (sr && sr.auth && sr.auth !== 'none') {
+      auth = opts.credentials?.({ via: 'sender-route', route: sr });
+      if (!auth) authError = { reply: `route ${sr.destination}${sr.sender ? `|${sr.sender}` : ''} needs ${sr.auth} credentials and none are set`, status: '4.7.0' };
+    }
     for (const h of dest.hosts ?? []) {
       if (hops.length >= MAX_HOPS) break;
       // Office servers and override targets usually have self-signed certificates:
-      // encrypt when offered, but do not insist on a chain nobody set up.
-      const base: HopBase = { via: dest.via, port: h.port, label: hostPort(h.host, h.port), security: 'opportunistic', rejectUnauthorized: false };
+      // encrypt when offered, but do not insist on a chain nobody set up (unless told to).
+      let base: HopBase = { via: dest.via, port: h.port, label: hostPort(h.host, h.port), security: 'opportunistic', rejectUnauthorized: false };
+      if (tlsMode === 'required') base = requireTls(base);
+      if (auth) base.auth = auth;
+      if (authError) base.error = authError;
       hops.push(...(await expand(h.host, base, resolver)));
     }
   }
@@ -213,7 +294,7 @@ export async function planHops(dest: Destination, resolver: MxResolver, opts: Pl
   return { ok: true, hops: hops.slice(0, MAX_HOPS) };
 }
 
-/** Every configured next hop (routes, overrides, smarthost), for route health. */
+/** Every configured next hop (routes, overrides, routes with sender conditions, smarthost), for route health. */
 export function configuredHops(cfg: GatehouseConfig): { hop: string; via: Via }[] {
   const out: { hop: string; via: Via }[] = [];
   const seen = new Set<string>();
@@ -226,6 +307,7 @@ export function configuredHops(cfg: GatehouseConfig): { hop: string; via: Via }[
   };
   for (const r of cfg.routes) for (const h of r.hosts) add(hostPort(h.host, h.port), 'route');
   for (const r of cfg.delivery.transportOverrides) for (const h of r.hosts) add(hostPort(h.host, h.port), 'override');
+  for (const r of cfg.delivery.senderRoutes) for (const h of r.hosts) add(hostPort(h.host, h.port), 'sender-route');
   const sh = cfg.delivery.smarthost;
   if (sh) add(hostPort(sh.host, sh.port), 'smarthost');
   return out;

@@ -23,6 +23,8 @@ import { buildDsn, dsnEnvelope, headerBlock, mayBounce, type DsnRecipient } from
 import { HealthBook } from './health.js';
 import { attemptLine, noteLine } from './log-lines.js';
 import { configuredHops, systemResolver } from './next-hop.js';
+import { createResolver } from '../dns/resolver.js';
+import type { OutboundOptions } from './outbound.js';
 import { matches, queueItem, type QueueFilter } from './queue-view.js';
 import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
 import { TransportPool } from './transport-pool.js';
@@ -32,8 +34,10 @@ export interface DeliveryDeps {
   spool: SpoolLike;
   config(): GatehouseConfig;
   log(e: SenderLogEntry): void;
-  /** DNS for MX / host lookups; default node:dns. Tests inject a fake. */
+  /** DNS for MX / host lookups; default: `dnsServers`, else node:dns (the system's). */
   resolver?: MxResolver;
+  /** DNS servers (`ip:port`) to ask instead of the system's, when no `resolver` is given. */
+  dnsServers?: readonly string[];
   now?(): Date;
   /** The queue changed (for the UI). */
   onChange?(): void;
@@ -45,6 +49,8 @@ export interface DeliveryDeps {
   socketTimeoutMs?: number;
   /** Port of MX hosts. Default 25; tests, which cannot bind 25, set their sink's port. */
   mxPort?: number;
+  /** Last changes before sending (DKIM keys; long-line folding, on unless turned off), read per attempt. */
+  outbound?(): OutboundOptions;
 }
 
 export interface QueueShow extends QueueDetail {
@@ -103,7 +109,7 @@ export class DeliveryRunner {
   private loading: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: DeliveryDeps) {
-    this.resolver = deps.resolver ?? systemResolver;
+    this.resolver = deps.resolver ?? (deps.dnsServers && deps.dnsServers.length > 0 ? createResolver({ dnsServers: deps.dnsServers }) : systemResolver);
     this.pool = new TransportPool({
       caps: () => {
         const d = this.deps.config().delivery;
@@ -267,6 +273,7 @@ export class DeliveryRunner {
       now: () => this.now(),
       stopping: () => this.stopping,
       mxPort: this.deps.mxPort,
+      outbound: this.deps.outbound?.(),
     });
     await this.settle(e, result, attemptNo, raw, cfg);
   }

@@ -15,8 +15,10 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import tls from 'node:tls';
 import type { Hop } from './next-hop.js';
 import { fromConnectError, fromSendError, fromSendInfo, type SendErrorLike, type Transaction } from './outcome.js';
+import type { HopAuth, TlsInfo, XOAuth2Source } from './types.js';
 
 export interface ConnectSettings {
   host: string;
@@ -24,7 +26,9 @@ export interface ConnectSettings {
   security: Hop['security'];
   servername?: string;
   rejectUnauthorized: boolean;
-  auth?: { user: string; pass: string };
+  auth?: HopAuth;
+  /** Extra trust anchors (PEM) besides Node's default CAs. */
+  ca?: readonly string[];
   /** EHLO name. */
   name: string;
   connectTimeoutMs: number;
@@ -33,6 +37,8 @@ export interface ConnectSettings {
 export interface SendOutcome {
   transaction: Transaction;
   tls: boolean;
+  /** The session's TLS handshake, when it ran one. */
+  tlsInfo?: TlsInfo;
   /** The session had carried a message before (connection reuse). */
   reused: boolean;
   durationMs: number;
@@ -59,6 +65,7 @@ export interface PoolStats {
 class Session {
   messages = 0;
   dead = false;
+  tlsInfo: TlsInfo | undefined;
   idleTimer: NodeJS.Timeout | null = null;
   /** Set while an operation waits on this session: a death ends that operation. */
   onDead: ((err: SendErrorLike) => void) | null = null;
@@ -84,11 +91,37 @@ interface Waiter {
   grant(g: Grant): void;
 }
 
+/** The TLS facts of a connected session (nodemailer keeps its socket in `_socket`). */
+export function tlsInfoOf(conn: SMTPConnection): TlsInfo | undefined {
+  const sock = (conn as unknown as { _socket?: unknown })._socket;
+  if (!(sock instanceof tls.TLSSocket)) return undefined;
+  const info: TlsInfo = { version: sock.getProtocol() ?? 'unknown', verified: sock.authorized === true };
+  if (!sock.authorized && sock.authorizationError) info.verifyError = String(sock.authorizationError);
+  return info;
+}
+
+/** nodemailer's XOAUTH2 SASL asks a token generator with this shape (getToken, buildXOAuth2Token). */
+export function xoauth2Adapter(user: string, src: XOAuth2Source) {
+  return {
+    getToken(isRetry: boolean, cb: (err: Error | null, token?: string) => void) {
+      src.token(isRetry).then(
+        (t) => cb(null, t),
+        (err: Error) => cb(err),
+      );
+    },
+    buildXOAuth2Token(token: string) {
+      return Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, 'utf8').toString('base64');
+    },
+  };
+}
+
 export function sessionKey(s: ConnectSettings): string {
   // The password is part of the identity (a changed one must not ride an old session) but
   // never appears in clear, not even in memory dumps of the key map.
-  const pw = s.auth ? createHash('sha256').update(s.auth.pass).digest('hex').slice(0, 12) : '';
-  return [s.host, s.port, s.security, s.servername ?? '', s.rejectUnauthorized ? 'verify' : 'any', s.auth?.user ?? '', pw].join('|');
+  const secret = s.auth ? ('pass' in s.auth ? s.auth.pass : `xoauth2:${s.auth.xoauth2.id}`) : '';
+  const pw = s.auth ? createHash('sha256').update(secret).digest('hex').slice(0, 12) : '';
+  const ca = s.ca && s.ca.length > 0 ? createHash('sha256').update(s.ca.join('')).digest('hex').slice(0, 8) : '';
+  return [s.host, s.port, s.security, s.servername ?? '', s.rejectUnauthorized ? 'verify' : 'any', s.auth?.user ?? '', pw, ca].join('|');
 }
 
 export class TransportPool {
@@ -123,12 +156,11 @@ export class TransportPool {
     const key = sessionKey(s);
     const grant = await this.acquire(key);
     const started = Date.now();
-    const done = (transaction: Transaction, session: Session | null, reused: boolean): SendOutcome => ({
-      transaction,
-      tls: session ? session.conn.secure : false,
-      reused,
-      durationMs: Date.now() - started,
-    });
+    const done = (transaction: Transaction, session: Session | null, reused: boolean): SendOutcome => {
+      const o: SendOutcome = { transaction, tls: session ? session.conn.secure : false, reused, durationMs: Date.now() - started };
+      if (session?.tlsInfo) o.tlsInfo = session.tlsInfo;
+      return o;
+    };
     if (grant.kind === 'closed') {
       return done(fromConnectError({ code: 'ECONNECTION', message: 'delivery stopped (gateway shutting down)' }), null, false);
     }
@@ -258,7 +290,12 @@ export class TransportPool {
         connectionTimeout: s.connectTimeoutMs,
         greetingTimeout: s.connectTimeoutMs,
         socketTimeout: this.socketTimeoutMs,
-        tls: { rejectUnauthorized: s.rejectUnauthorized, ...(s.servername ? { servername: s.servername } : {}) },
+        tls: {
+          rejectUnauthorized: s.rejectUnauthorized,
+          ...(s.servername ? { servername: s.servername } : {}),
+          // Given CAs are added to Node's, not instead of them.
+          ...(s.ca && s.ca.length > 0 ? { ca: [...tls.rootCertificates, ...s.ca] } : {}),
+        },
         logger: false,
       });
     } catch (err) {
@@ -278,10 +315,14 @@ export class TransportPool {
       return { error: fromConnectError(err), session };
     };
     const connected = await this.step(session, s.connectTimeoutMs * 2 + 1000, (cb) => conn.connect((err) => cb(err ?? null)));
+    session.tlsInfo = tlsInfoOf(conn);
     if (connected) return fail(connected);
-    if (s.auth) {
+    const auth = s.auth;
+    if (auth) {
       const authed = await this.step(session, s.connectTimeoutMs * 2 + 1000, (cb) =>
-        conn.login({ user: s.auth!.user, pass: s.auth!.pass, credentials: { user: s.auth!.user, pass: s.auth!.pass } }, (err) => cb(err)),
+        'pass' in auth
+          ? conn.login({ user: auth.user, pass: auth.pass, credentials: { user: auth.user, pass: auth.pass } }, (err) => cb(err))
+          : conn.login({ user: auth.user, method: 'XOAUTH2', oauth2: xoauth2Adapter(auth.user, auth.xoauth2) } as unknown as SMTPConnection.AuthenticationCredentials, (err) => cb(err)),
       );
       if (authed) return fail({ ...authed, code: authed.code ?? 'EAUTH' });
     }

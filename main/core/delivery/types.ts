@@ -25,3 +25,24 @@ export interface MxResolver {
   /** A and AAAA addresses of a name. */
   resolveHost(name: string): Promise<string[]>;
 }
+
+/** Where an XOAUTH2 login gets its access tokens (core/oauth's XOAuth2TokenClient fits). */
+export interface XOAuth2Source {
+  /** Identifies the login (provider, app, mailbox), not the token: sessions are reused per id. */
+  readonly id: string;
+  /** A valid access token; `force` = the server refused the last one, get a new one. Rejects when none can be had. */
+  token(force?: boolean): Promise<string>;
+}
+
+/** SMTP AUTH for one hop: a password, or XOAUTH2 with tokens from a source. */
+export type HopAuth = { user: string; pass: string } | { user: string; xoauth2: XOAuth2Source };
+
+/** What the TLS handshake of a session gave. */
+export interface TlsInfo {
+  /** `TLSv1.3`, ... */
+  version: string;
+  /** Chain and host name verified (against the default CAs plus any given). */
+  verified: boolean;
+  /** Why not verified (node's code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID). */
+  verifyError?: string;
+}

@@ -22,7 +22,10 @@
  *   first (the same order Gatehouse's account index uses). pcre: would do too, but Debian ships
  *   it as the separate postfix-pcre package and regexp: is always there.
  * - smarthost -> relayhost + a TLS policy entry for it (+ SASL with a placeholder password:
- *   Gatehouse never writes its secrets out); transport overrides -> transport_maps entries.
+ *   Gatehouse never writes its secrets out); transport overrides -> transport_maps entries;
+ *   `tls: required` on a route -> a `secure` TLS policy entry per host; routes with sender
+ *   conditions for every destination (`*|sender`) -> sender_dependent_relayhost_maps (+ SASL
+ *   per sender); others, XOAUTH2 logins, DKIM keys, MTA-STS and DNS servers -> warnings.
  * - inbound STARTTLS -> smtpd_tls_security_level = may with cert/key files the admin puts in
  *   place (the key never leaves Gatehouse), smtpd_tls_auth_only = yes (Gatehouse offers AUTH
  *   only after STARTTLS).
@@ -182,24 +185,72 @@ export function exportPostfix(cfg: GatehouseConfig): PostfixExport {
     `transport_maps = hash:${CD}/${PREFIX}transport`,
   );
 
-  // ---- smarthost ----
+  // ---- smarthost, routes with sender conditions, TLS per route ----
   const sh = cfg.delivery.smarthost;
+  const tlsPolicy: string[] = [];
+  const relayLogins: string[] = [];
   main.push('');
   if (sh) {
     const hop = nexthop(sh);
     main.push('# Smarthost (送信に使う中継サーバ): everything external goes through it.', `relayhost = ${hop}`);
-    const level = sh.security === 'none' ? 'none' : 'encrypt';
-    put(`${PREFIX}tls_policy`, table([`${hop}\t${level}`], 'TLS policy for the smarthost.'), true);
-    main.push(`smtp_tls_policy_maps = hash:${CD}/${PREFIX}tls_policy`);
+    tlsPolicy.push(`${hop}\t${sh.security === 'none' ? 'none' : 'encrypt'}`);
     if (sh.security === 'tls') main.push('# Implicit TLS (port 465).', 'smtp_tls_wrappermode = yes');
-    if (sh.user) {
-      put(`${PREFIX}sasl_passwd`, table([`${hop}\t${sh.user}:CHANGE-ME`], 'Smarthost login. Gatehouse never exports its password: replace CHANGE-ME, then chmod 600 and postmap.'), true);
-      main.push('smtp_sasl_auth_enable = yes', `smtp_sasl_password_maps = hash:${CD}/${PREFIX}sasl_passwd`, 'smtp_sasl_security_options = noanonymous');
+    if (sh.auth === 'xoauth2') {
+      warnings.push(`smarthost login with XOAUTH2 (${cfg.delivery.oauth?.user ?? 'no login set up'}): Postfix needs the sasl-xoauth2 plugin and its own sign-in; nothing exported for it`);
+    } else if (sh.user) {
+      relayLogins.push(`${hop}\t${sh.user}:CHANGE-ME`);
       warnings.push(`smarthost login for ${sh.user}: the password is not exported; fill it into ${PREFIX}sasl_passwd`);
     }
   } else {
     main.push('# No smarthost: external mail goes directly to the recipient domain\'s MX.', 'relayhost =');
   }
+  // `tls: required` = TLS with a verified certificate: Postfix's `secure` level.
+  for (const r of [...cfg.routes.filter((x) => internal.includes(lower(x.domain))), ...cfg.delivery.transportOverrides]) {
+    if (r.tls !== 'required') continue;
+    for (const h of r.hosts) tlsPolicy.push(`${nexthop(h)}\tsecure`);
+    if (r.hosts.some((h) => isIP(h.host) !== 0)) warnings.push(`route ${r.domain} requires TLS on an IP address: Postfix's secure level matches the certificate against the nexthop name, so give the host by name or add match= to its ${PREFIX}tls_policy line`);
+  }
+  // Sender-dependent relays: Postfix chooses a relay by sender for every destination, or by
+  // destination (transport_maps), not by both.
+  const byRelay: string[] = [];
+  for (const r of cfg.delivery.senderRoutes) {
+    const name = `${r.destination}${r.sender ? `|${r.sender}` : ''}`;
+    if (r.destination !== '*' || !r.sender) {
+      warnings.push(`route ${name} has no Postfix equivalent (Postfix picks a relay by sender or by destination, not by both); not exported`);
+      continue;
+    }
+    const key = r.sender.includes('@') ? lower(r.sender) : `@${lower(r.sender)}`;
+    const hops = r.hosts.map(nexthop).join(', ');
+    byRelay.push(`${key}\t${hops}`);
+    if (r.hosts.length > 1) warnings.push(`route ${name}: ${r.hosts.length} hosts written as a relay list (Postfix >= 3.5)`);
+    if (r.tls === 'required') for (const h of r.hosts) tlsPolicy.push(`${nexthop(h)}\tsecure`);
+    if (r.auth === 'password') {
+      relayLogins.push(`${key}\t${r.user ?? 'CHANGE-ME'}:CHANGE-ME`);
+      warnings.push(`route ${name} logs in as ${r.user ?? '(no user yet)'}: the password is not exported; fill it into ${PREFIX}sasl_passwd`);
+    }
+    if (r.auth === 'xoauth2') warnings.push(`route ${name} logs in with XOAUTH2: Postfix needs the sasl-xoauth2 plugin and its own sign-in; nothing exported for it`);
+  }
+  if (byRelay.length > 0) {
+    put(`${PREFIX}sender_relay`, table(byRelay, 'Routes with sender conditions (E-Post\'s extended Gateway.dat, *|sender): sender or @domain -> relay.'), true);
+    main.push('# Routes with sender conditions: external mail of these senders goes to their relay.', `sender_dependent_relayhost_maps = hash:${CD}/${PREFIX}sender_relay`);
+  }
+  if (tlsPolicy.length > 0) {
+    put(`${PREFIX}tls_policy`, table(tlsPolicy, 'TLS policy per nexthop: encrypt = TLS, secure = TLS with a verified certificate (tls: required).'), true);
+    main.push(`smtp_tls_policy_maps = hash:${CD}/${PREFIX}tls_policy`);
+  }
+  if (relayLogins.length > 0) {
+    put(`${PREFIX}sasl_passwd`, table(relayLogins, 'Logins to relays. Gatehouse never exports its passwords: replace CHANGE-ME, then chmod 600 and postmap.'), true);
+    main.push('smtp_sasl_auth_enable = yes', `smtp_sasl_password_maps = hash:${CD}/${PREFIX}sasl_passwd`, 'smtp_sasl_security_options = noanonymous');
+    if (byRelay.length > 0 && relayLogins.some((l) => l.startsWith('@') || /^[^[\s]+@/.test(l))) main.push('smtp_sender_dependent_authentication = yes');
+  }
+  // What Postfix does with other programs, or not at all.
+  const dkimDomains = [...new Set(cfg.dkim.keys.map((k) => k.domain))];
+  if (dkimDomains.length > 0) {
+    warnings.push(`DKIM signing (${cfg.dkim.keys.map((k) => `${k.selector}._domainkey.${k.domain}`).join(', ')}): Postfix signs through a milter such as OpenDKIM; the private keys are not exported (make new ones there and publish their records)`);
+  }
+  if (cfg.delivery.mtaSts.enabled && !sh) warnings.push('MTA-STS for direct delivery: Postfix needs an MTA-STS resolver (postfix-mta-sts-resolver) as smtp_tls_policy_maps');
+  if (cfg.delivery.dnsServers.length > 0) warnings.push(`DNS servers ${cfg.delivery.dnsServers.join(', ')}: Postfix asks the system's resolver (/etc/resolv.conf)`);
+  if (cfg.delivery.tlsCa.length > 0) warnings.push(`${cfg.delivery.tlsCa.length} extra trusted certificate(s): add them to smtp_tls_CAfile`);
 
   // ---- inbound STARTTLS and SMTP AUTH ----
   const tlsOn = cfg.tls.mode !== 'off';
@@ -492,6 +543,8 @@ How the rules map
   wildcard accounts       a regexp table (hash tables cannot match wildcards), most
                           specific pattern first, exactly as Gatehouse picks
   smarthost               relayhost (+ TLS policy, + SASL with a placeholder password)
+  routes by sender (*|…)  sender_dependent_relayhost_maps (+ SASL per sender)
+  TLS required (routes)   smtp_tls_policy_maps, level secure
   STARTTLS (clients)      smtpd_tls_security_level = may, smtpd_tls_auth_only = yes
   SMTP AUTH users         smtpd_sasl_auth_enable + permit_sasl_authenticated; the users
                           themselves go into the SASL backend

@@ -4,6 +4,7 @@
  * `rule.<name>` description (checked below). `{name}` marks a parameter filled by t().
  */
 import type { RuleName } from '../../../../main/shared/types.js';
+import { DELIVERABILITY_EN } from './deliverability-en.js';
 
 export const en = {
   'app.subtitle': 'SMTP gateway',
@@ -244,13 +245,13 @@ export const en = {
   'routes.none': 'No routes. Mail for the operated domains cannot be delivered until one is added.',
   'routes.healthFailed': 'Health not available',
   'routes.importTitle': 'Gateway.dat',
-  'routes.datFormat': 'One line per server: domain, server IP, port. Lines starting with # are comments. A file with any bad line is refused whole.',
+  'routes.datFormat': 'One line per server: domain, server IP, port. E-Post’s extended lines work too: *|sender@test.jp, server, port (external mail of that sender), with options XOAUTH2, auth=password, tls=required. Lines starting with # are comments. A file with any bad line is refused whole.',
   'routes.datText': 'Gateway.dat text',
-  'routes.datPlaceholder': '# domain, server IP, port\ntest.jp, 192.168.0.102, 25',
+  'routes.datPlaceholder': '# domain, server IP, port\ntest.jp, 192.168.0.102, 25\n*|ceo@test.jp,smtp.office365.com,587,XOAUTH2',
   'routes.datFile': 'Or pick a file',
   'routes.export': 'Export Gateway.dat',
   'routes.exportedText': 'Current Gateway.dat',
-  'routes.imported': '{n} domains imported',
+  'routes.imported': '{n} routes imported',
   'health.ok': 'OK',
   'health.failing': 'Failing',
   'health.unknown': 'No data yet',
@@ -483,6 +484,7 @@ export const en = {
   'rule.bcc-added': 'A Bcc copy of external mail was added (envelope only, no header change).',
   'rule.bcc-convert': 'Many external addresses in To/Cc: they were turned into an undisclosed-recipients group (every recipient still gets it).',
   'rule.sender-frozen': 'The sender went past its hourly sending limit and is frozen until an admin unfreezes it.',
+  ...DELIVERABILITY_EN,
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

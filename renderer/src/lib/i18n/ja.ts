@@ -6,6 +6,7 @@
  * エラーメール（不達通知）、再送、キュー、サービスの開始/停止）。
  */
 import type { MessageKey } from './en.js';
+import { DELIVERABILITY_JA } from './deliverability-ja.js';
 
 export const ja: Record<MessageKey, string> = {
   'app.subtitle': 'SMTP ゲートウェイ',
@@ -246,13 +247,13 @@ export const ja: Record<MessageKey, string> = {
   'routes.none': '振り分け設定がありません。行を追加するまで運用ドメイン宛てのメールは配送できません。',
   'routes.healthFailed': '状態を取得できません',
   'routes.importTitle': 'Gateway.dat',
-  'routes.datFormat': '1 行に 1 サーバ: ドメイン, サーバ IP, ポート。# で始まる行はコメントです。不正な行が 1 つでもあるファイルは全体を取り込みません。',
+  'routes.datFormat': '1 行に 1 サーバ: ドメイン, サーバ IP, ポート。E-Post の拡張形式も使えます: *|sender@test.jp, サーバ, ポート（その送信者の外部宛てメール）、オプション XOAUTH2、auth=password、tls=required。# で始まる行はコメントです。不正な行が 1 つでもあるファイルは全体を取り込みません。',
   'routes.datText': 'Gateway.dat の内容',
-  'routes.datPlaceholder': '# ドメイン, サーバ IP, ポート\ntest.jp, 192.168.0.102, 25',
+  'routes.datPlaceholder': '# ドメイン, サーバ IP, ポート\ntest.jp, 192.168.0.102, 25\n*|ceo@test.jp,smtp.office365.com,587,XOAUTH2',
   'routes.datFile': 'またはファイルを選択',
   'routes.export': 'Gateway.dat をエクスポート',
   'routes.exportedText': '現在の Gateway.dat',
-  'routes.imported': '{n} ドメインをインポートしました',
+  'routes.imported': '{n} 件の振り分けをインポートしました',
   'health.ok': '正常',
   'health.failing': '失敗中',
   'health.unknown': '未確認',
@@ -485,4 +486,5 @@ export const ja: Record<MessageKey, string> = {
   'rule.bcc-added': '外部宛てメールに BCC を自動追加しました（封筒のみ。ヘッダーは変えません）。',
   'rule.bcc-convert': '宛先BCC化: To/Cc の外部アドレスが多いため、非公開の宛先グループに書き換えました（全員に届きます）。',
   'rule.sender-frozen': '送信者が 1 時間あたりの上限を超えたため凍結しました。管理者が解除するまで受け付けません。',
+  ...DELIVERABILITY_JA,
 };
