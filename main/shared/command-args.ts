@@ -58,7 +58,7 @@ const RULES = [
 
 /** The config sections `config.set` may replace (accounts and SMTP AUTH have commands of their own). */
 export const CONFIG_KEYS = [
-  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound',
+  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound', 'approvalPage',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -81,6 +81,7 @@ function configSet(env: ConfigEnv) {
       entry('tls', sections.tls),
       entry('performance', sections.performance),
       entry('outbound', sections.outbound),
+      entry('approvalPage', sections.approvalPage),
     ],
   );
 }

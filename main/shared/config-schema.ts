@@ -24,12 +24,14 @@ import {
   hostProblem,
   loopbackHostProblem,
   patternProblem,
+  publicUrlProblem,
   replyProblem,
   usernameProblem,
 } from './rules.js';
 import { bool, int, list, oneOf, strict, text, whole, type Blame, type Schema } from './schema-kit.js';
 import type {
   Account,
+  ApprovalPageConfig,
   AuthConfig,
   AuthUser,
   DeliveryConfig,
@@ -267,6 +269,15 @@ function sameSocket(a: HostPort, b: HostPort): boolean {
   return a.host === b.host || wild(a.host) || wild(b.host);
 }
 
+/** The approval page (when on) cannot share a socket with the SMTP listener or the admin host. */
+function approvalPageClash(c: GatehouseConfig): Blame[] {
+  if (!c.approvalPage.enabled) return [];
+  const at = ['approvalPage', 'listen', 'port'];
+  if (sameSocket(c.approvalPage.listen, c.listener)) return [{ at, problem: problem('port_clash_with', { field: 'listener.port', port: c.listener.port }) }];
+  if (sameSocket(c.approvalPage.listen, c.admin)) return [{ at, problem: problem('port_clash_with', { field: 'admin.port', port: c.admin.port }) }];
+  return [];
+}
+
 function build(env: ConfigEnv) {
   const win = env.platform === 'win32';
   // The office needs the LAN on the Windows PC it is installed on; everywhere else (demo, CI,
@@ -292,6 +303,15 @@ function build(env: ConfigEnv) {
     admin: obj<HostPort>({ host: opt(text(loopbackHostProblem, 253), '127.0.0.1'), port: opt(listenPort, 8025) }),
     performance: obj<PerformanceConfig>({ listenerProcesses: opt(int(1, 8), 1) }),
     outbound,
+    // The LAN approval page: off until the admin turns it on; on the LAN where the listener is.
+    approvalPage: obj<ApprovalPageConfig>({
+      enabled: opt(bool, false),
+      listen: opt(
+        obj<HostPort>({ host: opt(text(bindHostProblem, 253), win ? '0.0.0.0' : '127.0.0.1'), port: opt(listenPort, 8443) }),
+        {} as HostPort,
+      ),
+      publicUrl: opt(text(publicUrlProblem, 300), ''),
+    }),
   } satisfies Entries<GatehouseConfig>;
   const config = v.pipe(
     obj<GatehouseConfig>({
@@ -310,9 +330,11 @@ function build(env: ConfigEnv) {
       admin: opt(sections.admin, {} as HostPort),
       performance: opt(sections.performance, {} as PerformanceConfig),
       outbound: opt(outbound, {} as OutboundConfig),
+      approvalPage: opt(sections.approvalPage, {} as ApprovalPageConfig),
     }),
     whole<GatehouseConfig>((c) => [
       ...(sameSocket(c.listener, c.admin) ? [{ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) }] : []),
+      ...approvalPageClash(c),
       ...noticeAddressRule(c),
     ]),
   ) as Schema<GatehouseConfig>;
