@@ -92,6 +92,7 @@ function baseConfig(): ConfigView {
     admin: { host: '127.0.0.1', port: 8025 },
     performance: { listenerProcesses: 1 },
     outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
+    approvalPage: { enabled: false, listen: { host: '0.0.0.0', port: 8443 }, publicUrl: '' },
   };
 }
 

@@ -58,6 +58,7 @@ const BASE: GatehouseConfig = {
   admin: { host: '127.0.0.1', port: 0 },
   performance: { listenerProcesses: 1 },
   outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
+  approvalPage: { enabled: false, listen: { host: '127.0.0.1', port: 8443 }, publicUrl: '' },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {
