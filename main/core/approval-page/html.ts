@@ -96,7 +96,7 @@ function summary(item: HeldItem, lang: PageLang): string {
   const t = (k: PageTextKey, p?: Record<string, string>) => esc(pageText(lang, k, p));
   const p = item.preview;
   const rows: [string, string][] = [
-    [t('subject'), p.subject ? esc(p.subject) : t('noSubject')],
+    [t('subject'), `<strong>${p.subject ? esc(p.subject) : t('noSubject')}</strong>`],
     [t('sender'), esc(item.sender)],
   ];
   if (p.from && p.from.toLowerCase() !== item.sender.toLowerCase()) rows.push([t('from'), esc(p.from)]);
