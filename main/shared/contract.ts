@@ -77,6 +77,8 @@ export interface ApprovalPageStatus {
   https: boolean;
   /** Why it is not running although turned on (the port is in use, a certificate file unreadable). */
   error: string | null;
+  /** The kind of `error`, for the window's words: the port is taken, the certificate cannot be read, else 'failed'. */
+  errorCode?: 'port-in-use' | 'tls' | 'failed' | null;
 }
 
 export interface PortInUse {

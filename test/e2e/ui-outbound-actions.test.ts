@@ -241,6 +241,15 @@ describe('outbound controls, worked from the window', { timeout: 90_000 }, () =>
     await page.locator('#set-page-url').fill('https://gatehouse.test.jp:8443');
     await card.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => card.getByTestId('approval-page-state').textContent()).toContain('https://gatehouse.test.jp:8443');
+    // A port another program holds: said in the admin's words, the gateway runs on.
+    const squatter = (await import('node:http')).createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+    const taken = (squatter.address() as { port: number }).port;
+    await page.locator('#set-page-port').fill(String(taken));
+    await card.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => card.getByTestId('approval-page-state').textContent()).toContain(`port ${taken} is used by another program`);
+    squatter.close();
+    await page.locator('#set-page-port').fill('0');
     await card.getByLabel('Turn on the approval page').uncheck();
     await card.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => card.getByTestId('approval-page-state').textContent()).toContain('Off:');

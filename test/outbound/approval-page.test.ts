@@ -40,7 +40,7 @@ const base = (link: string) => link.slice(0, link.indexOf('/h/'));
 describe('the LAN approval page', () => {
   it('is off by default: no listener, notices carry the CLI instructions', async () => {
     o = await openOffice((c) => void (c.accounts = [approvalAccount]));
-    expect(o.tg.gw.status().approvalPage).toEqual({ running: false, url: null, https: false, error: null });
+    expect(o.tg.gw.status().approvalPage).toEqual({ running: false, url: null, https: false, error: null, errorCode: null });
     const id = await hold(o);
     await waitFor(() => o.office.messages.some((m) => m.to.includes('boss@test.jp') && m.from === ''), 8000, 'the approval request');
     const request = o.office.messages.find((m) => m.to.includes('boss@test.jp') && m.from === '')!;
@@ -231,6 +231,7 @@ describe('the LAN approval page', () => {
       expect(st.running).toBe(true);
       expect(st.approvalPage).toMatchObject({ running: false, url: null });
       expect(st.approvalPage!.error).toContain('the port is in use');
+      expect(st.approvalPage!.errorCode).toBe('port-in-use');
     } finally {
       squatter.close();
     }

@@ -59,6 +59,7 @@ export class ApprovalPage {
   private server: PageServer | null = null;
   private url: string | null = null;
   private error: string | null = null;
+  private errorCode: ApprovalPageStatus['errorCode'] = null;
   /** The settings the page runs with (or failed with): a change of these restarts it. */
   private key = '';
   private chain: Promise<unknown> = Promise.resolve();
@@ -67,7 +68,7 @@ export class ApprovalPage {
   constructor(private readonly deps: ApprovalPageDeps) {}
 
   status(): ApprovalPageStatus {
-    return { running: this.server !== null, url: this.url, https: this.server?.https ?? false, error: this.error };
+    return { running: this.server !== null, url: this.url, https: this.server?.https ?? false, error: this.error, errorCode: this.errorCode };
   }
 
   /** Starts, stops or moves the page to match the config. Never rejects. */
@@ -87,11 +88,14 @@ export class ApprovalPage {
     await this.stopNow();
     if (!page.enabled) {
       this.error = null;
+      this.errorCode = null;
       this.deps.changed();
       return;
     }
+    let stage: 'tls' | 'listen' = 'tls';
     try {
       const tls = await loadTlsMaterial(this.deps.dataDir, cfg.tls, cfg.hostname);
+      stage = 'listen';
       const server = await startPageServer({
         host: page.listen.host,
         port: page.listen.port,
@@ -106,11 +110,13 @@ export class ApprovalPage {
       this.server = server;
       this.url = url;
       this.error = null;
+      this.errorCode = null;
       this.deps.held.setLinks({ approver: (t) => `${url}/h/${t}`, sender: (t) => `${url}/h/${t}` });
       this.deps.log({ note: `approval page on ${url} (listening on ${page.listen.host}:${server.port}${server.https ? ', HTTPS' : ', plain HTTP: STARTTLS is off'})` });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       this.error = `cannot start the approval page on ${page.listen.host}:${page.listen.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`;
+      this.errorCode = e.code === 'EADDRINUSE' ? 'port-in-use' : stage === 'tls' ? 'tls' : 'failed';
       this.deps.log({ error: this.error });
     }
     this.deps.changed();

@@ -599,6 +599,8 @@ export const en = {
   'settings.approvalPageRunning': 'Running: links start with {url}',
   'settings.approvalPageOff': 'Off: notices tell approvers to use this window or the command line.',
   'settings.approvalPageFailed': 'Not running: {error}',
+  'settings.approvalPagePortInUse': 'Not running: port {port} is used by another program. Choose another port.',
+  'settings.approvalPageTlsFailed': 'Not running: the STARTTLS certificate files cannot be read (see the STARTTLS card).',
   'settings.approvalPageHttps': 'HTTPS with the STARTTLS certificate. A self-signed certificate makes browsers warn the first time.',
   'settings.approvalPageHttp': 'STARTTLS is off, so the page would be plain HTTP: anyone on the LAN could read a link on its way. Turn STARTTLS on (the page uses its certificate).',
   'settings.approvalPageFirewall': 'Allow this port in the Windows firewall for the office network.',

@@ -601,6 +601,8 @@ export const ja: Record<MessageKey, string> = {
   'settings.approvalPageRunning': '稼働中: リンクは {url} で始まります',
   'settings.approvalPageOff': '停止中: 通知メールには、管理画面かコマンドラインで承認するよう書かれます。',
   'settings.approvalPageFailed': '起動できません: {error}',
+  'settings.approvalPagePortInUse': '起動できません: ポート {port} は別のプログラムが使用中です。別のポートを選んでください。',
+  'settings.approvalPageTlsFailed': '起動できません: STARTTLS の証明書ファイルを読めません（STARTTLS の設定を確認してください）。',
   'settings.approvalPageHttps': 'STARTTLS の証明書で HTTPS にしています。自己署名の証明書では、ブラウザが最初に警告を表示します。',
   'settings.approvalPageHttp': 'STARTTLS が無効なので、承認ページは暗号化されない HTTP になります。LAN の途中でリンクを読まれるおそれがあります。STARTTLS を有効にしてください（その証明書を使います）。',
   'settings.approvalPageFirewall': 'Windows ファイアウォールで、社内ネットワークからこのポートへの接続を許可してください。',
