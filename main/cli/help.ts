@@ -150,6 +150,10 @@ mode waits until an approver decides; colleagues got it at once.
   --as ADDR   the approver you act for (recorded in the history with 'cli')
 A message already decided, or an unknown id, is refused (exit 2) and nothing changes.
 Needs 'gatehouse serve' (or the desktop app) running.
+Approvers at other PCs can decide from a link in their notice mail once the LAN approval
+page is on (off by default; HTTPS with the STARTTLS certificate; each link works once):
+  gatehouse call config.set '{"key":"approvalPage","value":{"enabled":true,
+    "listen":{"host":"0.0.0.0","port":8443},"publicUrl":"https://192.168.0.103:8443"}}'
 ${COMMON}`,
 
   routes: `Usage: gatehouse routes <list|import|export|status> ...

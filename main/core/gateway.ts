@@ -27,6 +27,7 @@ import { liveResolver, type DnsLookup } from './dns/resolver.js';
 import { OAuthLogin } from './oauth/login.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
+import { ApprovalPage } from './approval-page/index.js';
 import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
@@ -115,6 +116,8 @@ export class Gateway {
   private processes = 1;
   /** Outbound controls: the held queue (delay, approval), sender limits, the action log. */
   readonly outbound: Outbound;
+  /** The LAN approval page (approvalPage in the config): runs from open() to close(), not with the SMTP listener. */
+  readonly approvalPage: ApprovalPage;
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -157,6 +160,14 @@ export class Gateway {
       logSend: (e) => this.onSend(e),
       changed: (what) => void this.emitOutbound(what),
       now: opts.now,
+    });
+    this.approvalPage = new ApprovalPage({
+      dataDir: this.paths.root,
+      config: () => this.store.get(),
+      held: this.outbound.held,
+      log: ({ note, error }) =>
+        this.onReceive({ ts: new Date().toISOString(), event: error ? 'error' : 'service', session: '', clientIp: '', tls: false, ...(error ? { error } : { note }) }),
+      changed: () => this.emitStatus(),
     });
   }
 
@@ -242,6 +253,7 @@ export class Gateway {
       this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error });
     }
     this.delivery.start(recovered);
+    await this.approvalPage.apply();
     this.store.on('change', () => this.onConfigChange());
     this.store.on('error', (err: Error) => {
       this.lastError = err.message;
@@ -344,6 +356,7 @@ export class Gateway {
       today: this.traffic.today(),
       queue: this.queueCounts(),
       outbound: { ...this.heldCounts(), frozen: this.outbound.frozen.all().length },
+      approvalPage: this.approvalPage.status(),
     };
   }
 
@@ -454,6 +467,7 @@ export class Gateway {
     this.receiver?.applyLimits();
     this.pool.configChanged(cfg);
     this.oauth.configChanged();
+    void this.approvalPage.apply();
     const bound = this.boundListen;
     const moved = bound !== null && !this.opts.listen && (cfg.listener.host !== bound.host || (cfg.listener.port !== bound.port && cfg.listener.port !== 0));
     // The certificate and the AUTH offer are fixed per listener (smtp-server options).
@@ -487,6 +501,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.oauth.close();
     await this.stop();
+    await this.approvalPage.close();
     await this.outbound.close();
     await this.delivery.stop();
     // Waits for spool operations still in flight, then releases the queue folder's fd.

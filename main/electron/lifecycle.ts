@@ -120,6 +120,8 @@ export interface ShellPorts {
 export const STOP_GRACE_MS = 2000;
 /** Deferring mail is reported at most this often. */
 export const DEFER_NOTICE_EVERY_MS = 10 * 60 * 1000;
+/** More mail waiting for approval is reported at most this often (a burst is one notice). */
+export const APPROVALS_NOTICE_EVERY_MS = 60 * 1000;
 /** Quit waits this long for the gateway to close; the spool is durable either way. */
 export const QUIT_TIMEOUT_MS = 30_000;
 /** Tray tooltip refresh for traffic counts, at most this often. */
@@ -134,6 +136,7 @@ export class Shell {
   private closed = false;
   private hintShown = false;
   private lastDeferNotice = -Infinity;
+  private lastApprovalsNotice = -Infinity;
   private lastErrorNoticed: string | null = null;
   private pendingStop: (() => void) | null = null;
   private trafficTimer: (() => void) | null = null;
@@ -245,6 +248,15 @@ export class Shell {
           this.lastDeferNotice = t;
           this.notify(n);
         }
+      } else if (n.kind === 'approvals') {
+        // A burst of held mail is one notification (it says how many wait), not one each.
+        const t = this.now();
+        if (t - this.lastApprovalsNotice >= APPROVALS_NOTICE_EVERY_MS) {
+          this.lastApprovalsNotice = t;
+          this.notify(n);
+        }
+      } else if (n.kind === 'frozen') {
+        this.notify(n);
       }
     }
     this.render();

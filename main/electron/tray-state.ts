@@ -4,7 +4,8 @@
  * today's counts (cut to the 127 characters Windows allows), and the menu (Start, Stop, Open
  * Gatehouse, Open log folder, two checkboxes, Quit) with each item's enabled/checked state.
  * `noticesFor(prev, next, ctx)` says which desktop notifications a status change deserves
- * (stopped unexpectedly, a new error, mail starting to defer). Pure: no electron, no clock,
+ * (stopped unexpectedly, a new error, mail starting to defer, more mail waiting for approval,
+ * a sender newly frozen by its sending limit). Pure: no electron, no clock,
  * no I/O; it cannot fail, a null status (gateway not open) shows as the error state.
  */
 import type { GatewayStatus } from '../shared/contract.js';
@@ -74,6 +75,10 @@ const TEXT = {
     errorTitle: 'Gatehouse: エラー',
     deferTitle: 'Gatehouse: 再送待ちのメールがあります',
     deferBody: (n: number) => `${n} 通のメールが配送できず、再送を待っています。キュー画面で理由を確認してください。`,
+    approvalsTitle: 'Gatehouse: 承認待ちのメールがあります',
+    approvalsBody: (n: number) => `上長承認を待っているメールが ${n} 通あります。「承認待ち」画面で承認・差し戻しができます。`,
+    frozenTitle: 'Gatehouse: 送信者を凍結しました',
+    frozenBody: (n: number) => `送信数の上限を超えた送信者のメールを止めています（凍結中 ${n} 件）。乗っ取りでないか確認してから凍結解除してください。`,
     hintTitle: 'Gatehouse はトレイで動作中です',
     hintBody: 'ウィンドウを閉じてもゲートウェイは止まりません。終了はトレイのメニューから。',
   },
@@ -102,6 +107,10 @@ const TEXT = {
     errorTitle: 'Gatehouse: error',
     deferTitle: 'Gatehouse: mail is deferring',
     deferBody: (n: number) => `${n} message(s) could not be delivered yet and wait for a retry. See the queue for the reason.`,
+    approvalsTitle: 'Gatehouse: mail waits for approval',
+    approvalsBody: (n: number) => `${n} message(s) wait for a supervisor's approval. Approve or reject them on the Approvals screen.`,
+    frozenTitle: 'Gatehouse: a sender was frozen',
+    frozenBody: (n: number) => `Mail from a sender past its sending limit is refused (${n} frozen). Check it was not hijacked, then unfreeze it.`,
     hintTitle: 'Gatehouse keeps running in the tray',
     hintBody: 'Closing the window does not stop the gateway. Quit from the tray menu.',
   },
@@ -199,7 +208,7 @@ export function trayModel(status: GatewayStatus | null, prefs: TrayPrefs, lang: 
   };
 }
 
-export type NoticeKind = 'stopped' | 'error' | 'deferring' | 'hint';
+export type NoticeKind = 'stopped' | 'error' | 'deferring' | 'approvals' | 'frozen' | 'hint';
 
 export interface Notice {
   kind: NoticeKind;
@@ -216,7 +225,8 @@ export interface NoticeContext {
 /**
  * The notifications a change from `prev` to `next` deserves, most important first. A stop the
  * admin asked for is quiet; an error is reported once (until it changes); deferring is
- * reported when the number of deferred messages grows from zero.
+ * reported when the number of deferred messages grows from zero; approvals when more mail
+ * waits for approval than before (also at start), a freeze when more senders are frozen.
  */
 export function noticesFor(prev: GatewayStatus | null, next: GatewayStatus, ctx: NoticeContext): Notice[] {
   const t = TEXT[ctx.lang];
@@ -231,6 +241,11 @@ export function noticesFor(prev: GatewayStatus | null, next: GatewayStatus, ctx:
   if (next.queue.deferred > 0 && before === 0) {
     out.push({ kind: 'deferring', title: t.deferTitle, body: t.deferBody(next.queue.deferred) });
   }
+  // Outbound controls (absent from older cores, and from a status that only carried counts).
+  const was = prev?.outbound;
+  const now = next.outbound;
+  if (now && now.frozen > (was?.frozen ?? 0)) out.push({ kind: 'frozen', title: t.frozenTitle, body: t.frozenBody(now.frozen) });
+  if (now && now.approvals > (was?.approvals ?? 0)) out.push({ kind: 'approvals', title: t.approvalsTitle, body: t.approvalsBody(now.approvals) });
   return out;
 }
 

@@ -60,7 +60,7 @@ const RULES = [
 
 /** The config sections `config.set` may replace (accounts and SMTP AUTH have commands of their own). */
 export const CONFIG_KEYS = [
-  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound',
+  'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound', 'approvalPage',
   'deliverability',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -85,6 +85,7 @@ function configSet(env: ConfigEnv) {
       entry('performance', sections.performance),
       entry('outbound', sections.outbound),
       entry('deliverability', sections.deliverability),
+      entry('approvalPage', sections.approvalPage),
     ],
   );
 }

@@ -27,6 +27,7 @@ import {
   loopbackHostProblem,
   patternProblem,
   pemCertificateProblem,
+  publicUrlProblem,
   replyProblem,
   routeDestinationProblem,
   selectorProblem,
@@ -36,6 +37,7 @@ import {
 import { bool, int, list, oneOf, strict, text, whole, type Blame, type Schema } from './schema-kit.js';
 import type {
   Account,
+  ApprovalPageConfig,
   AuthConfig,
   AuthUser,
   DeliveryConfig,
@@ -361,6 +363,15 @@ function sameSocket(a: HostPort, b: HostPort): boolean {
   return a.host === b.host || wild(a.host) || wild(b.host);
 }
 
+/** The approval page (when on) cannot share a socket with the SMTP listener or the admin host. */
+function approvalPageClash(c: GatehouseConfig): Blame[] {
+  if (!c.approvalPage.enabled) return [];
+  const at = ['approvalPage', 'listen', 'port'];
+  if (sameSocket(c.approvalPage.listen, c.listener)) return [{ at, problem: problem('port_clash_with', { field: 'listener.port', port: c.listener.port }) }];
+  if (sameSocket(c.approvalPage.listen, c.admin)) return [{ at, problem: problem('port_clash_with', { field: 'admin.port', port: c.admin.port }) }];
+  return [];
+}
+
 function build(env: ConfigEnv) {
   const win = env.platform === 'win32';
   // The office needs the LAN on the Windows PC it is installed on; everywhere else (demo, CI,
@@ -388,6 +399,15 @@ function build(env: ConfigEnv) {
     outbound,
     dkim,
     deliverability,
+    // The LAN approval page: off until the admin turns it on; on the LAN where the listener is.
+    approvalPage: obj<ApprovalPageConfig>({
+      enabled: opt(bool, false),
+      listen: opt(
+        obj<HostPort>({ host: opt(text(bindHostProblem, 253), win ? '0.0.0.0' : '127.0.0.1'), port: opt(listenPort, 8443) }),
+        {} as HostPort,
+      ),
+      publicUrl: opt(text(publicUrlProblem, 300), ''),
+    }),
   } satisfies Entries<GatehouseConfig>;
   const config = v.pipe(
     obj<GatehouseConfig>({
@@ -408,10 +428,12 @@ function build(env: ConfigEnv) {
       outbound: opt(outbound, {} as OutboundConfig),
       dkim: opt(dkim, {} as DkimSettings),
       deliverability: opt(deliverability, {} as DeliverabilitySettings),
+      approvalPage: opt(sections.approvalPage, {} as ApprovalPageConfig),
     }),
     whole<GatehouseConfig>((c) => {
       const out: Blame[] = [];
       if (sameSocket(c.listener, c.admin)) out.push({ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) });
+      out.push(...approvalPageClash(c));
       out.push(...noticeAddressRule(c));
       // Mail to an operated domain goes by the routing table; a sender condition there would never apply.
       const internal = new Set(c.internalDomains);

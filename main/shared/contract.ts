@@ -78,6 +78,20 @@ export interface GatewayStatus {
   queue: { total: number; deferred: number; hold: number };
   /** Held mail waiting for approval, delayed mail, frozen senders (badges, the tray); absent from older cores. */
   outbound?: { approvals: number; delayed: number; frozen: number };
+  /** The LAN approval page (absent from older cores). */
+  approvalPage?: ApprovalPageStatus;
+}
+
+/** The LAN approval page as it runs now: its address for approvers, or why it does not run. */
+export interface ApprovalPageStatus {
+  running: boolean;
+  /** The address its links start with (`https://192.168.0.103:8443`), while it runs. */
+  url: string | null;
+  https: boolean;
+  /** Why it is not running although turned on (the port is in use, a certificate file unreadable). */
+  error: string | null;
+  /** The kind of `error`, for the window's words: the port is taken, the certificate cannot be read, else 'failed'. */
+  errorCode?: 'port-in-use' | 'tls' | 'failed' | null;
 }
 
 export interface PortInUse {

@@ -71,6 +71,7 @@ export const ISSUE_EN = {
   internal_address: 'must be an address in an internal domain ({domains}): notices never go outside',
   exact_address: 'must be one address, not a pattern',
   not_frozen: '{address} is not frozen',
+  public_url: "must be an http:// or https:// address without a path ('https://192.168.0.103:8443'), or empty",
   // replies
   reply_ascii: 'must be printable ASCII on one line (SMTP replies cannot carry Japanese; the UI and logs do)',
   reply_placeholder: 'unknown placeholder {{name}} (use {account}, {recipient} or {sender})',
@@ -86,6 +87,7 @@ export const ISSUE_EN = {
   tls_file_needed: "is required when mode is 'files'",
   delay_warning: 'must be less than {field} ({value}), or 0 to send no delay warning',
   port_clash: 'must differ from listener.port ({port}): both would listen on it',
+  port_clash_with: 'must differ from {field} ({port}): both would listen on it',
   // lists
   listed: '{value} is already listed',
   not_listed: '{value} is not listed',

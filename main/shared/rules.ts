@@ -77,6 +77,23 @@ export function loopbackHostProblem(s: string): Problem | null {
   return problem('loopback_host');
 }
 
+/**
+ * The approval page's public address: '' (made from where it listens), or an http(s) origin
+ * a browser on the LAN can open (`https://192.168.0.103:8443`, `http://gatehouse.test.jp`);
+ * no path, query, fragment or login, since the page's links are appended to it.
+ */
+export function publicUrlProblem(s: string): Problem | null {
+  if (s === '') return null;
+  const m = /^(https?):\/\/([^/?#@\s]+?)(?::(\d{1,5}))?\/?$/i.exec(s);
+  if (!m) return problem('public_url');
+  const host = m[2]!;
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) return problem('public_url');
+  if (isIP(bare) === 6 && host.startsWith('[')) return null;
+  if (isIP(bare) === 4) return null;
+  return domainProblem(bare.toLowerCase()) === null ? null : problem('public_url');
+}
+
 /** A client address (the tester, `gatehouse check --client`): an IP, no network. */
 export function ipProblem(s: string): Problem | null {
   return isIP(s.trim()) !== 0 && !s.includes('%') ? null : problem('ip');

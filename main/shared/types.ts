@@ -69,6 +69,19 @@ export interface SenderLimits {
   exempt: string[];
 }
 
+/**
+ * The approval page on the office LAN (承認ページ): an approver at another PC opens the link in
+ * a notice and approves or rejects that one message; a sender of delayed mail cancels it or
+ * sends it now. Off by default. HTTPS with the STARTTLS certificate when `tls` has one.
+ */
+export interface ApprovalPageConfig {
+  enabled: boolean;
+  /** Where it listens: a LAN address of this PC ('0.0.0.0' = every address) and a port. */
+  listen: HostPort;
+  /** The page's address as the approvers' PCs reach it (`https://192.168.0.103:8443`); '' = made from `listen`. */
+  publicUrl: string;
+}
+
 export interface Limits {
   /** Bytes; advertised in EHLO SIZE and enforced on the actual stream. */
   maxMessageSize: number;
@@ -186,6 +199,7 @@ export interface GatehouseConfig {
   dkim: DkimSettings;
   /** What the deliverability check needs to know (public address, where to test port 25). */
   deliverability: DeliverabilitySettings;
+  approvalPage: ApprovalPageConfig;
 }
 
 export interface PerformanceConfig {

@@ -106,6 +106,7 @@ function baseConfig(): ConfigView {
     outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
     dkim: { keys: [] },
     deliverability: { publicIp: '203.0.113.10', port25Target: null },
+    approvalPage: { enabled: false, listen: { host: '0.0.0.0', port: 8443 }, publicUrl: '' },
   };
 }
 

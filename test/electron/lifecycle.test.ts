@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { GatewayStatus } from '../../main/shared/contract.js';
-import { DEFER_NOTICE_EVERY_MS, parseShellArgs, QUIT_TIMEOUT_MS, Shell, ShellArgsError, STOP_GRACE_MS, type ShellPorts } from '../../main/electron/lifecycle.js';
+import { APPROVALS_NOTICE_EVERY_MS, DEFER_NOTICE_EVERY_MS, parseShellArgs, QUIT_TIMEOUT_MS, Shell, ShellArgsError, STOP_GRACE_MS, type ShellPorts } from '../../main/electron/lifecycle.js';
 import type { Notice, TrayModel } from '../../main/electron/tray-state.js';
 import { status } from './fixtures.js';
 
@@ -234,6 +234,21 @@ describe('notifications', () => {
     t.advance(DEFER_NOTICE_EVERY_MS);
     t.shell.onQueue({ total: 2, deferred: 2, hold: 0 });
     expect(t.notices.map((n) => n.kind)).toEqual(['deferring', 'deferring']);
+  });
+
+  it('approvals waiting: a burst is one notification a minute; a freeze is always told', async () => {
+    const t = setup();
+    await t.shell.startup({ hidden: true, noGatewayStart: false });
+    const base = t.gw.status();
+    const o = (approvals: number, frozen = 0) => t.shell.onStatus({ ...base, outbound: { approvals, delayed: 0, frozen } });
+    o(1);
+    o(2);
+    o(3);
+    expect(t.notices.map((n) => n.kind)).toEqual(['approvals']);
+    t.advance(APPROVALS_NOTICE_EVERY_MS);
+    o(4);
+    o(4, 1);
+    expect(t.notices.map((n) => n.kind)).toEqual(['approvals', 'approvals', 'frozen']);
   });
 
   it('traffic refreshes the tooltip at most once a second', async () => {

@@ -113,6 +113,20 @@ describe('notifications', () => {
     expect(noticesFor(q(2), q(3), ctx)).toEqual([]);
     expect(noticesFor(null, q(1), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'deferring', title: expect.stringContaining('再送待ち') }]);
   });
+
+  it('more mail waiting for approval, and a newly frozen sender, are reported (ja and en)', () => {
+    const o = (approvals: number, frozen: number) => status({ outbound: { approvals, delayed: 0, frozen } });
+    expect(noticesFor(o(0, 0), o(1, 0), ctx)).toMatchObject([{ kind: 'approvals', body: expect.stringContaining('1 message(s) wait') }]);
+    expect(noticesFor(o(1, 0), o(3, 0), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'approvals', title: expect.stringContaining('承認待ち'), body: expect.stringContaining('3 通') }]);
+    // Fewer (decided) or as many: nothing; at start with some waiting: told.
+    expect(noticesFor(o(3, 0), o(2, 0), ctx)).toEqual([]);
+    expect(noticesFor(o(2, 0), o(2, 0), ctx)).toEqual([]);
+    expect(noticesFor(null, o(2, 0), ctx).map((n) => n.kind)).toEqual(['approvals']);
+    expect(noticesFor(o(0, 0), o(0, 1), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'frozen', title: expect.stringContaining('凍結') }]);
+    expect(noticesFor(o(0, 1), o(0, 0), ctx)).toEqual([]);
+    // An older core without the counts: nothing.
+    expect(noticesFor(status(), status(), ctx)).toEqual([]);
+  });
 });
 
 describe('tray in service mode (the app as the remote control of the Windows service)', () => {

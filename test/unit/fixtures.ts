@@ -65,6 +65,7 @@ const BASE: GatehouseConfig = {
   outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
   dkim: { keys: [] },
   deliverability: { publicIp: '', port25Target: null },
+  approvalPage: { enabled: false, listen: { host: '127.0.0.1', port: 8443 }, publicUrl: '' },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {

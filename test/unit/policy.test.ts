@@ -14,6 +14,7 @@ import {
   decideHeaderFrom,
   decideRecipient,
   decideSender,
+  headerFromHold,
   lowerAscii,
   normalizeAddress,
   ruleDecision,
@@ -301,6 +302,37 @@ describe('decideHeaderFrom', () => {
     const d = H([...from], [...rcpts]);
     expect(d.rule).toBe(rule);
     expect(d.code).toBe(rule === 'relay' ? 250 : 550);
+  });
+});
+
+describe('headerFromHold (a delay or approval account in From:, another envelope sender)', () => {
+  const Q = compilePolicy({
+    ...testConfig(),
+    accounts: [
+      ...testConfig().accounts,
+      { pattern: 'kakunin@test.jp', blockExternal: false, allow: ['partner.example'], note: '', mode: 'approval', approvers: ['boss@test.jp'] },
+      { pattern: '*@haken.test.jp', blockExternal: false, allow: [], note: '', mode: 'delay', delayMinutes: 5 },
+    ],
+  });
+  const hold = (from: string[], rcpts: string[]) => {
+    const h = headerFromHold(Q, from, rcpts);
+    return h ? [h.mode, h.account.pattern, h.from, h.recipients] : null;
+  };
+  it.each([
+    [['kakunin@test.jp'], ['boss@test.jp', 'x@gmail.example'], ['approval', 'kakunin@test.jp', 'kakunin@test.jp', ['x@gmail.example']]],
+    [['"Kakunin" <Kakunin@Test.JP>'], ['x@gmail.example'], ['approval', 'kakunin@test.jp', 'Kakunin@Test.JP', ['x@gmail.example']]],
+    // Its allow-list goes out at once.
+    [['kakunin@test.jp'], ['y@partner.example', 'x@gmail.example'], ['approval', 'kakunin@test.jp', 'kakunin@test.jp', ['x@gmail.example']]],
+    [['kakunin@test.jp'], ['y@partner.example', 'boss@test.jp'], null],
+    [['a@haken.test.jp'], ['x@gmail.example'], ['delay', '*@haken.test.jp', 'a@haken.test.jp', ['x@gmail.example']]],
+    // Approval is stricter than delay, whichever From: address comes first.
+    [['a@haken.test.jp', 'kakunin@test.jp'], ['x@gmail.example'], ['approval', 'kakunin@test.jp', 'kakunin@test.jp', ['x@gmail.example']]],
+    // Relay and block accounts hold nothing (block is decideHeaderFrom's 550).
+    [['boss@test.jp'], ['x@gmail.example'], null],
+    [['baito@test.jp'], ['x@gmail.example'], null],
+    [[], ['x@gmail.example'], null],
+  ] as const)('From %j to %j -> %j', (from, rcpts, want) => {
+    expect(hold([...from], [...rcpts])).toEqual(want === null ? null : [want[0], want[1], want[2], [...want[3]]]);
   });
 });
 

@@ -501,11 +501,12 @@ export class HeldQueue {
     });
   }
 
-  /** What a link shows (nothing is used up): the message and who the token was issued to. */
-  async verifyToken(token: string): Promise<{ ok: true; item: HeldItem; purpose: TokenPurpose; address: string } | { ok: false; reason: TokenRefusal }> {
+  /** What a link shows (nothing is used up): the message, who the token was issued to, until when. */
+  async verifyToken(token: string): Promise<{ ok: true; item: HeldItem; purpose: TokenPurpose; address: string; expiresAt: string } | { ok: false; reason: TokenRefusal }> {
     const found = this.lookup(token);
     if (!found.ok) return found;
-    return { ok: true, item: await this.view(found.item), purpose: found.record.purpose, address: found.record.address };
+    const { record } = found;
+    return { ok: true, item: await this.view(found.item), purpose: record.purpose, address: record.address, expiresAt: record.expiresAt };
   }
 
   private lookup(token: string): { ok: true; item: Item; record: TokenRecord } | { ok: false; reason: TokenRefusal } {

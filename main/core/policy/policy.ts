@@ -503,6 +503,38 @@ export function decideHeaderFrom(p: CompiledPolicy, input: HeaderFromInput): Dec
   return d;
 }
 
+/** What a header From asks of a message whose envelope sender is someone else (see headerFromHold). */
+export interface HeaderFromHold {
+  /** The From: address, and the account (delay or approval mode) that governs it. */
+  from: string;
+  account: Account;
+  mode: 'delay' | 'approval';
+  /** The external recipients that account holds (those not on its allow-list). */
+  recipients: string[];
+}
+
+/**
+ * After DATA, the hold side of the header-From check: a From: address governed by an account in
+ * `delay` or `approval` mode holds the message's external recipients (not on that account's
+ * allow-list) as if that account had sent it, whoever the envelope sender is, so a rewritten
+ * envelope cannot take mail past the supervisor. With several such From: addresses the
+ * strictest wins (approval over delay). Null when nothing is held. Pure; never throws.
+ */
+export function headerFromHold(p: CompiledPolicy, headerFrom: readonly string[], recipients: readonly string[]): HeaderFromHold | null {
+  let best: HeaderFromHold | null = null;
+  for (const raw of headerFrom) {
+    const from = bareAddress(raw);
+    const account = from === '' ? undefined : p.accounts.find(from);
+    if (!account) continue;
+    const mode = externalMode(account);
+    if (mode !== 'delay' && mode !== 'approval') continue;
+    const held = recipients.filter((r) => !isInternalDomain(p, splitAddress(r).domain) && !p.accounts.allows(account, r));
+    if (held.length === 0) continue;
+    if (!best || (best.mode === 'delay' && mode === 'approval')) best = { from, account, mode, recipients: held };
+  }
+  return best;
+}
+
 /** The "who can send to what" tester (CLI and UI): both stages for one sender/recipient. */
 export function check(
   p: CompiledPolicy,

@@ -504,7 +504,7 @@ export class Receiver {
     const outbound = this.deps.outbound;
     const trustedClient = state.trusted || authenticated;
     const plan = outbound
-      ? planMessage(this.deps.policy(), cfg, { sender, recipients, outcomes: state.outcomes, body, trusted: trustedClient, receivedAt: new Date() })
+      ? planMessage(this.deps.policy(), cfg, { sender, recipients, outcomes: state.outcomes, body, trusted: trustedClient, receivedAt: new Date(), headerFrom })
       : null;
     if (outbound && plan && trustedClient && sender) {
       // Per-sender limits: this message may be the one past the limit (then it is refused).
@@ -577,7 +577,8 @@ export class Receiver {
     }
     if (plan.held && held) {
       const rule = plan.held.meta.kind === 'delay' ? 'delay' : 'hold-approval';
-      this.deps.log(this.entry('data', session, { sender, recipients: plan.held.recipients, decision: 'accept', rule, account: plan.held.meta.account, queueId: held.id, note: `external copy held until ${plan.held.meta.until}` }));
+      const why = plan.held.headerFrom ? ` (header From <${plan.held.headerFrom}> is governed by account ${plan.held.meta.account})` : '';
+      this.deps.log(this.entry('data', session, { sender, recipients: plan.held.recipients, decision: 'accept', rule, account: plan.held.meta.account, queueId: held.id, note: `external copy held until ${plan.held.meta.until}${why}` }));
     }
   }
 
