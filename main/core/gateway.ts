@@ -21,12 +21,17 @@ import { loadTlsMaterial } from './smtp/tls.js';
 import { DeliveryRunner, RecipientVerifier, type MxResolver } from './delivery/index.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
+import { DeliveryControl } from './delivery/control.js';
+import { Notifier } from './notify/notifier.js';
+import { noticeMail } from './notify/notice-mail.js';
+import { hopGroups, hopName } from './notify/hop-groups.js';
+import { healthOf, type Health } from '../shared/health.js';
 import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
 import { checkVolume, type VolumeInfo } from './volume.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
-import type { Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
+import type { DeliveryStatus, Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -87,6 +92,11 @@ export class Gateway {
   private processes = 1;
   /** Outbound controls: the held queue (delay, approval), sender limits, the action log. */
   readonly outbound: Outbound;
+  /** Tells the admin when something needs them (notify/notifier.ts). */
+  readonly notifier: Notifier;
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private notifySoon: NodeJS.Timeout | null = null;
+  private lastHealth: Health['level'] | null = null;
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -97,9 +107,19 @@ export class Gateway {
     readonly senderlog: JsonlLog<SenderLogEntry>,
     readonly delivery: DeliveryRunner,
     readonly verifier: RecipientVerifier,
+    readonly control: DeliveryControl,
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.events.setMaxListeners(0);
+    this.notifier = new Notifier({
+      config: () => this.store.get(),
+      routes: () => this.delivery.routeHealth(),
+      hopName: (hop, via) => hopName(this.store.get(), hop, via),
+      queue: () => this.delivery.list(),
+      emit: (n) => this.emit('notice', n),
+      mail: (n, to) => this.mailNotice(n, to),
+      onError: (m) => this.logProblem(m),
+    });
     this.pool = new ListenerPool({
       counts: this.connections,
       config: () => this.store.get(),
@@ -165,7 +185,9 @@ export class Gateway {
     const senderlog = new JsonlLog<SenderLogEntry>({ dir: paths.logs, name: 'senderlog', retentionDays: cfg.log.retentionDays });
     await receivelog.open();
     await senderlog.open();
+    const control = await DeliveryControl.open(paths.root);
     const delivery = new DeliveryRunner({
+      control,
       spool,
       config: () => store.get(),
       log: (e) => gw?.onSend(e),
@@ -173,10 +195,11 @@ export class Gateway {
       onChange: () => gw?.emitQueue(),
     });
     const verifier = new RecipientVerifier({ config: () => store.get() });
-    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier);
+    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier, control);
     const self = gw;
     onSealFallback((m) => self.logProblem(m));
     await gw.init();
+    if (control.problem) opts.report?.(control.problem);
     for (const line of access) {
       gw.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `data folder access: ${line}` });
       opts.report?.(`data folder access: ${line}`);
@@ -208,6 +231,57 @@ export class Gateway {
     this.store.watch();
     void this.seedTraffic(seedUntil);
     void this.checkDataVolume();
+    this.control.onChange(() => {
+      this.delivery.controlChanged();
+      void this.deliveryStatus().then((d) => this.emit('delivery', d));
+      this.emitStatus();
+    });
+    // Near-expiry needs a clock; the rest is checked as delivery lines and queue changes come.
+    this.notifyTimer = setInterval(() => void this.notifier.check(), 60_000);
+    this.notifyTimer.unref();
+  }
+
+  /** Outgoing delivery as the admin controls it, with the queue's counts. */
+  async deliveryStatus(): Promise<DeliveryStatus> {
+    return { ...this.control.state(), durable: true, queue: this.queueCounts() };
+  }
+
+  /** A notice as a mail to the admin: null sender (it never bounces back), spooled like any message. */
+  private async mailNotice(n: Parameters<typeof noticeMail>[0], to: string): Promise<void> {
+    const cfg = this.store.get();
+    const body = noticeMail(n, to, cfg.hostname, new Date());
+    const header = await this.spool.write({ sender: '', recipients: [to], clientIp: '127.0.0.1', session: `notice-${n.id}`, trusted: true }, body);
+    this.delivery.enqueue(header);
+  }
+
+  /** Checks the notices soon (after a burst of lines, once). */
+  private noticeSoon(): void {
+    if (this.notifySoon) return;
+    this.notifySoon = setTimeout(() => {
+      this.notifySoon = null;
+      void this.notifier.check();
+      // A route going down or coming back changes the health: tell the window and the tray.
+      if (this.health().level !== this.lastHealth) this.emitStatus();
+    }, 500);
+    this.notifySoon.unref();
+  }
+
+  health(): Health {
+    const cfg = this.store.get();
+    const c = this.control.state();
+    const q = this.delivery.stats();
+    return healthOf({
+      running: this.receiver !== null,
+      error: this.lastError,
+      configProblem: this.store.startupProblem ?? null,
+      paused: c.paused,
+      heldDomains: c.heldDomains.map((d) => d.domain),
+      queueTotal: q.total,
+      routes: this.delivery.routeHealth(),
+      groups: hopGroups(cfg),
+      failures: cfg.notifications.routeDown.failures,
+      queueThreshold: cfg.notifications.queueSize.messages,
+    });
   }
 
   /** Warn when the data folder's file system cannot keep the spool's promise (volume.ts). */
@@ -258,14 +332,18 @@ export class Gateway {
     this.senderlog.append(e);
     this.traffic.addSend(e);
     this.emit('senderlog', e);
+    this.noticeSoon();
   }
 
   private emitQueue(): void {
     this.emit('queue', this.queueCounts());
+    this.noticeSoon();
   }
 
   private emitStatus(): void {
-    this.emit('status', this.status());
+    const s = this.status();
+    this.lastHealth = s.health.level;
+    this.emit('status', s);
   }
 
   private heldCounts(): { approvals: number; delayed: number } {
@@ -298,6 +376,8 @@ export class Gateway {
       today: this.traffic.today(),
       queue: this.queueCounts(),
       outbound: { ...this.heldCounts(), frozen: this.outbound.frozen.all().length },
+      delivery: { paused: this.control.isPaused(), heldDomains: this.control.state().heldDomains.map((d) => d.domain) },
+      health: this.health(),
     };
   }
 
@@ -438,6 +518,9 @@ export class Gateway {
 
   /** Graceful shutdown: listener first, then delivery (in-flight attempts finish or return). */
   async close(): Promise<void> {
+    if (this.notifyTimer) clearInterval(this.notifyTimer);
+    if (this.notifySoon) clearTimeout(this.notifySoon);
+    this.notifyTimer = this.notifySoon = null;
     await this.stop();
     await this.outbound.close();
     await this.delivery.stop();

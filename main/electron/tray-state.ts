@@ -7,9 +7,9 @@
  * (stopped unexpectedly, a new error, mail starting to defer). Pure: no electron, no clock,
  * no I/O; it cannot fail, a null status (gateway not open) shows as the error state.
  */
-import type { GatewayStatus } from '../shared/contract.js';
+import type { GatewayStatus, HealthReason } from '../shared/contract.js';
 
-export type TrayState = 'running' | 'stopped' | 'error';
+export type TrayState = 'running' | 'warn' | 'stopped' | 'error';
 export type Lang = 'ja' | 'en';
 
 export type MenuAction = 'start' | 'stop' | 'open' | 'openLogs' | 'toggleLogin' | 'toggleAutoStart' | 'quit';
@@ -51,8 +51,21 @@ export const TOOLTIP_MAX = 127;
 const TEXT = {
   ja: {
     running: '稼働中',
+    warn: '要確認',
     stopped: '停止中',
     error: 'エラー',
+    reason: (r: HealthReason): string =>
+      ({
+        'stopped': '受信を停止中',
+        'listener-error': '受信のエラー',
+        'route-down': `${r.params.name} 宛てが送れません`,
+        'hop-failing': `${r.params.hop} への送信が失敗中`,
+        'queue-large': `キューに ${r.params.n} 通`,
+        'queue-growing': `キューに ${r.params.n} 通`,
+        'paused': '送信を一時停止中',
+        'domain-held': `${r.params.domain} 宛てを保留中`,
+        'config-problem': '設定ファイルに問題',
+      })[r.code] ?? r.code,
     notOpen: 'ゲートウェイを開けません',
     today: (c: GatewayStatus['today']) => `本日 受付${c.accepted} 拒否${c.rejected} 配送${c.delivered} 再送待ち${c.deferred} 不達${c.bounced}`,
     queue: (n: number) => `キュー ${n} 通`,
@@ -79,8 +92,21 @@ const TEXT = {
   },
   en: {
     running: 'running',
+    warn: 'needs a look',
     stopped: 'stopped',
     error: 'error',
+    reason: (r: HealthReason): string =>
+      ({
+        'stopped': 'receiving stopped',
+        'listener-error': 'listener error',
+        'route-down': `mail to ${r.params.name} is not going out`,
+        'hop-failing': `${r.params.hop} failing`,
+        'queue-large': `${r.params.n} messages queued`,
+        'queue-growing': `${r.params.n} messages queued`,
+        'paused': 'delivery paused',
+        'domain-held': `mail to ${r.params.domain} held`,
+        'config-problem': 'config file problem',
+      })[r.code] ?? r.code,
     notOpen: 'gateway not open',
     today: (c: GatewayStatus['today']) => `Today: ${c.accepted} accepted, ${c.rejected} rejected, ${c.delivered} delivered, ${c.deferred} deferred, ${c.bounced} bounced`,
     queue: (n: number) => `queue ${n}`,
@@ -111,11 +137,14 @@ export function langFor(locale: string | undefined): Lang {
   return /^ja\b|^ja-/i.test(locale ?? '') ? 'ja' : 'en';
 }
 
+/** Red for errors and for mail that is not going out; amber when something needs a look. */
 export function trayState(status: GatewayStatus | null, remote?: TrayPrefs['remote']): TrayState {
   if (remote === 'unreachable') return 'error';
   if (remote === 'service-stopped') return 'stopped';
   if (!status || status.error) return 'error';
-  return status.running ? 'running' : 'stopped';
+  if (!status.running) return 'stopped';
+  const level = status.health?.level;
+  return level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'running';
 }
 
 function clip(s: string, max: number): string {
@@ -128,13 +157,17 @@ function headline(status: GatewayStatus | null, lang: Lang, remote?: TrayPrefs['
   if (remote === 'unreachable') return `Gatehouse (${t.service}): ${t.unreachable}`;
   if (remote === 'connected' && status) {
     const state = trayState(status);
-    if (state === 'error') return `Gatehouse (${t.service}): ${t.error}: ${status.error}`;
+    if (state === 'error' && status.error) return `Gatehouse (${t.service}): ${t.error}: ${status.error}`;
+    const why = status.health?.reasons[0];
+    if ((state === 'error' || state === 'warn') && why) return `Gatehouse (${t.service}): ${t[state]}: ${t.reason(why)}`;
     if (state === 'running' && status.listen) return `Gatehouse (${t.service}): ${t.running} (${status.listen.host}:${status.listen.port})`;
     return `Gatehouse (${t.service}): ${t[state]}`;
   }
   if (!status) return `Gatehouse: ${t.notOpen}`;
   const state = trayState(status);
-  if (state === 'error') return `Gatehouse: ${t.error}: ${status.error}`;
+  if (state === 'error' && status.error) return `Gatehouse: ${t.error}: ${status.error}`;
+  const reason = status.health?.reasons[0];
+  if ((state === 'error' || state === 'warn') && reason) return `Gatehouse: ${t[state]}: ${t.reason(reason)}`;
   if (state === 'running' && status.listen) return `Gatehouse: ${t.running} (${status.listen.host}:${status.listen.port})`;
   return `Gatehouse: ${t[state]}`;
 }

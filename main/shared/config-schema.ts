@@ -23,6 +23,7 @@ import {
   greetingNameProblem,
   hostProblem,
   loopbackHostProblem,
+  noticeAddressProblem,
   patternProblem,
   replyProblem,
   usernameProblem,
@@ -37,6 +38,7 @@ import type {
   HostPort,
   Limits,
   OutboundConfig,
+  NotificationConfig,
   PerformanceConfig,
   ReplyTexts,
   Route,
@@ -267,6 +269,18 @@ function sameSocket(a: HostPort, b: HostPort): boolean {
   return a.host === b.host || wild(a.host) || wild(b.host);
 }
 
+const toggle = <T extends object>(fields: Entries<T>) => obj<{ enabled: boolean } & T>({ enabled: opt(bool, true), ...fields } as Entries<{ enabled: boolean } & T>);
+
+const notifications = obj<NotificationConfig>({
+  desktop: opt(bool, true),
+  mailTo: opt(text(noticeAddressProblem, 320), ''),
+  routeDown: opt(toggle<{ failures: number }>({ failures: opt(int(1, 1000), 3) }), {} as NotificationConfig['routeDown']),
+  queueSize: opt(toggle<{ messages: number }>({ messages: opt(int(1, 1_000_000), 50) }), {} as NotificationConfig['queueSize']),
+  nearExpiry: opt(toggle<{ hours: number }>({ hours: opt(int(1, 720), 12) }), {} as NotificationConfig['nearExpiry']),
+  approvals: opt(toggle<{ waiting: number }>({ waiting: opt(int(1, 100_000), 1) }), {} as NotificationConfig['approvals']),
+  senderFrozen: opt(toggle<Record<never, never>>({}), {} as NotificationConfig['senderFrozen']),
+});
+
 function build(env: ConfigEnv) {
   const win = env.platform === 'win32';
   // The office needs the LAN on the Windows PC it is installed on; everywhere else (demo, CI,
@@ -292,6 +306,7 @@ function build(env: ConfigEnv) {
     admin: obj<HostPort>({ host: opt(text(loopbackHostProblem, 253), '127.0.0.1'), port: opt(listenPort, 8025) }),
     performance: obj<PerformanceConfig>({ listenerProcesses: opt(int(1, 8), 1) }),
     outbound,
+    notifications,
   } satisfies Entries<GatehouseConfig>;
   const config = v.pipe(
     obj<GatehouseConfig>({
@@ -310,6 +325,7 @@ function build(env: ConfigEnv) {
       admin: opt(sections.admin, {} as HostPort),
       performance: opt(sections.performance, {} as PerformanceConfig),
       outbound: opt(outbound, {} as OutboundConfig),
+      notifications: opt(notifications, {} as NotificationConfig),
     }),
     whole<GatehouseConfig>((c) => [
       ...(sameSocket(c.listener, c.admin) ? [{ at: ['admin', 'port'], problem: problem('port_clash', { port: c.listener.port }) }] : []),

@@ -167,6 +167,29 @@ export interface GatehouseConfig {
   admin: HostPort;
   performance: PerformanceConfig;
   outbound: OutboundConfig;
+  notifications: NotificationConfig;
+}
+
+/**
+ * When the gateway tells the admin that something needs them: a desktop notification and,
+ * when `mailTo` is set, a mail (from the null sender, so it can never bounce back in a loop).
+ * Each condition has its threshold and its own off switch.
+ */
+export interface NotificationConfig {
+  /** Desktop notifications (the Windows notification area) from the desktop app. */
+  desktop: boolean;
+  /** Also mail each notice to this address ('' = no mail). */
+  mailTo: string;
+  /** A next hop (route server, smarthost) failed this many times in a row. */
+  routeDown: { enabled: boolean; failures: number };
+  /** The queue holds this many messages or more. */
+  queueSize: { enabled: boolean; messages: number };
+  /** A message is this many hours from being given up (maxLifetime). */
+  nearExpiry: { enabled: boolean; hours: number };
+  /** This many messages wait for an approver (outbound approval). */
+  approvals: { enabled: boolean; waiting: number };
+  /** A sender was frozen by an outbound limit. */
+  senderFrozen: { enabled: boolean };
 }
 
 export interface PerformanceConfig {
@@ -295,6 +318,15 @@ export interface ReceiveLogEntry {
   note?: string;
   /** 'hold' lines: who decided (`cli`, `ui`, `lan boss@test.jp`, `timer`). */
   by?: string;
+  /**
+   * The mail transaction within the session (1 for the first MAIL FROM, 2 after the next...):
+   * on mail, rcpt and data lines, so a refused RCPT is tied to the message its session queued.
+   */
+  txn?: number;
+  /** Subject: of an accepted message (data line), RFC 2047 decoded. */
+  subject?: string;
+  /** Message-ID: of an accepted message (data line). */
+  messageId?: string;
 }
 
 /** One senderlog line: one delivery attempt to one next hop. */
@@ -316,6 +348,10 @@ export interface SenderLogEntry {
   /** Set on bookkeeping lines an outbound control made (`rejected-by-approver`, `approval-expired`). */
   rule?: RuleName;
   perRecipient?: { recipient: string; code?: number; reply?: string; outcome: 'delivered' | 'deferred' | 'bounced' }[];
+  /** Queue id of the bounce (DSN) this attempt spooled for its failed recipients. */
+  dsn?: string;
+  /** Queue id of the delay warning (DSN) spooled after this attempt. */
+  delayDsn?: string;
 }
 
 /** A queued message as shown by `queue list` and the UI. */
@@ -333,6 +369,8 @@ export interface QueueItem {
   attempts: number;
   nextAttemptAt?: string;
   lastError?: string;
+  /** Subject: as received, decoded (messages spooled before it was recorded have none). */
+  subject?: string;
 }
 
 /** An account as listed: configured and/or discovered from traffic. */

@@ -17,6 +17,8 @@ import { historyCommands } from './history.js';
 import { listCommands } from './lists.js';
 import { logCommands } from './log.js';
 import { outboundCommands } from './outbound.js';
+import { messageCommands } from './messages.js';
+import { deliveryCommands } from './delivery.js';
 import { queueCommands } from './queue.js';
 import { routeCommands } from './routes.js';
 import { serviceCommands } from './service.js';
@@ -36,6 +38,8 @@ export function createCommands(p: CommandPorts): CommandHandlers {
     ...historyCommands(p),
     ...serviceCommands(p),
     ...outboundCommands(p),
+    ...messageCommands(p),
+    ...deliveryCommands(p),
   };
 }
 
