@@ -209,7 +209,11 @@ export interface AuditEntry {
   n: number;
   at: string;
   via: ChangeVia;
+  /** What changed, in English (the CLI prints it). */
   what: string;
+  /** The same as a code and parameters (main/shared/audit.ts), for the window to word; absent in older entries. */
+  whatCode?: string;
+  whatParams?: Record<string, string | number>;
   before: GatehouseConfig | null;
   after: GatehouseConfig;
 }

@@ -5,6 +5,7 @@
  * is all-or-nothing: a bad file rejects with ApiError 'validation', one issue per problem
  * naming its line.
  */
+import { auditWhat } from '../../shared/audit.js';
 import { ApiError, type CommandHandlers } from '../../shared/contract.js';
 import { parseGatewayDat, routesToGatewayDat } from '../config/index.js';
 import { toConfigView } from '../config-view.js';
@@ -14,11 +15,11 @@ type Names = 'routes.set' | 'routes.import' | 'routes.export' | 'routes.health';
 
 export function routeCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
   return {
-    'routes.set': async ({ routes }, call) => toConfigView(await change(p, call, 'edit routes', (d) => void (d.routes = routes))),
+    'routes.set': async ({ routes }, call) => toConfigView(await change(p, call, auditWhat('routes-edit'), (d) => void (d.routes = routes))),
     'routes.import': async ({ text, mode }, call) => {
       const parsed = parseGatewayDat(text);
       if (!parsed.ok) throw new ApiError(`Gateway.dat has ${parsed.errors.length} problem(s); nothing imported`, 'validation', parsed.errors);
-      const cfg = await change(p, call, `import Gateway.dat (${parsed.routes.length} domains, ${mode})`, (d) => {
+      const cfg = await change(p, call, auditWhat('routes-import', { n: parsed.routes.length, mode }), (d) => {
         if (mode === 'replace') d.routes = parsed.routes;
         else {
           const incoming = new Set(parsed.routes.map((r) => r.domain));
