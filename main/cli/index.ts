@@ -20,6 +20,7 @@ import { cmdExport } from './export-commands.js';
 import { cmdCall } from './call-command.js';
 import { cmdService } from './service-command.js';
 import { cmdApprovals } from './outbound-commands.js';
+import { cmdDelivery, cmdMessage } from './message-commands.js';
 
 /** Refusals of the input, not failures of the gateway: exit code 2. */
 const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running', 'conflict']);
@@ -59,6 +60,10 @@ function commandFor(command: string, args: ParsedArgs): ((c: Client) => Promise<
       return (c) => cmdCall(c, args);
     case 'approvals':
       return (c) => cmdApprovals(c, args);
+    case 'message':
+      return (c) => cmdMessage(c, args);
+    case 'delivery':
+      return (c) => cmdDelivery(c, args);
     default:
       return null;
   }

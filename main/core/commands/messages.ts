@@ -87,7 +87,9 @@ export function messageCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
       if (c) {
         out.client = { ip: c.clientIp, tls: c.tls };
         if (c.clientHost) out.client.host = c.clientHost;
-        if (c.helo) out.client.helo = c.helo;
+        // The connect line comes before EHLO: the name the client gave is on its later lines.
+        const helo = c.helo ?? lines?.steps.map((x) => x.entry).find((e) => 'helo' in e && e.helo && 'session' in e && e.session === c.session)?.['helo' as never];
+        if (helo) out.client.helo = helo;
         if (c.trusted !== undefined) out.client.trusted = c.trusted;
         if (c.auth) out.client.auth = c.auth;
       }
