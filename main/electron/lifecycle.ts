@@ -13,7 +13,8 @@
  * its caller: failures are logged and show up as the tray's error state or a notification.
  * `parseShellArgs` reads the command line.
  */
-import { ApiError, type CommandHandlers, type GatewayStatus } from '../shared/contract.js';
+import { ApiError, type CommandHandlers, type GatewayStatus, type Notice as CoreNotice } from '../shared/contract.js';
+import { noticeText } from '../shared/notices.js';
 import type { HostPort } from '../shared/types.js';
 import type { DesktopSettings } from './desktop-settings.js';
 import { noticesFor, trayHint, trayModel, type Lang, type MenuAction, type Notice, type TrayModel } from './tray-state.js';
@@ -264,6 +265,17 @@ export class Shell {
       if (this.closed) return;
       this.onStatus(this.ports.gateway.status());
     }, TRAFFIC_RENDER_MS);
+  }
+
+  /**
+   * A notice from the core's notifier (a route down, the queue growing, a message near expiry,
+   * approvals waiting, a frozen sender): shown in the admin's language unless the admin turned
+   * desktop notifications off in Settings.
+   */
+  onNotice(n: CoreNotice, desktop: boolean): void {
+    if (!desktop || this.closed) return;
+    const { title, body } = noticeText(n, this.ports.lang);
+    this.notify({ kind: 'core', title: `Gatehouse: ${title}`, body });
   }
 
   /** Marks the next stop as wanted (the tray's Stop, the UI's stop button): no alarm. */

@@ -232,7 +232,8 @@ export function trayModel(status: GatewayStatus | null, prefs: TrayPrefs, lang: 
   };
 }
 
-export type NoticeKind = 'stopped' | 'error' | 'deferring' | 'hint';
+/** 'core': a notice from the core's notifier (notices.ts), worded by the shell. */
+export type NoticeKind = 'stopped' | 'error' | 'deferring' | 'hint' | 'core';
 
 export interface Notice {
   kind: NoticeKind;

@@ -58,6 +58,15 @@ const BASE: GatehouseConfig = {
   admin: { host: '127.0.0.1', port: 0 },
   performance: { listenerProcesses: 1 },
   outbound: { bccConvertOver: 0, senderLimits: { enabled: false, messagesPerHour: 200, externalRecipientsPerHour: 500, freeze: 'temporary', exempt: [] }, adminAddress: '' },
+  notifications: {
+    desktop: true,
+    mailTo: '',
+    routeDown: { enabled: true, failures: 3 },
+    queueSize: { enabled: true, messages: 50 },
+    nearExpiry: { enabled: true, hours: 12 },
+    approvals: { enabled: true, waiting: 1 },
+    senderFrozen: { enabled: true },
+  },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {
