@@ -65,7 +65,11 @@ export class ProblemBook {
     if (e.outcome !== 'deferred' && e.outcome !== 'bounced' && e.outcome !== 'expired' && e.outcome !== 'partial') return;
     // A null-sender drop note follows the attempt line that already told the problem.
     if (e.via === 'dsn' && e.reply?.startsWith('null sender')) return;
-    const failed = (e.perRecipient ?? []).filter((r) => r.outcome !== 'delivered').map((r) => r.recipient);
+    const failing = (e.perRecipient ?? []).filter((r) => r.outcome !== 'delivered');
+    const failed = failing.map((r) => r.recipient);
+    // The failing recipient's own reply says why (a partial send's summary line says 250).
+    const code = failing[0]?.code ?? e.code;
+    const reply = failing[0]?.reply ?? e.reply;
     const kind = e.outcome === 'partial' ? ((e.perRecipient ?? []).some((r) => r.outcome === 'bounced') ? 'bounced' : 'deferred') : e.outcome;
     const p: Omit<DashboardProblem, 'count'> = {
       ts: e.ts,
@@ -74,10 +78,10 @@ export class ProblemBook {
       day: dayOf(e.ts),
       sender: e.sender,
       recipients: failed.length ? failed : [...e.recipients],
-      why: explainProblem(e.code, e.reply),
+      why: explainProblem(code, reply),
     };
-    if (e.code !== undefined) p.code = e.code;
-    if (e.reply) p.reply = e.reply;
+    if (code !== undefined) p.code = code;
+    if (reply) p.reply = reply;
     if (e.hop) p.hop = e.hop;
     this.put(p);
   }

@@ -158,7 +158,7 @@ export const en = {
   'accounts.removed': '{pattern} removed',
   'accounts.removeFailed': 'Could not remove',
   'accounts.importTitle': 'Import accounts from CSV',
-  'accounts.csvFormat': 'Columns: pattern, blockExternal, allow, note (header line required; allow separated by ;). A file with any bad line is refused whole.',
+  'accounts.csvFormat': 'The first line names the columns; allow lists its entries separated by ; (semicolon). A file with any bad line is refused whole.',
   'accounts.csvFile': 'CSV file',
   'accounts.imported': '{n} accounts imported',
   'accounts.none': 'No accounts yet. Add one, or they appear here as mail passes.',

@@ -160,7 +160,7 @@ export const ja: Record<MessageKey, string> = {
   'accounts.removed': '{pattern} を削除しました',
   'accounts.removeFailed': '削除できませんでした',
   'accounts.importTitle': 'CSV からアカウントをインポート',
-  'accounts.csvFormat': '列: pattern, blockExternal, allow, note（見出し行が必要。allow は ; 区切り）。不正な行が 1 つでもあるファイルは全体を取り込みません。',
+  'accounts.csvFormat': '1 行目は列名の見出し行です。allow（許可リスト）は ;（セミコロン）で区切ります。不正な行が 1 つでもあるファイルは全体を取り込みません。',
   'accounts.csvFile': 'CSV ファイル',
   'accounts.imported': '{n} 件のアカウントをインポートしました',
   'accounts.none': 'アカウントはまだありません。追加するか、メールが流れると自動的に表示されます。',
