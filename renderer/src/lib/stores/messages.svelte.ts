@@ -140,7 +140,8 @@ export class MessageLogStore {
   /** The messages shown, newest first. */
   rows(): MessageSummary[] {
     void this.version;
-    const list = this.searched ? this.searched.messages : this.book.list().reverse();
+    // Copies: the book updates its summaries in place, and a row re-renders only for a new object.
+    const list = this.searched ? this.searched.messages : this.book.list().reverse().map((m) => ({ ...m, recipients: [...m.recipients] }));
     const needle = this.searched ? '' : this.text.trim().toLowerCase();
     return list.filter((m) => {
       if (this.outcome === 'rejected' && m.outcome !== 'rejected' && m.rejected === 0) return false;
