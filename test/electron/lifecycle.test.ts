@@ -274,3 +274,15 @@ describe('parseShellArgs', () => {
     expect(() => parseShellArgs([], { GATEHOUSE_LISTEN: '1.2.3.4:99999' })).toThrow(/host:port/);
   });
 });
+
+describe('core notices', () => {
+  it('shows the core’s notices in the app’s language unless desktop notifications are off', async () => {
+    const t = setup();
+    await t.shell.startup({ hidden: true, noGatewayStart: true });
+    const notice = { id: 'n1', ts: '2026-11-29T10:00:00.000Z', kind: 'queue-size' as const, level: 'warn' as const, params: { n: 60, threshold: 50 } };
+    t.shell.onNotice(notice, false);
+    expect(t.notices).toEqual([]);
+    t.shell.onNotice(notice, true);
+    expect(t.notices).toEqual([{ kind: 'core', title: 'Gatehouse: 60 messages wait in the queue', body: expect.stringContaining('passed 50 messages') }]);
+  });
+});

@@ -152,5 +152,16 @@ describe('tray in service mode (the app as the remote control of the Windows ser
     const none = trayModel(null, svc('service-stopped', false), 'en').menu;
     expect(item(none, 'start').enabled).toBe(false);
     expect(item(none, 'stop').enabled).toBe(false);
+describe('health on the tray', () => {
+  it('is amber when something needs a look and red when mail is not going out, with the reason in the tooltip', () => {
+    const warn = status({ health: { level: 'warn', reasons: [{ level: 'warn', code: 'paused', params: {} }] } });
+    expect(trayState(warn)).toBe('warn');
+    const m = trayModel(warn, { openAtLogin: false, startGatewayOnLaunch: true }, 'ja');
+    expect(m.icon).toBe('tray-warn.png');
+    expect(m.tooltip).toContain('要確認: 送信を一時停止中');
+    const red = status({ health: { level: 'error', reasons: [{ level: 'error', code: 'route-down', params: { name: 'test.jp', failures: 3 } }] } });
+    expect(trayState(red)).toBe('error');
+    expect(trayModel(red, { openAtLogin: false, startGatewayOnLaunch: true }, 'en').tooltip).toContain('error: mail to test.jp is not going out');
+    expect(trayState(status())).toBe('running');
   });
 });

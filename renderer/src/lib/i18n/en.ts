@@ -4,6 +4,8 @@
  * `rule.<name>` description (checked below). `{name}` marks a parameter filled by t().
  */
 import type { RuleName } from '../../../../main/shared/types.js';
+import type { AuditCode } from '../../../../main/shared/audit.js';
+import type { HealthCode } from '../../../../main/shared/health.js';
 
 export const en = {
   'app.subtitle': 'SMTP gateway',
@@ -785,3 +787,10 @@ export type MessageKey = keyof typeof en;
 /** Compile-time check: every rule name has a description. */
 const _ruleDescriptions: Record<`rule.${RuleName}`, string> = en;
 void _ruleDescriptions;
+/**
+ * Every audit code and health reason has its words. Rule names may have a short label
+ * (`ruleName.<name>`); one without shows its raw name, so a rule added elsewhere shows up at
+ * once and gets its label when its owner adds one.
+ */
+const _auditTexts: Record<`audit.${AuditCode}`, string> & Record<`health.${HealthCode}`, string> = en;
+void _auditTexts;
