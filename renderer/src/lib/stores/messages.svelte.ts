@@ -13,6 +13,8 @@ import { asApiError, call, on, onReconnect } from '../api.js';
 import { localDay } from '../i18n/index.svelte.js';
 
 const PAGE = 2000;
+/** Most lines of one page grouped (a core answers PAGE; more would only slow the window). */
+const MAX_PAGE_LINES = 10_000;
 
 export type OutcomeFilter = '' | 'problem' | 'rejected' | 'delivered' | 'waiting';
 
@@ -74,7 +76,7 @@ export class MessageLogStore {
       if (gen !== this.#gen) return;
       const book = new MessageBook();
       const seen = new Set<string>();
-      for (const e of merge(r.entries, s.entries)) {
+      for (const e of merge(r.entries.slice(-MAX_PAGE_LINES), s.entries.slice(-MAX_PAGE_LINES))) {
         seen.add(JSON.stringify(e));
         book.add(e);
       }
@@ -106,7 +108,7 @@ export class MessageLogStore {
       ]);
       if (gen !== this.#gen) return;
       // Regroup from scratch: older lines belong before the ones loaded.
-      const all = merge(r?.entries ?? [], s?.entries ?? []);
+      const all = merge((r?.entries ?? []).slice(-MAX_PAGE_LINES), (s?.entries ?? []).slice(-MAX_PAGE_LINES));
       const book = new MessageBook();
       for (const e of all) book.add(e);
       for (const m of this.book.list()) for (const l of this.book.get(m.ref)?.lines ?? []) book.add(l);
