@@ -152,6 +152,9 @@ describe('tray in service mode (the app as the remote control of the Windows ser
     const none = trayModel(null, svc('service-stopped', false), 'en').menu;
     expect(item(none, 'start').enabled).toBe(false);
     expect(item(none, 'stop').enabled).toBe(false);
+  });
+});
+
 describe('health on the tray', () => {
   it('is amber when something needs a look and red when mail is not going out, with the reason in the tooltip', () => {
     const warn = status({ health: { level: 'warn', reasons: [{ level: 'warn', code: 'paused', params: {} }] } });
