@@ -97,6 +97,8 @@ export class Gateway {
   private notifyTimer: NodeJS.Timeout | null = null;
   private notifySoon: NodeJS.Timeout | null = null;
   private lastHealth: Health['level'] | null = null;
+  /** Frozen senders already told about (a notice per new freeze). */
+  private frozenNoticed = new Set<string>();
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -155,8 +157,16 @@ export class Gateway {
       const list = this.outbound.frozen.all();
       this.pool.frozenChanged(list);
       this.emit('frozen', list);
+      // Each newly frozen sender is a notice (desktop, and mail when set).
+      const now = new Set(list.map((f) => f.address));
+      for (const f of list) {
+        if (!this.frozenNoticed.has(f.address)) this.notifier.report('sender-frozen', { sender: f.address, reason: `${f.count} / ${f.max} ${f.limit === 'messages' ? 'messages' : 'external recipients'} per hour` });
+      }
+      this.frozenNoticed = now;
     } else if (what === 'approval') {
-      this.emit('approvals', await this.outbound.held.list('approval'));
+      const list = await this.outbound.held.list('approval');
+      this.emit('approvals', list);
+      this.notifier.report('approvals-waiting', { n: list.length });
     } else {
       this.emit('delayed', await this.outbound.held.list('delay'));
     }

@@ -188,6 +188,11 @@ export class MessageBook {
   }
 
   private addReceive(e: ReceiveLogEntry): Msg | null {
+    if (e.event !== 'mail' && e.event !== 'rcpt' && e.event !== 'data' && e.queueId) {
+      // A line about a queued message after the fact (a held copy's decision): a step of it.
+      const byId = this.byQueue.get(e.queueId);
+      if (byId) return byId;
+    }
     if (!e.session) return null;
     const s = this.session(e.session);
     if (e.event === 'connect') {
@@ -199,8 +204,10 @@ export class MessageBook {
       return null;
     }
     if (e.event !== 'mail' && e.event !== 'rcpt' && e.event !== 'data') {
-      // auth, errors, service notes: part of the session, not of one message
-      return null;
+      // Auth, errors, service notes: part of the session, not of one message; lines of kinds
+      // added later within a transaction belong to it.
+      const current = s.current ? this.byKey.get(s.current) : undefined;
+      return e.event === 'auth' || e.event === 'error' || e.event === 'service' || e.event === 'reject-connection' ? null : (current ?? null);
     }
     let key: string;
     if (e.event === 'mail') {
@@ -232,9 +239,12 @@ export class MessageBook {
         if (!m.rcpts.has(a.toLowerCase())) m.rcpts.set(a.toLowerCase(), { address: a, state: 'accepted' });
       }
       if (e.decision === 'accept' && e.queueId) {
+        // The first queue id names the message; a second one (a held copy) is another name.
+        if (!m.queued) {
+          sum.queueId = e.queueId;
+          sum.ref = e.queueId;
+        }
         m.queued = true;
-        sum.queueId = e.queueId;
-        sum.ref = e.queueId;
         // A senderlog line seen before its data line (rare: pages read out of order): merge it.
         const early = this.byQueue.get(e.queueId);
         if (early && early !== m) this.merge(early, m);

@@ -74,6 +74,17 @@ describe('MessageBook', () => {
     expect(timelineSteps([odd])[0]).toMatchObject({ type: 'approval', rule: 'approved' });
   });
 
+  it('keeps a held copy (a second queue id of the same mail) and its later decisions with the message', () => {
+    const b = new MessageBook();
+    for (const e of seed().slice(0, 5)) b.add(e);
+    b.add({ ts: T(4), event: 'data', ...base, txn: 1, sender: 'baito@test.jp', recipients: ['x@example.com'], decision: 'accept', rule: 'hold-approval', queueId: 'h1' });
+    b.add({ ts: T(60), event: 'hold' as never, session: '', clientIp: '', tls: false, queueId: 'h1', decision: 'accept', rule: 'approved' });
+    const m = b.get('h1')!;
+    expect(m.summary.ref).toBe('q1');
+    expect(b.get('q1')!.summary).toBe(m.summary);
+    expect(timelineSteps(m.lines).map((x) => x.rule ?? x.type).slice(-2)).toEqual(['hold-approval', 'approved']);
+  });
+
   it('follows a bounce: the failed attempt names the DSN, whose own lines make a message of their own', () => {
     const b = new MessageBook();
     for (const e of seed().slice(0, 5)) b.add(e);

@@ -145,6 +145,8 @@ async function gather(r: Reader, book: MessageBook, sessions: Map<string, Set<st
         keep(e);
         for (const id of [e.dsn, e.delayDsn]) if (id && !queueIds.has(id)) found.add(id);
       });
+      // Later receivelog lines about a queued copy (a held message's decision, days after).
+      if (d !== first) await r.byField<ReceiveLogEntry>('receivelog', d, 'queueId', wanted, (e) => void (e.event !== 'data' && keep(e)));
     }
     for (const id of found) queueIds.add(id);
     wanted = found;

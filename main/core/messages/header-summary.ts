@@ -1,12 +1,13 @@
 /*
- * What names a message for a person: its Subject: (RFC 2047 encoded words decoded, any
- * charset libmime knows, ISO-2022-JP and Shift_JIS included) and its Message-ID:, read from
+ * What names a message for a person: its Subject: (RFC 2047 encoded words decoded by
+ * postal-mime, any charset the runtime's TextDecoder knows, ISO-2022-JP and Shift_JIS
+ * included) and its Message-ID:, read from
  * the header block of the bytes as received. `headerSummary(body)` returns both (either may be
  * missing); the subject is cut to 300 characters and its control characters replaced, so a
- * hostile header cannot make a log line long or split it. Never throws: a word libmime cannot
- * decode stays as written.
+ * hostile header cannot make a log line long or split it. Never throws: a word that cannot
+ * be decoded stays as written.
  */
-import libmime from 'libmime';
+import { decodeWords } from 'postal-mime';
 import { headerLines } from '../smtp/message-checks.js';
 
 const MAX_SUBJECT = 300;
@@ -23,7 +24,7 @@ export interface HeaderSummary {
 export function decodeSubject(raw: string): string {
   let text = raw;
   try {
-    text = libmime.decodeWords(raw);
+    text = decodeWords(raw);
   } catch {
     // a broken encoded word: show it as written rather than lose the subject
   }
