@@ -1,7 +1,8 @@
 /*
  * Draws Gatehouse's icons with nothing but node:zlib, so they can be regenerated anywhere:
- *   resources/tray/tray-{running,stopped,error}.png (16 px) and @2x (32 px): a rounded square
- *     in the state's colour (green / grey / red) with a white envelope, or "!" for error;
+ *   resources/tray/tray-{running,warn,stopped,error}.png (16 px) and @2x (32 px): a rounded
+ *     square in the state's colour (green / amber / grey / red) with a white envelope, or "!"
+ *     for error;
  *   resources/icon.png (256 px) and resources/icon.ico (16, 24, 32, 48 as 32-bit BMP
  *     entries, 256 as PNG: what Windows and NSIS expect).
  * Shapes are rasterised with 4x4 supersampling. Usage: node scripts/make-icons.mjs. It
@@ -166,6 +167,7 @@ function render(size, layers) {
 const WHITE = [255, 255, 255];
 const STATES = {
   running: [46, 125, 50],
+  warn: [230, 120, 0],
   stopped: [117, 117, 117],
   error: [198, 40, 40],
 };

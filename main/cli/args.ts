@@ -29,6 +29,7 @@ const OPTIONS = {
   recipient: { type: 'string' },
   lines: { type: 'string', short: 'n' },
   day: { type: 'string' },
+  days: { type: 'string' },
   search: { type: 'string' },
   out: { type: 'string' },
   minutes: { type: 'string' },

@@ -26,6 +26,11 @@ Commands:
   auth list|add|remove|enable|disable
                                  SMTP AUTH users (offered only after STARTTLS)
   queue list|show|retry|hold|release|delete|bounce|delayed|send-now|cancel
+  message show <queue-id>        one message from received to delivered or bounced
+  message search <text> [--days N]
+                                 messages by address, subject, queue id or Message-ID
+  delivery pause|resume|status|hold <domain>|release <domain>
+                                 outgoing delivery, apart from receiving
   log tail [-f]                  the receivelog (or --senderlog), readable
   export postfix [--out DIR]     the same policy as Postfix configuration
   dkim generate|show|remove      DKIM signing keys and the TXT record to publish
@@ -256,6 +261,39 @@ ${COMMON}`,
   send-now <id>        delayed mail goes out now (今すぐ送信)
   cancel <id>          delayed mail is not sent to its external recipients (送信取り消し)
 list and show read the spool directly; the others ask the running 'gatehouse serve'.
+${COMMON}`,
+
+  message: `Usage: gatehouse message show <queue-id> [--day YYYY-MM-DD] [--json]
+       gatehouse message search <text> [--days N] [--json]
+
+show: the message's timeline, one line per step: received (the client), each decision
+(sender and recipients, with the rule that decided in plain words), queued, every delivery
+attempt (server, reply, TLS), delivered, bounced or expired, and the bounce it caused.
+<queue-id> is the id in '250 Ok: queued as <id>'; a refused message that was never queued
+has a ref of its own (<session>.<n>, listed by 'message search'; give --day for it).
+
+search: messages whose sender, recipient, From:, subject, queue id or Message-ID contains
+<text> (any case), newest first, over the retained log days (--days N: the last N days).
+Works with or without a running gateway (it reads the log files).
+
+  --day YYYY-MM-DD   the day a refused message's session was (show)
+  --days N           search only the last N days (today = 1)
+  --json             the command's answer as JSON
+Exit code 2 when no log names the message.
+${COMMON}`,
+
+  delivery: `Usage: gatehouse delivery <pause|resume|status|hold DOMAIN|release DOMAIN> [--json]
+
+Controls outgoing delivery apart from receiving:
+  pause            no delivery attempt starts; mail is still received and queued (attempts
+                   already running finish). Kept across a restart: a gateway started on a
+                   paused data folder starts paused.
+  resume           delivery starts again at once (what is due goes out)
+  status           paused or not, the held domains and the queue's counts
+  hold DOMAIN      recipients in DOMAIN (and its subdomains) wait in the queue; the rest go on
+  release DOMAIN   mail to DOMAIN goes out again
+The state is the file delivery-control.json in the data folder; with no gateway running the
+CLI writes it and the gateway starts that way.
 ${COMMON}`,
 
   log: `Usage: gatehouse log tail [-n N] [-f] [--senderlog] [--day YYYY-MM-DD] [--json]

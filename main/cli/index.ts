@@ -21,6 +21,7 @@ import { cmdCall } from './call-command.js';
 import { cmdService } from './service-command.js';
 import { cmdApprovals } from './outbound-commands.js';
 import { cmdDkim, cmdDoctor } from './deliverability-commands.js';
+import { cmdDelivery, cmdMessage } from './message-commands.js';
 
 /** Refusals of the input, not failures of the gateway: exit code 2. */
 const BAD_INPUT = new Set(['validation', 'bad-request', 'not-found', 'not-running', 'conflict']);
@@ -64,6 +65,10 @@ function commandFor(command: string, args: ParsedArgs): ((c: Client) => Promise<
       return (c) => cmdDkim(c, args);
     case 'doctor':
       return (c) => cmdDoctor(c, args);
+    case 'message':
+      return (c) => cmdMessage(c, args);
+    case 'delivery':
+      return (c) => cmdDelivery(c, args);
     default:
       return null;
   }

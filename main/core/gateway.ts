@@ -28,12 +28,17 @@ import { OAuthLogin } from './oauth/login.js';
 import { TrafficStatsCollector } from './stats/traffic.js';
 import { Outbound, heldDir } from './outbound/index.js';
 import { ApprovalPage } from './approval-page/index.js';
+import { DeliveryControl } from './delivery/control.js';
+import { Notifier } from './notify/notifier.js';
+import { noticeMail } from './notify/notice-mail.js';
+import { hopGroups, hopName } from './notify/hop-groups.js';
+import { healthOf, type Health } from '../shared/health.js';
 import { dataDirProblem, dataPaths, type DataPaths } from './paths.js';
 import { secureDataFolder } from './data-folder-access.js';
 import { describeHolder, findPortHolder, freePort } from './port-holder.js';
 import { checkVolume, type VolumeInfo } from './volume.js';
 import type { GatehouseConfig, HostPort, ReceiveLogEntry, SenderLogEntry } from '../shared/types.js';
-import type { Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
+import type { DeliveryStatus, Events, EventName, GatewayRole, GatewayStatus, PortInUse } from '../shared/contract.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -118,6 +123,13 @@ export class Gateway {
   readonly outbound: Outbound;
   /** The LAN approval page (approvalPage in the config): runs from open() to close(), not with the SMTP listener. */
   readonly approvalPage: ApprovalPage;
+  /** Tells the admin when something needs them (notify/notifier.ts). */
+  readonly notifier: Notifier;
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private notifySoon: NodeJS.Timeout | null = null;
+  private lastHealth: Health['level'] | null = null;
+  /** Frozen senders already told about (a notice per new freeze). */
+  private frozenNoticed = new Set<string>();
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -132,9 +144,19 @@ export class Gateway {
     readonly dns: DnsLookup,
     /** The XOAUTH2 login for the smarthost and routes with auth xoauth2. */
     readonly oauth: OAuthLogin,
+    readonly control: DeliveryControl,
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.events.setMaxListeners(0);
+    this.notifier = new Notifier({
+      config: () => this.store.get(),
+      routes: () => this.delivery.routeHealth(),
+      hopName: (hop, via) => hopName(this.store.get(), hop, via),
+      queue: () => this.delivery.list(),
+      emit: (n) => this.emit('notice', n),
+      mail: (n, to) => this.mailNotice(n, to),
+      onError: (m) => this.logProblem(m),
+    });
     this.pool = new ListenerPool({
       counts: this.connections,
       config: () => this.store.get(),
@@ -178,8 +200,16 @@ export class Gateway {
       const list = this.outbound.frozen.all();
       this.pool.frozenChanged(list);
       this.emit('frozen', list);
+      // Each newly frozen sender is a notice (desktop, and mail when set).
+      const now = new Set(list.map((f) => f.address));
+      for (const f of list) {
+        if (!this.frozenNoticed.has(f.address)) this.notifier.report('sender-frozen', { sender: f.address, reason: `${f.count} / ${f.max} ${f.limit === 'messages' ? 'messages' : 'external recipients'} per hour` });
+      }
+      this.frozenNoticed = now;
     } else if (what === 'approval') {
-      this.emit('approvals', await this.outbound.held.list('approval'));
+      const list = await this.outbound.held.list('approval');
+      this.emit('approvals', list);
+      this.notifier.report('approvals-waiting', { n: list.length });
     } else {
       this.emit('delayed', await this.outbound.held.list('delay'));
     }
@@ -221,7 +251,9 @@ export class Gateway {
       ? onlyFrom(opts.resolver)
       : liveResolver(() => (opts.dnsServers && opts.dnsServers.length > 0 ? opts.dnsServers : store.get().delivery.dnsServers));
     const oauth = new OAuthLogin({ dataDir: paths.root, config: () => store.get(), onChange: (s) => gw?.emit('oauth', s), fetch: opts.oauthFetch });
+    const control = await DeliveryControl.open(paths.root);
     const delivery = new DeliveryRunner({
+      control,
       spool,
       config: () => store.get(),
       log: (e) => gw?.onSend(e),
@@ -230,10 +262,11 @@ export class Gateway {
       onChange: () => gw?.emitQueue(),
     });
     const verifier = new RecipientVerifier({ config: () => store.get() });
-    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier, dns, oauth);
+    gw = new Gateway(opts, store, seen, spool, receivelog, senderlog, delivery, verifier, dns, oauth, control);
     const self = gw;
     onSealFallback((m) => self.logProblem(m));
     await gw.init();
+    if (control.problem) opts.report?.(control.problem);
     for (const line of access) {
       gw.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note: `data folder access: ${line}` });
       opts.report?.(`data folder access: ${line}`);
@@ -266,6 +299,57 @@ export class Gateway {
     this.store.watch();
     void this.seedTraffic(seedUntil);
     void this.checkDataVolume();
+    this.control.onChange(() => {
+      this.delivery.controlChanged();
+      void this.deliveryStatus().then((d) => this.emit('delivery', d));
+      this.emitStatus();
+    });
+    // Near-expiry needs a clock; the rest is checked as delivery lines and queue changes come.
+    this.notifyTimer = setInterval(() => void this.notifier.check(), 60_000);
+    this.notifyTimer.unref();
+  }
+
+  /** Outgoing delivery as the admin controls it, with the queue's counts. */
+  async deliveryStatus(): Promise<DeliveryStatus> {
+    return { ...this.control.state(), durable: true, queue: this.queueCounts() };
+  }
+
+  /** A notice as a mail to the admin: null sender (it never bounces back), spooled like any message. */
+  private async mailNotice(n: Parameters<typeof noticeMail>[0], to: string): Promise<void> {
+    const cfg = this.store.get();
+    const body = noticeMail(n, to, cfg.hostname, new Date());
+    const header = await this.spool.write({ sender: '', recipients: [to], clientIp: '127.0.0.1', session: `notice-${n.id}`, trusted: true }, body);
+    this.delivery.enqueue(header);
+  }
+
+  /** Checks the notices soon (after a burst of lines, once). */
+  private noticeSoon(): void {
+    if (this.notifySoon) return;
+    this.notifySoon = setTimeout(() => {
+      this.notifySoon = null;
+      void this.notifier.check();
+      // A route going down or coming back changes the health: tell the window and the tray.
+      if (this.health().level !== this.lastHealth) this.emitStatus();
+    }, 500);
+    this.notifySoon.unref();
+  }
+
+  health(): Health {
+    const cfg = this.store.get();
+    const c = this.control.state();
+    const q = this.delivery.stats();
+    return healthOf({
+      running: this.receiver !== null,
+      error: this.lastError,
+      configProblem: this.store.startupProblem ?? null,
+      paused: c.paused,
+      heldDomains: c.heldDomains.map((d) => d.domain),
+      queueTotal: q.total,
+      routes: this.delivery.routeHealth(),
+      groups: hopGroups(cfg),
+      failures: cfg.notifications.routeDown.failures,
+      queueThreshold: cfg.notifications.queueSize.messages,
+    });
   }
 
   /** Warn when the data folder's file system cannot keep the spool's promise (volume.ts). */
@@ -316,14 +400,18 @@ export class Gateway {
     this.senderlog.append(e);
     this.traffic.addSend(e);
     this.emit('senderlog', e);
+    this.noticeSoon();
   }
 
   private emitQueue(): void {
     this.emit('queue', this.queueCounts());
+    this.noticeSoon();
   }
 
   private emitStatus(): void {
-    this.emit('status', this.status());
+    const s = this.status();
+    this.lastHealth = s.health.level;
+    this.emit('status', s);
   }
 
   private heldCounts(): { approvals: number; delayed: number } {
@@ -357,6 +445,8 @@ export class Gateway {
       queue: this.queueCounts(),
       outbound: { ...this.heldCounts(), frozen: this.outbound.frozen.all().length },
       approvalPage: this.approvalPage.status(),
+      delivery: { paused: this.control.isPaused(), heldDomains: this.control.state().heldDomains.map((d) => d.domain) },
+      health: this.health(),
     };
   }
 
@@ -500,6 +590,9 @@ export class Gateway {
   /** Graceful shutdown: listener first, then delivery (in-flight attempts finish or return). */
   async close(): Promise<void> {
     this.oauth.close();
+    if (this.notifyTimer) clearInterval(this.notifyTimer);
+    if (this.notifySoon) clearTimeout(this.notifySoon);
+    this.notifyTimer = this.notifySoon = null;
     await this.stop();
     await this.approvalPage.close();
     await this.outbound.close();

@@ -286,6 +286,11 @@ export async function bootstrap(argv: readonly string[] = process.argv, env: Nod
   core.on('receivelog', () => shell.onTraffic());
   core.on('senderlog', () => shell.onTraffic());
   remote?.onLink(() => shell.onLink());
+  // The core's notices (route down, queue size, ...): a desktop notification unless turned off
+  // in Settings (a service's setting arrives with its config events).
+  let desktopNotices = gateway ? gateway.store.get().notifications.desktop : true;
+  core.on('config', (c) => (desktopNotices = c.notifications?.desktop ?? true));
+  core.on('notice', (n) => shell.onNotice(n, gateway ? gateway.store.get().notifications.desktop : desktopNotices));
 
   // The service commands run here, on this PC (never through the service's own API): a mode
   // switch lets go of this app's gateway or link first, and relaunches the app in the new mode.

@@ -13,7 +13,8 @@
  * its caller: failures are logged and show up as the tray's error state or a notification.
  * `parseShellArgs` reads the command line.
  */
-import { ApiError, type CommandHandlers, type GatewayStatus } from '../shared/contract.js';
+import { ApiError, type CommandHandlers, type GatewayStatus, type Notice as CoreNotice } from '../shared/contract.js';
+import { noticeText } from '../shared/notices.js';
 import type { HostPort } from '../shared/types.js';
 import type { DesktopSettings } from './desktop-settings.js';
 import { noticesFor, trayHint, trayModel, type Lang, type MenuAction, type Notice, type TrayModel } from './tray-state.js';
@@ -120,8 +121,6 @@ export interface ShellPorts {
 export const STOP_GRACE_MS = 2000;
 /** Deferring mail is reported at most this often. */
 export const DEFER_NOTICE_EVERY_MS = 10 * 60 * 1000;
-/** More mail waiting for approval is reported at most this often (a burst is one notice). */
-export const APPROVALS_NOTICE_EVERY_MS = 60 * 1000;
 /** Quit waits this long for the gateway to close; the spool is durable either way. */
 export const QUIT_TIMEOUT_MS = 30_000;
 /** Tray tooltip refresh for traffic counts, at most this often. */
@@ -136,7 +135,6 @@ export class Shell {
   private closed = false;
   private hintShown = false;
   private lastDeferNotice = -Infinity;
-  private lastApprovalsNotice = -Infinity;
   private lastErrorNoticed: string | null = null;
   private pendingStop: (() => void) | null = null;
   private trafficTimer: (() => void) | null = null;
@@ -248,15 +246,6 @@ export class Shell {
           this.lastDeferNotice = t;
           this.notify(n);
         }
-      } else if (n.kind === 'approvals') {
-        // A burst of held mail is one notification (it says how many wait), not one each.
-        const t = this.now();
-        if (t - this.lastApprovalsNotice >= APPROVALS_NOTICE_EVERY_MS) {
-          this.lastApprovalsNotice = t;
-          this.notify(n);
-        }
-      } else if (n.kind === 'frozen') {
-        this.notify(n);
       }
     }
     this.render();
@@ -276,6 +265,17 @@ export class Shell {
       if (this.closed) return;
       this.onStatus(this.ports.gateway.status());
     }, TRAFFIC_RENDER_MS);
+  }
+
+  /**
+   * A notice from the core's notifier (a route down, the queue growing, a message near expiry,
+   * approvals waiting, a frozen sender): shown in the admin's language unless the admin turned
+   * desktop notifications off in Settings.
+   */
+  onNotice(n: CoreNotice, desktop: boolean): void {
+    if (!desktop || this.closed) return;
+    const { title, body } = noticeText(n, this.ports.lang);
+    this.notify({ kind: 'core', title: `Gatehouse: ${title}`, body });
   }
 
   /** Marks the next stop as wanted (the tray's Stop, the UI's stop button): no alarm. */

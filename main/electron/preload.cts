@@ -17,7 +17,7 @@ import type { ApiResult, EventName } from '../shared/contract.js' with { 'resolu
 const INVOKE_CHANNEL = 'gatehouse:invoke';
 const EVENT_CHANNEL = 'gatehouse:event';
 
-const EVENTS = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen', 'oauth'] as const satisfies readonly EventName[];
+const EVENTS = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen', 'oauth', 'delivery', 'notice'] as const satisfies readonly EventName[];
 // Fails to compile when the contract gains an event this list lacks.
 const complete: Exclude<EventName, (typeof EVENTS)[number]> extends never ? true : false = true;
 void complete;

@@ -45,6 +45,9 @@ function madeUpStatus(dataDir: string, error: string | null): GatewayStatus {
     logDir: '',
     today: { accepted: 0, rejected: 0, deferred: 0, bounced: 0, delivered: 0 },
     queue: { total: 0, deferred: 0, hold: 0 },
+    delivery: { paused: false, heldDomains: [] },
+    // Nothing is known while the service does not answer; the tray shows the remote state.
+    health: { level: 'ok', reasons: [] },
   };
 }
 

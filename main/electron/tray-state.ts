@@ -8,9 +8,9 @@
  * a sender newly frozen by its sending limit). Pure: no electron, no clock,
  * no I/O; it cannot fail, a null status (gateway not open) shows as the error state.
  */
-import type { GatewayStatus } from '../shared/contract.js';
+import type { GatewayStatus, HealthReason } from '../shared/contract.js';
 
-export type TrayState = 'running' | 'stopped' | 'error';
+export type TrayState = 'running' | 'warn' | 'stopped' | 'error';
 export type Lang = 'ja' | 'en';
 
 export type MenuAction = 'start' | 'stop' | 'open' | 'openLogs' | 'toggleLogin' | 'toggleAutoStart' | 'quit';
@@ -52,8 +52,21 @@ export const TOOLTIP_MAX = 127;
 const TEXT = {
   ja: {
     running: '稼働中',
+    warn: '要確認',
     stopped: '停止中',
     error: 'エラー',
+    reason: (r: HealthReason): string =>
+      ({
+        'stopped': '受信を停止中',
+        'listener-error': '受信のエラー',
+        'route-down': `${r.params.name} 宛てが送れません`,
+        'hop-failing': `${r.params.hop} への送信が失敗中`,
+        'queue-large': `キューに ${r.params.n} 通`,
+        'queue-growing': `キューに ${r.params.n} 通`,
+        'paused': '送信を一時停止中',
+        'domain-held': `${r.params.domain} 宛てを保留中`,
+        'config-problem': '設定ファイルに問題',
+      })[r.code] ?? r.code,
     notOpen: 'ゲートウェイを開けません',
     today: (c: GatewayStatus['today']) => `本日 受付${c.accepted} 拒否${c.rejected} 配送${c.delivered} 再送待ち${c.deferred} 不達${c.bounced}`,
     queue: (n: number) => `キュー ${n} 通`,
@@ -75,17 +88,26 @@ const TEXT = {
     errorTitle: 'Gatehouse: エラー',
     deferTitle: 'Gatehouse: 再送待ちのメールがあります',
     deferBody: (n: number) => `${n} 通のメールが配送できず、再送を待っています。キュー画面で理由を確認してください。`,
-    approvalsTitle: 'Gatehouse: 承認待ちのメールがあります',
-    approvalsBody: (n: number) => `上長承認を待っているメールが ${n} 通あります。「承認待ち」画面で承認・差し戻しができます。`,
-    frozenTitle: 'Gatehouse: 送信者を凍結しました',
-    frozenBody: (n: number) => `送信数の上限を超えた送信者のメールを止めています（凍結中 ${n} 件）。乗っ取りでないか確認してから凍結解除してください。`,
     hintTitle: 'Gatehouse はトレイで動作中です',
     hintBody: 'ウィンドウを閉じてもゲートウェイは止まりません。終了はトレイのメニューから。',
   },
   en: {
     running: 'running',
+    warn: 'needs a look',
     stopped: 'stopped',
     error: 'error',
+    reason: (r: HealthReason): string =>
+      ({
+        'stopped': 'receiving stopped',
+        'listener-error': 'listener error',
+        'route-down': `mail to ${r.params.name} is not going out`,
+        'hop-failing': `${r.params.hop} failing`,
+        'queue-large': `${r.params.n} messages queued`,
+        'queue-growing': `${r.params.n} messages queued`,
+        'paused': 'delivery paused',
+        'domain-held': `mail to ${r.params.domain} held`,
+        'config-problem': 'config file problem',
+      })[r.code] ?? r.code,
     notOpen: 'gateway not open',
     today: (c: GatewayStatus['today']) => `Today: ${c.accepted} accepted, ${c.rejected} rejected, ${c.delivered} delivered, ${c.deferred} deferred, ${c.bounced} bounced`,
     queue: (n: number) => `queue ${n}`,
@@ -107,10 +129,6 @@ const TEXT = {
     errorTitle: 'Gatehouse: error',
     deferTitle: 'Gatehouse: mail is deferring',
     deferBody: (n: number) => `${n} message(s) could not be delivered yet and wait for a retry. See the queue for the reason.`,
-    approvalsTitle: 'Gatehouse: mail waits for approval',
-    approvalsBody: (n: number) => `${n} message(s) wait for a supervisor's approval. Approve or reject them on the Approvals screen.`,
-    frozenTitle: 'Gatehouse: a sender was frozen',
-    frozenBody: (n: number) => `Mail from a sender past its sending limit is refused (${n} frozen). Check it was not hijacked, then unfreeze it.`,
     hintTitle: 'Gatehouse keeps running in the tray',
     hintBody: 'Closing the window does not stop the gateway. Quit from the tray menu.',
   },
@@ -120,11 +138,14 @@ export function langFor(locale: string | undefined): Lang {
   return /^ja\b|^ja-/i.test(locale ?? '') ? 'ja' : 'en';
 }
 
+/** Red for errors and for mail that is not going out; amber when something needs a look. */
 export function trayState(status: GatewayStatus | null, remote?: TrayPrefs['remote']): TrayState {
   if (remote === 'unreachable') return 'error';
   if (remote === 'service-stopped') return 'stopped';
   if (!status || status.error) return 'error';
-  return status.running ? 'running' : 'stopped';
+  if (!status.running) return 'stopped';
+  const level = status.health?.level;
+  return level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'running';
 }
 
 function clip(s: string, max: number): string {
@@ -137,13 +158,17 @@ function headline(status: GatewayStatus | null, lang: Lang, remote?: TrayPrefs['
   if (remote === 'unreachable') return `Gatehouse (${t.service}): ${t.unreachable}`;
   if (remote === 'connected' && status) {
     const state = trayState(status);
-    if (state === 'error') return `Gatehouse (${t.service}): ${t.error}: ${status.error}`;
+    if (state === 'error' && status.error) return `Gatehouse (${t.service}): ${t.error}: ${status.error}`;
+    const why = status.health?.reasons[0];
+    if ((state === 'error' || state === 'warn') && why) return `Gatehouse (${t.service}): ${t[state]}: ${t.reason(why)}`;
     if (state === 'running' && status.listen) return `Gatehouse (${t.service}): ${t.running} (${status.listen.host}:${status.listen.port})`;
     return `Gatehouse (${t.service}): ${t[state]}`;
   }
   if (!status) return `Gatehouse: ${t.notOpen}`;
   const state = trayState(status);
-  if (state === 'error') return `Gatehouse: ${t.error}: ${status.error}`;
+  if (state === 'error' && status.error) return `Gatehouse: ${t.error}: ${status.error}`;
+  const reason = status.health?.reasons[0];
+  if ((state === 'error' || state === 'warn') && reason) return `Gatehouse: ${t[state]}: ${t.reason(reason)}`;
   if (state === 'running' && status.listen) return `Gatehouse: ${t.running} (${status.listen.host}:${status.listen.port})`;
   return `Gatehouse: ${t[state]}`;
 }
@@ -208,7 +233,8 @@ export function trayModel(status: GatewayStatus | null, prefs: TrayPrefs, lang: 
   };
 }
 
-export type NoticeKind = 'stopped' | 'error' | 'deferring' | 'approvals' | 'frozen' | 'hint';
+/** 'core': a notice from the core's notifier (notices.ts), worded by the shell. */
+export type NoticeKind = 'stopped' | 'error' | 'deferring' | 'hint' | 'core';
 
 export interface Notice {
   kind: NoticeKind;
@@ -225,8 +251,8 @@ export interface NoticeContext {
 /**
  * The notifications a change from `prev` to `next` deserves, most important first. A stop the
  * admin asked for is quiet; an error is reported once (until it changes); deferring is
- * reported when the number of deferred messages grows from zero; approvals when more mail
- * waits for approval than before (also at start), a freeze when more senders are frozen.
+ * reported when the number of deferred messages grows from zero. Mail waiting for approval
+ * and frozen senders come as the core's notices ('core'), with their thresholds and switches.
  */
 export function noticesFor(prev: GatewayStatus | null, next: GatewayStatus, ctx: NoticeContext): Notice[] {
   const t = TEXT[ctx.lang];
@@ -241,11 +267,6 @@ export function noticesFor(prev: GatewayStatus | null, next: GatewayStatus, ctx:
   if (next.queue.deferred > 0 && before === 0) {
     out.push({ kind: 'deferring', title: t.deferTitle, body: t.deferBody(next.queue.deferred) });
   }
-  // Outbound controls (absent from older cores, and from a status that only carried counts).
-  const was = prev?.outbound;
-  const now = next.outbound;
-  if (now && now.frozen > (was?.frozen ?? 0)) out.push({ kind: 'frozen', title: t.frozenTitle, body: t.frozenBody(now.frozen) });
-  if (now && now.approvals > (was?.approvals ?? 0)) out.push({ kind: 'approvals', title: t.approvalsTitle, body: t.approvalsBody(now.approvals) });
   return out;
 }
 

@@ -61,7 +61,7 @@ const RULES = [
 /** The config sections `config.set` may replace (accounts and SMTP AUTH have commands of their own). */
 export const CONFIG_KEYS = [
   'listener', 'hostname', 'trustedNetworks', 'internalDomains', 'routes', 'limits', 'replies', 'log', 'admin', 'delivery', 'tls', 'performance', 'outbound', 'approvalPage',
-  'deliverability',
+  'deliverability', 'notifications',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -86,6 +86,7 @@ function configSet(env: ConfigEnv) {
       entry('outbound', sections.outbound),
       entry('deliverability', sections.deliverability),
       entry('approvalPage', sections.approvalPage),
+      entry('notifications', sections.notifications),
     ],
   );
 }
@@ -234,6 +235,22 @@ function build(env: ConfigEnv) {
     'service.start': maybe(strict({ dryRun: v.optional(bool, false) })),
     'service.stop': maybe(strict({ dryRun: v.optional(bool, false) })),
     'service.firewall': strict({ port: int(1, 65535), dryRun: v.optional(bool, false) }),
+
+    // A queue id, or `<session>.<txn>` for a message that was never queued (refused).
+    'messages.timeline': strict({ ref: text((s) => (/^[A-Za-z0-9._@+-]{1,200}$/.test(s) ? null : problem('invalid')), 200), day: v.optional(day) }),
+    'messages.search': strict({
+      text: text((s) => (s.trim().length >= 2 ? null : problem('too_short', { min: 2 })), 200),
+      days: v.optional(int(1, 3650)),
+      limit: v.optional(int(1, 1000), 100),
+    }),
+
+    'delivery.status': nothing,
+    'delivery.pause': nothing,
+    'delivery.resume': nothing,
+    'delivery.hold': strict({ domain: typedDomain }),
+    'delivery.release': strict({ domain: typedDomain }),
+
+    'notices.test': nothing,
   } satisfies Record<string, Schema<unknown>>;
 }
 

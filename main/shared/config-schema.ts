@@ -25,6 +25,7 @@ import {
   hostProblem,
   ipProblem,
   loopbackHostProblem,
+  noticeAddressProblem,
   patternProblem,
   pemCertificateProblem,
   publicUrlProblem,
@@ -45,6 +46,7 @@ import type {
   HostPort,
   Limits,
   OutboundConfig,
+  NotificationConfig,
   PerformanceConfig,
   ReplyTexts,
   Route,
@@ -372,6 +374,18 @@ function approvalPageClash(c: GatehouseConfig): Blame[] {
   return [];
 }
 
+const toggle = <T extends object>(fields: Entries<T>) => obj<{ enabled: boolean } & T>({ enabled: opt(bool, true), ...fields } as Entries<{ enabled: boolean } & T>);
+
+const notifications = obj<NotificationConfig>({
+  desktop: opt(bool, true),
+  mailTo: opt(text(noticeAddressProblem, 320), ''),
+  routeDown: opt(toggle<{ failures: number }>({ failures: opt(int(1, 1000), 3) }), {} as NotificationConfig['routeDown']),
+  queueSize: opt(toggle<{ messages: number }>({ messages: opt(int(1, 1_000_000), 50) }), {} as NotificationConfig['queueSize']),
+  nearExpiry: opt(toggle<{ hours: number }>({ hours: opt(int(1, 720), 12) }), {} as NotificationConfig['nearExpiry']),
+  approvals: opt(toggle<{ waiting: number }>({ waiting: opt(int(1, 100_000), 1) }), {} as NotificationConfig['approvals']),
+  senderFrozen: opt(toggle<Record<never, never>>({}), {} as NotificationConfig['senderFrozen']),
+});
+
 function build(env: ConfigEnv) {
   const win = env.platform === 'win32';
   // The office needs the LAN on the Windows PC it is installed on; everywhere else (demo, CI,
@@ -408,6 +422,7 @@ function build(env: ConfigEnv) {
       ),
       publicUrl: opt(text(publicUrlProblem, 300), ''),
     }),
+    notifications,
   } satisfies Entries<GatehouseConfig>;
   const config = v.pipe(
     obj<GatehouseConfig>({
@@ -429,6 +444,7 @@ function build(env: ConfigEnv) {
       dkim: opt(dkim, {} as DkimSettings),
       deliverability: opt(deliverability, {} as DeliverabilitySettings),
       approvalPage: opt(sections.approvalPage, {} as ApprovalPageConfig),
+      notifications: opt(notifications, {} as NotificationConfig),
     }),
     whole<GatehouseConfig>((c) => {
       const out: Blame[] = [];

@@ -13,6 +13,10 @@ import type { ArgsOf, CheckedArgsOf, CommandName } from './command-args.js';
 import type { CheckResult, DkimAlgorithm, DkimKey, DkimRecord, OAuthProvider, OAuthSettings, RouteAuth, RouteTls, SenderRoute } from './deliverability.js';
 import type { ValidationIssue } from './issues.js';
 import type { ActionEntry, FrozenSender, HeldItem } from './outbound.js';
+import type { Health } from './health.js';
+import type { MessageSummary, MessageTimeline } from './messages.js';
+import type { Notice } from './notices.js';
+import type { Explained } from './explain.js';
 import type {
   AccountView,
   AuditEntry,
@@ -28,6 +32,9 @@ import type {
   SmarthostConfig,
 } from './types.js';
 
+export type { Health, HealthLevel, HealthReason } from './health.js';
+export type { MessageSummary, MessageTimeline, TimelineStep, MessageOutcome } from './messages.js';
+export type { Notice, NoticeKind } from './notices.js';
 export { COMMAND_NAMES, CONFIG_KEYS, isCommandName, validateArgs, type ArgsOf, type CheckedArgsOf, type CommandName, type ConfigKey } from './command-args.js';
 export type { IssueCode, ValidationIssue } from './issues.js';
 export type { ActionEntry, Actor, FrozenSender, HeldItem, HeldPreview, HoldKind } from './outbound.js';
@@ -78,6 +85,10 @@ export interface GatewayStatus {
   queue: { total: number; deferred: number; hold: number };
   /** Held mail waiting for approval, delayed mail, frozen senders (badges, the tray); absent from older cores. */
   outbound?: { approvals: number; delayed: number; frozen: number };
+  /** Outgoing delivery: paused by the admin (receiving goes on), domains held. */
+  delivery: { paused: boolean; heldDomains: string[] };
+  /** Green, amber or red, and why (health.ts). */
+  health: Health;
   /** The LAN approval page (absent from older cores). */
   approvalPage?: ApprovalPageStatus;
 }
@@ -121,6 +132,48 @@ export interface TrafficStats {
   today: TrafficBucket[]; // 24 hourly buckets
   week: TrafficBucket[]; // 7 daily buckets, oldest first
   recentErrors: { ts: string; text: string; rule?: RuleName }[];
+  /** Refused and undelivered messages, newest first, each linked to its timeline. */
+  problems: DashboardProblem[];
+}
+
+/** One refusal or delivery problem on the dashboard, in plain words (a code and parameters). */
+export interface DashboardProblem {
+  ts: string;
+  kind: 'rejected' | 'deferred' | 'bounced' | 'expired';
+  /** The message's timeline ref (queue id or `<session>.<txn>`) and its day. */
+  ref: string;
+  day: string;
+  sender: string;
+  recipients: string[];
+  rule?: string;
+  code?: number;
+  reply?: string;
+  hop?: string;
+  why?: Explained;
+  /** Lines of the same kind folded into this one (the same message, retried). */
+  count: number;
+}
+
+/** What messages.search answers. */
+export interface MessageSearchResult {
+  messages: MessageSummary[];
+  /** More messages matched than the limit: the newest are shown. */
+  truncated: boolean;
+  /** Day files searched, and how long it took. */
+  days: number;
+  scannedBytes: number;
+  elapsedMs: number;
+}
+
+/** Outgoing delivery as the admin controls it (delivery-control.json). */
+export interface DeliveryStatus {
+  paused: boolean;
+  pausedAt?: string;
+  pausedVia?: ChangeVia;
+  heldDomains: { domain: string; since: string }[];
+  /** Kept across a restart (always true: the state is a file in the data folder). */
+  durable: true;
+  queue: { total: number; deferred: number; hold: number };
 }
 
 export interface RouteHealth {
@@ -311,6 +364,21 @@ export interface Results {
   'service.stop': ServicePlanResult;
   /** The inbound firewall rule moved to a new SMTP port. */
   'service.firewall': ServicePlanResult;
+
+  /** One message from the retained logs: received, decided, queued, attempted, delivered or bounced. */
+  'messages.timeline': MessageTimeline;
+  /** Messages by address, subject, queue id or Message-ID over the retained days. */
+  'messages.search': MessageSearchResult;
+
+  /** Pause and resume outgoing delivery (receiving goes on), hold one domain. */
+  'delivery.status': DeliveryStatus;
+  'delivery.pause': DeliveryStatus;
+  'delivery.resume': DeliveryStatus;
+  'delivery.hold': DeliveryStatus;
+  'delivery.release': DeliveryStatus;
+
+  /** Send a test notice (desktop, and mail when an address is set). */
+  'notices.test': Notice;
 }
 
 export type ServiceState = 'not-installed' | 'stopped' | 'start-pending' | 'stop-pending' | 'running' | 'continue-pending' | 'pause-pending' | 'paused' | 'unknown';
@@ -363,6 +431,10 @@ export interface Events {
   frozen: FrozenSender[];
   /** The XOAUTH2 login changed: a sign-in started, finished or failed, a token refresh failed or worked again. */
   oauth: OAuthStatus;
+  /** Delivery paused or resumed, a domain held or released. */
+  delivery: DeliveryStatus;
+  /** Something needs the admin (notices.ts): the desktop shell shows it, the window lists it. */
+  notice: Notice;
 }
 export type EventName = keyof Events;
 
@@ -378,6 +450,8 @@ export interface ApiErrorData {
    */
   code: string;
   issues?: ValidationIssue[];
+  /** Parameters of the code, for the window's translation (`listen-failed`: address, reason). */
+  params?: Record<string, string | number>;
 }
 
 export class ApiError extends Error {
@@ -385,14 +459,17 @@ export class ApiError extends Error {
     message: string,
     readonly code: string = 'internal',
     readonly issues: ValidationIssue[] = [],
+    readonly params: Record<string, string | number> = {},
   ) {
     super(message);
   }
   toData(): ApiErrorData {
-    return { message: this.message, code: this.code, issues: this.issues.length ? this.issues : undefined };
+    const d: ApiErrorData = { message: this.message, code: this.code, issues: this.issues.length ? this.issues : undefined };
+    if (Object.keys(this.params).length) d.params = this.params;
+    return d;
   }
   static fromData(d: ApiErrorData): ApiError {
-    return new ApiError(d.message, d.code, d.issues ?? []);
+    return new ApiError(d.message, d.code, d.issues ?? [], d.params ?? {});
   }
 }
 
@@ -401,9 +478,11 @@ export function errorToData(err: unknown): ApiErrorData {
   if (err instanceof ApiError) return err.toData();
   // An ApiError from another copy of this module (bundled renderer, tests): duck-typed.
   if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string' && 'issues' in err) {
-    const e = err as { message?: unknown; code: string; issues?: unknown };
+    const e = err as { message?: unknown; code: string; issues?: unknown; params?: unknown };
     const issues = Array.isArray(e.issues) && e.issues.length ? (e.issues as ApiErrorData['issues']) : undefined;
-    return { message: String(e.message ?? 'error'), code: e.code, issues };
+    const out: ApiErrorData = { message: String(e.message ?? 'error'), code: e.code, issues };
+    if (e.params && typeof e.params === 'object' && Object.keys(e.params).length) out.params = e.params as Record<string, string | number>;
+    return out;
   }
   return { message: err instanceof Error ? err.message : String(err), code: 'internal' };
 }
@@ -416,4 +495,4 @@ export interface CallContext {
 /** The core implements this; the dispatcher checks the arguments and calls it. */
 export type CommandHandlers = { [C in CommandName]: (args: CheckedArgsOf<C>, call: CallContext) => Promise<ResultOf<C>> };
 
-export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen', 'oauth'];
+export const EVENT_NAMES: readonly EventName[] = ['receivelog', 'senderlog', 'status', 'config', 'accounts', 'queue', 'approvals', 'delayed', 'frozen', 'oauth', 'delivery', 'notice'];

@@ -19,6 +19,7 @@ export const ISSUE_EN = {
   int_range: 'must be an integer {min}-{max}',
   number_range: 'must be a number {min}-{max}',
   too_long: 'must be at most {max} characters',
+  too_short: 'must be at least {min} characters',
   too_many: 'must have at most {max} entries',
   empty: 'must not be empty',
   one_of: 'must be one of {values}',

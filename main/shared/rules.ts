@@ -141,6 +141,15 @@ export function allowEntryProblem(s: string): Problem | null {
   return policyAllowProblem(s) ?? literalDomainProblem(s);
 }
 
+/** Where notices are mailed: empty (no mail) or one plain address. */
+export function noticeAddressProblem(s: string): Problem | null {
+  if (s === '') return null;
+  if (s.trim() !== s) return problem('spaces');
+  if (s.includes('*') || !s.includes('@')) return problem('address', { detail: 'expected one address such as admin@test.jp' });
+  const err = checkAddressSyntax(s, { smtputf8: true });
+  return err ? problem('address', { detail: err }) : null;
+}
+
 /**
  * The name in the greeting, Received: headers and DSNs: a host name, any case (Windows
  * machine names are often uppercase and nobody should have to retype theirs).

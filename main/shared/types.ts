@@ -200,6 +200,29 @@ export interface GatehouseConfig {
   /** What the deliverability check needs to know (public address, where to test port 25). */
   deliverability: DeliverabilitySettings;
   approvalPage: ApprovalPageConfig;
+  notifications: NotificationConfig;
+}
+
+/**
+ * When the gateway tells the admin that something needs them: a desktop notification and,
+ * when `mailTo` is set, a mail (from the null sender, so it can never bounce back in a loop).
+ * Each condition has its threshold and its own off switch.
+ */
+export interface NotificationConfig {
+  /** Desktop notifications (the Windows notification area) from the desktop app. */
+  desktop: boolean;
+  /** Also mail each notice to this address ('' = no mail). */
+  mailTo: string;
+  /** A next hop (route server, smarthost) failed this many times in a row. */
+  routeDown: { enabled: boolean; failures: number };
+  /** The queue holds this many messages or more. */
+  queueSize: { enabled: boolean; messages: number };
+  /** A message is this many hours from being given up (maxLifetime). */
+  nearExpiry: { enabled: boolean; hours: number };
+  /** This many messages wait for an approver (outbound approval). */
+  approvals: { enabled: boolean; waiting: number };
+  /** A sender was frozen by an outbound limit. */
+  senderFrozen: { enabled: boolean };
 }
 
 export interface PerformanceConfig {
@@ -219,7 +242,11 @@ export interface AuditEntry {
   n: number;
   at: string;
   via: ChangeVia;
+  /** What changed, in English (the CLI prints it). */
   what: string;
+  /** The same as a code and parameters (main/shared/audit.ts), for the window to word; absent in older entries. */
+  whatCode?: string;
+  whatParams?: Record<string, string | number>;
   before: GatehouseConfig | null;
   after: GatehouseConfig;
 }
@@ -328,6 +355,15 @@ export interface ReceiveLogEntry {
   note?: string;
   /** 'hold' lines: who decided (`cli`, `ui`, `lan boss@test.jp`, `timer`). */
   by?: string;
+  /**
+   * The mail transaction within the session (1 for the first MAIL FROM, 2 after the next...):
+   * on mail, rcpt and data lines, so a refused RCPT is tied to the message its session queued.
+   */
+  txn?: number;
+  /** Subject: of an accepted message (data line), RFC 2047 decoded. */
+  subject?: string;
+  /** Message-ID: of an accepted message (data line). */
+  messageId?: string;
 }
 
 /** One senderlog line: one delivery attempt to one next hop. */
@@ -362,6 +398,10 @@ export interface SenderLogEntry {
   tlsVerifyError?: string;
   /** A TLS requirement applied to this hop (MTA-STS policy or route `tls: required`) and whether it was met. */
   tlsPolicy?: { source: 'mta-sts' | 'route'; mode: 'enforce' | 'testing' | 'none' | 'required'; id?: string; ok: boolean; reason?: string };
+  /** Queue id of the bounce (DSN) this attempt spooled for its failed recipients. */
+  dsn?: string;
+  /** Queue id of the delay warning (DSN) spooled after this attempt. */
+  delayDsn?: string;
 }
 
 /** A queued message as shown by `queue list` and the UI. */
@@ -379,6 +419,8 @@ export interface QueueItem {
   attempts: number;
   nextAttemptAt?: string;
   lastError?: string;
+  /** Subject: as received, decoded (messages spooled before it was recorded have none). */
+  subject?: string;
 }
 
 /** An account as listed: configured and/or discovered from traffic. */

@@ -29,6 +29,10 @@ import { appLayout } from '../../main/core/service/layout.js';
 import { describeStep, installPlan } from '../../main/core/service/plan.js';
 import type { CheckResult } from '../../main/shared/deliverability.js';
 import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName, SenderLogEntry, TlsConfig } from '../../main/shared/types.js';
+import { MessageBook, entryMatches, timelineSteps } from '../../main/shared/messages.js';
+import { healthOf } from '../../main/shared/health.js';
+import { ProblemBook } from '../../main/core/stats/problems.js';
+import type { DeliveryStatus, MessageTimeline, Notice } from '../../main/shared/contract.js';
 
 export interface Fake {
   handlers: CommandHandlers;
@@ -107,6 +111,15 @@ function baseConfig(): ConfigView {
     dkim: { keys: [] },
     deliverability: { publicIp: '203.0.113.10', port25Target: null },
     approvalPage: { enabled: false, listen: { host: '0.0.0.0', port: 8443 }, publicUrl: '' },
+    notifications: {
+      desktop: true,
+      mailTo: '',
+      routeDown: { enabled: true, failures: 3 },
+      queueSize: { enabled: true, messages: 50 },
+      nearExpiry: { enabled: true, hours: 12 },
+      approvals: { enabled: true, waiting: 1 },
+      senderFrozen: { enabled: true },
+    },
   };
 }
 
@@ -157,20 +170,70 @@ function rng(seed: number): () => number {
 const USERS = ['tanaka@test.jp', 'suzuki@test.jp', 'baito@test.jp', 'yamada@test.jp', 'sato@part.test.jp', 'kobayashi@test.jp'];
 const EXTERNAL = ['info@customer.example', 'order@partner.example', 'support@vendor.example', 'news@example.com'];
 
-function receiveLine(i: number, ts: Date, r: () => number): ReceiveLogEntry {
+const SUBJECTS = ['見積書の件', '打ち合わせの日程について', 'Re: 請求書の送付', '納品書（4月分）', '会議資料', 'お問い合わせありがとうございます'];
+
+/**
+ * One mail transaction as the core logs it: connect, MAIL, each RCPT with its decision, DATA
+ * (queued, with the subject) and close, then the delivery attempt in the senderlog. Internal
+ * mail goes to the office server (route), external mail through the smarthost; the part-timer's
+ * external recipients are refused at RCPT (block-external), an outside client's relay attempt
+ * too (relay-denied).
+ */
+function transaction(i: number, ts: Date, r: () => number): { receive: ReceiveLogEntry[]; send: SenderLogEntry[] } {
+  const session = `s${(100000 + i).toString(36)}`;
+  const at = (ms: number) => new Date(ts.getTime() + ms).toISOString();
+  const spam = r() < 0.04;
+  const clientIp = spam ? '203.0.113.9' : '192.168.0.102';
+  const base = { session, clientIp, tls: false, trusted: !spam } as const;
+  const receive: ReceiveLogEntry[] = [{ ts: at(0), event: 'connect', ...base }];
+  if (spam) {
+    receive.push({ ts: at(20), event: 'mail', ...base, helo: 'bad.example', txn: 1, sender: 'spam@bad.example', decision: 'accept', rule: 'sender-ok', code: 250, reply: '250 2.1.0 Ok' });
+    receive.push({ ts: at(40), event: 'rcpt', ...base, helo: 'bad.example', txn: 1, sender: 'spam@bad.example', recipient: 'someone@elsewhere.example', decision: 'reject', rule: 'relay-denied', code: 554, reply: '554 5.7.1 Relaying denied' });
+    receive.push({ ts: at(60), event: 'close', ...base });
+    return { receive, send: [] };
+  }
   const sender = USERS[Math.floor(r() * USERS.length)]!;
-  const external = r() < 0.6;
-  const recipient = external ? EXTERNAL[Math.floor(r() * EXTERNAL.length)]! : USERS[Math.floor(r() * USERS.length)]!;
-  const blocked = external && (sender === 'baito@test.jp' || sender.endsWith('@part.test.jp')) && !recipient.endsWith('@partner.example');
-  const session = `s${(1000 + Math.floor(i / 3)).toString(36)}`;
-  const base = { ts: ts.toISOString(), session, clientIp: '192.168.0.102', tls: false, trusted: true } as const;
-  if (blocked) {
-    return { ...base, event: 'rcpt', sender, recipient, decision: 'reject', rule: 'block-external', account: sender.endsWith('@part.test.jp') ? '*@part.test.jp' : sender, code: 550, reply: `5.7.1 <${sender}> is not allowed to send to external recipients` };
+  const n = r() < 0.25 ? 2 : 1;
+  const rcpts: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const external = r() < 0.6;
+    const a = external ? EXTERNAL[Math.floor(r() * EXTERNAL.length)]! : USERS[Math.floor(r() * USERS.length)]!;
+    if (!rcpts.includes(a)) rcpts.push(a);
   }
-  if (r() < 0.04) {
-    return { ...base, event: 'rcpt', clientIp: '203.0.113.9', trusted: false, sender: 'spam@bad.example', recipient: 'someone@elsewhere.example', decision: 'reject', rule: 'relay-denied', code: 554, reply: '5.7.1 Relaying denied' };
+  const line = { ...base, helo: 'mail.test.jp', txn: 1, sender };
+  receive.push({ ts: at(10), event: 'mail', ...line, decision: 'accept', rule: 'sender-ok', code: 250, reply: '250 2.1.0 Ok' });
+  const accepted: string[] = [];
+  rcpts.forEach((rcpt, k) => {
+    const external = !rcpt.endsWith('test.jp');
+    const blocked = external && (sender === 'baito@test.jp' || sender.endsWith('@part.test.jp')) && !rcpt.endsWith('@partner.example');
+    if (blocked) {
+      receive.push({ ts: at(20 + k), event: 'rcpt', ...line, recipient: rcpt, decision: 'reject', rule: 'block-external', account: sender.endsWith('@part.test.jp') ? '*@part.test.jp' : sender, code: 550, reply: `550 5.7.1 <${sender}> is not allowed to send to external recipients` });
+    } else {
+      accepted.push(rcpt);
+      receive.push({ ts: at(20 + k), event: 'rcpt', ...line, recipient: rcpt, decision: 'accept', rule: external ? 'relay' : 'inbound', code: 250, reply: '250 2.1.5 Ok' });
+    }
+  });
+  const send: SenderLogEntry[] = [];
+  if (accepted.length) {
+    const queueId = `${(ts.getTime()).toString(36).padStart(8, '0').slice(-8)}-${(i % 1679616).toString(36).padStart(4, '0')}-${(i * 7919 % 1679616).toString(36).padStart(4, '0')}`;
+    const subject = SUBJECTS[i % SUBJECTS.length]!;
+    receive.push({ ts: at(200), event: 'data', ...line, recipients: accepted, decision: 'accept', code: 250, reply: `250 2.0.0 Ok: queued as ${queueId}`, queueId, size: 4000 + (i % 50) * 1000, subject, messageId: `<${i}.${session}@mail.test.jp>` });
+    const external = accepted.filter((a) => !a.endsWith('test.jp'));
+    const internal = accepted.filter((a) => a.endsWith('test.jp'));
+    const deferred = i % 17 === 5;
+    if (internal.length) {
+      send.push({ ts: at(800), queueId, attempt: 1, sender, recipients: internal, hop: '192.168.0.102:25', via: 'route', tls: false, outcome: 'delivered', code: 250, reply: '250 2.0.0 Ok: queued', durationMs: 120 + (i % 9) * 37, perRecipient: internal.map((x) => ({ recipient: x, code: 250, reply: '250 2.0.0 Ok', outcome: 'delivered' as const })) });
+    }
+    if (external.length) {
+      send.push(
+        deferred
+          ? { ts: at(900), queueId, attempt: 1, sender, recipients: external, hop: 'smtp.provider.ne.jp:587', via: 'smarthost', tls: true, outcome: 'deferred', code: 451, reply: '451 4.4.1 Connection timed out', durationMs: 30000, nextAttemptAt: at(300_000), perRecipient: external.map((x) => ({ recipient: x, code: 451, reply: '451 4.4.1 Connection timed out', outcome: 'deferred' as const })) }
+          : { ts: at(900), queueId, attempt: 1, sender, recipients: external, hop: 'smtp.provider.ne.jp:587', via: 'smarthost', tls: true, outcome: 'delivered', code: 250, reply: '250 2.0.0 OK queued', durationMs: 300 + (i % 9) * 41, perRecipient: external.map((x) => ({ recipient: x, code: 250, reply: '250 2.0.0 OK', outcome: 'delivered' as const })) },
+      );
+    }
   }
-  return { ...base, event: 'rcpt', sender, recipient, decision: 'accept', rule: external ? 'relay' : 'inbound', code: 250, reply: '2.1.5 OK' };
+  receive.push({ ts: at(300), event: 'close', ...base });
+  return { receive, send };
 }
 
 export interface FakeOptions {
@@ -195,32 +258,33 @@ export function createFake(opts: FakeOptions = {}): Fake {
   const state = { setupNeeded: opts.setupNeeded ?? false, running: true, config: baseConfig(), portInUse: null as GatewayStatus['portInUse'] };
   let startedAt = new Date(now.getTime() - 3 * 3600_000).toISOString();
 
-  // Receivelog of today: `lines` entries spread over the day so far.
+  // Receivelog of today: `lines` entries spread over the day so far, whole transactions.
   const receive: ReceiveLogEntry[] = [];
+  const send: SenderLogEntry[] = [];
   const dayStart = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
   const span = Math.max(1, now.getTime() - dayStart);
   const nLines = opts.lines ?? 400;
-  for (let i = 0; i < nLines; i++) {
-    const ts = new Date(dayStart + (span * i) / nLines);
-    receive.push(opts.tiny ? { ts: ts.toISOString(), event: 'rcpt', session: String(i), clientIp: '10.0.0.1', tls: false } : receiveLine(i, ts, r));
+  let txn = 0;
+  /** Lines of the next transactions, handed out one at a time (addLines). */
+  let spare: ReceiveLogEntry[] = [];
+  const nextLines = (count: number, ts: (k: number) => Date): ReceiveLogEntry[] => {
+    const out: ReceiveLogEntry[] = [];
+    while (out.length < count) {
+      if (spare.length === 0) {
+        const t = transaction(txn++, ts(out.length), r);
+        spare = t.receive;
+        send.push(...t.send);
+      }
+      out.push(spare.shift()!);
+    }
+    return out;
+  };
+  if (opts.tiny) {
+    for (let i = 0; i < nLines; i++) receive.push({ ts: new Date(dayStart + (span * i) / nLines).toISOString(), event: 'rcpt', session: String(i), clientIp: '10.0.0.1', tls: false });
+  } else {
+    receive.push(...nextLines(nLines, (k) => new Date(dayStart + (span * (receive.length + k)) / nLines)));
+    spare = [];
   }
-  const send: SenderLogEntry[] = receive
-    .filter((e) => e.decision === 'accept' && !opts.tiny)
-    .slice(-150)
-    .map((e, i) => ({
-      ts: new Date(Date.parse(e.ts) + 800).toISOString(),
-      queueId: `Q${(100000 + i).toString(36).toUpperCase()}`,
-      attempt: 1,
-      sender: e.sender ?? '',
-      recipients: [e.recipient ?? ''],
-      hop: e.rule === 'inbound' ? '192.168.0.102:25' : 'smtp.provider.ne.jp:587',
-      via: e.rule === 'inbound' ? 'route' : 'smarthost',
-      tls: e.rule !== 'inbound',
-      outcome: i % 17 === 5 ? 'deferred' : 'delivered',
-      code: i % 17 === 5 ? 451 : 250,
-      reply: i % 17 === 5 ? '4.4.1 Connection timed out' : '2.0.0 OK queued',
-      durationMs: 120 + (i % 9) * 37,
-    }));
   const days = [today, localDay(new Date(now.getTime() - 86400_000)), localDay(new Date(now.getTime() - 2 * 86400_000))];
 
   let accounts: AccountView[] = [
@@ -230,10 +294,49 @@ export function createFake(opts: FakeOptions = {}): Fake {
   ];
 
   let queue: QueueItem[] = [
-    { id: 'Q2K9F1', receivedAt: new Date(now.getTime() - 40 * 60_000).toISOString(), sender: 'tanaka@test.jp', recipients: ['order@partner.example'], pending: ['order@partner.example'], size: 48_213, state: 'deferred', attempts: 3, nextAttemptAt: new Date(now.getTime() + 15 * 60_000).toISOString(), lastError: '451 4.4.1 smtp.provider.ne.jp:587: connection timed out' },
-    { id: 'Q2K9G7', receivedAt: new Date(now.getTime() - 5 * 60_000).toISOString(), sender: 'suzuki@test.jp', recipients: ['a@customer.example', 'b@customer.example'], pending: ['b@customer.example'], size: 1_204_551, state: 'queued', attempts: 1 },
-    { id: 'Q2K9H3', receivedAt: new Date(now.getTime() - 2 * 3600_000).toISOString(), sender: 'yamada@test.jp', recipients: ['big@vendor.example'], pending: ['big@vendor.example'], size: 18_400_000, state: 'hold', attempts: 0 },
+    { id: 'Q2K9F1', receivedAt: new Date(now.getTime() - 40 * 60_000).toISOString(), sender: 'tanaka@test.jp', recipients: ['order@partner.example'], pending: ['order@partner.example'], size: 48_213, state: 'deferred', attempts: 3, nextAttemptAt: new Date(now.getTime() + 15 * 60_000).toISOString(), lastError: 'order@partner.example: connect ECONNREFUSED 192.0.2.25:25', subject: '見積書の件（再送）' },
+    { id: 'Q2K9G7', receivedAt: new Date(now.getTime() - 5 * 60_000).toISOString(), sender: 'suzuki@test.jp', recipients: ['a@customer.example', 'b@customer.example'], pending: ['b@customer.example'], size: 1_204_551, state: 'queued', attempts: 1, subject: '新製品カタログの送付' },
+    { id: 'Q2K9H3', receivedAt: new Date(now.getTime() - 2 * 3600_000).toISOString(), sender: 'yamada@test.jp', recipients: ['big@vendor.example'], pending: ['big@vendor.example'], size: 18_400_000, state: 'hold', attempts: 0, subject: '図面データ一式' },
   ];
+  // The queued messages' own lines, so their timelines show how they got there.
+  if (!opts.tiny) {
+    for (const q of queue) {
+      const t0 = Date.parse(q.receivedAt);
+      const session = `q${q.id.toLowerCase()}`;
+      const at = (ms: number) => new Date(t0 + ms).toISOString();
+      const base = { session, clientIp: '192.168.0.102', tls: false, trusted: true } as const;
+      const line = { ...base, helo: 'mail.test.jp', txn: 1, sender: q.sender };
+      receive.push({ ts: at(-300), event: 'connect', ...base }, { ts: at(-200), event: 'mail', ...line, decision: 'accept', rule: 'sender-ok', code: 250, reply: '250 2.1.0 Ok' });
+      q.recipients.forEach((rc, k) => receive.push({ ts: at(-100 + k), event: 'rcpt', ...line, recipient: rc, decision: 'accept', rule: 'relay', code: 250, reply: '250 2.1.5 Ok' }));
+      receive.push({ ts: at(0), event: 'data', ...line, recipients: q.recipients, decision: 'accept', code: 250, reply: `250 2.0.0 Ok: queued as ${q.id}`, queueId: q.id, size: q.size, subject: q.subject, messageId: `<${q.id}@mail.test.jp>` });
+      if (q.id === 'Q2K9F1') {
+        for (let k = 1; k <= 3; k++) {
+          send.push({ ts: at(k * 600_000), queueId: q.id, attempt: k, sender: q.sender, recipients: q.recipients, hop: '192.0.2.25:25', mx: 'mx.partner.example', via: 'mx', tls: false, outcome: 'deferred', reply: 'connect ECONNREFUSED 192.0.2.25:25', durationMs: 12, nextAttemptAt: at((k + 1) * 600_000 + 900_000), perRecipient: [{ recipient: 'order@partner.example', reply: 'connect ECONNREFUSED 192.0.2.25:25', outcome: 'deferred' }] });
+        }
+      }
+      if (q.id === 'Q2K9G7') {
+        send.push({ ts: at(2000), queueId: q.id, attempt: 1, sender: q.sender, recipients: q.recipients, hop: 'smtp.provider.ne.jp:587', via: 'smarthost', tls: true, outcome: 'partial', code: 250, reply: '250 2.0.0 OK', durationMs: 640, nextAttemptAt: at(302_000), perRecipient: [{ recipient: 'a@customer.example', code: 250, reply: '250 2.0.0 OK', outcome: 'delivered' }, { recipient: 'b@customer.example', code: 452, reply: '452 4.2.2 Mailbox full', outcome: 'deferred' }] });
+      }
+    }
+    receive.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    send.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  }
+  // The same grouping the core uses, over the fake's lines: timelines and search answer alike.
+  const book = () => {
+    const b = new MessageBook();
+    const all: (ReceiveLogEntry | SenderLogEntry)[] = [...receive, ...send].sort((a, c) => (a.ts < c.ts ? -1 : a.ts > c.ts ? 1 : 0));
+    for (const e of all) b.add(e);
+    return b;
+  };
+  let paused = false;
+  let heldDomains: { domain: string; since: string }[] = [];
+  const deliveryStatus = (): DeliveryStatus => ({
+    paused,
+    ...(paused ? { pausedAt: new Date(now.getTime() - 600_000).toISOString(), pausedVia: 'ui' as const } : {}),
+    heldDomains,
+    durable: true,
+    queue: { total: queue.length, deferred: queue.filter((q) => q.state === 'deferred').length, hold: queue.filter((q) => q.state === 'hold').length },
+  });
 
   const authCalls: Fake['authCalls'] = [];
   const history: AuditEntryView[] = [];
@@ -260,6 +363,11 @@ export function createFake(opts: FakeOptions = {}): Fake {
   };
   const accountsChanged = (what: string) => change(what, () => undefined);
 
+  const health = (): RouteHealth[] => [
+    { hop: '192.168.0.102:25', via: 'route', state: 'ok', lastSuccess: new Date(now.getTime() - 60_000).toISOString(), consecutiveFailures: 0 },
+    { hop: '192.168.0.104:25', via: 'route', state: 'failing', lastFailure: new Date(now.getTime() - 300_000).toISOString(), lastError: 'connect ECONNREFUSED 192.168.0.104:25', consecutiveFailures: 4 },
+    { hop: 'smtp.provider.ne.jp:587', via: 'smarthost', state: 'ok', lastSuccess: new Date(now.getTime() - 30_000).toISOString(), consecutiveFailures: 0 },
+  ];
   const counts = () => {
     const t = { accepted: 0, rejected: 0, deferred: 0, bounced: 0, delivered: 0 };
     for (const e of receive) {
@@ -290,6 +398,22 @@ export function createFake(opts: FakeOptions = {}): Fake {
     logDir: 'C:\\ProgramData\\Gatehouse\\logs',
     today: counts(),
     queue: { total: queue.length, deferred: queue.filter((q) => q.state === 'deferred').length, hold: queue.filter((q) => q.state === 'hold').length },
+    delivery: { paused, heldDomains: heldDomains.map((d) => d.domain) },
+    health: healthOf({
+      running: state.running,
+      error: null,
+      configProblem: null,
+      paused,
+      heldDomains: heldDomains.map((d) => d.domain),
+      queueTotal: queue.length,
+      routes: health(),
+      groups: [
+        { name: 'test.jp', hops: ['192.168.0.102:25', '192.168.0.104:25'] },
+        { name: 'smtp.provider.ne.jp:587', hops: ['smtp.provider.ne.jp:587'] },
+      ],
+      failures: 3,
+      queueThreshold: 50,
+    }),
   });
 
   const match = (e: ReceiveLogEntry | SenderLogEntry, f?: LogFilter) => {
@@ -342,6 +466,14 @@ export function createFake(opts: FakeOptions = {}): Fake {
           { ts: new Date(now.getTime() - 35 * 60_000).toISOString(), text: 'smtp.provider.ne.jp:587: connection timed out; Q2K9F1 deferred' },
           { ts: new Date(now.getTime() - 80 * 60_000).toISOString(), text: '203.0.113.9 -> someone@elsewhere.example: relaying denied', rule: 'relay-denied' },
         ],
+        problems: (() => {
+          const p = new ProblemBook();
+          for (const e of [...receive, ...send].sort((a, c) => (a.ts < c.ts ? -1 : 1))) {
+            if ('event' in e) p.addReceive(e);
+            else p.addSend(e);
+          }
+          return p.list();
+        })(),
       };
     },
     'setup.needed': async () => state.setupNeeded,
@@ -460,11 +592,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
       return { imported: routes.length, routes: state.config.routes, senderRoutes: state.config.delivery.senderRoutes };
     },
     'routes.export': async () => ({ text: state.config.routes.flatMap((r) => r.hosts.map((h) => `${r.domain}, ${h.host}, ${h.port}`)).join('\r\n') + '\r\n' }),
-    'routes.health': async (): Promise<RouteHealth[]> => [
-      { hop: '192.168.0.102:25', via: 'route', state: 'ok', lastSuccess: new Date(now.getTime() - 60_000).toISOString(), consecutiveFailures: 0 },
-      { hop: '192.168.0.104:25', via: 'route', state: 'failing', lastFailure: new Date(now.getTime() - 300_000).toISOString(), lastError: 'connect ECONNREFUSED 192.168.0.104:25', consecutiveFailures: 4 },
-      { hop: 'smtp.provider.ne.jp:587', via: 'smarthost', state: 'ok', lastSuccess: new Date(now.getTime() - 30_000).toISOString(), consecutiveFailures: 0 },
-    ],
+    'routes.health': async (): Promise<RouteHealth[]> => health(),
     // The fake's route choice: a sender route for its sender (or any sender), the smarthost, or MX.
     'routes.which': async ({ sender, recipient }): Promise<RouteChoice> => {
       const c = state.config;
@@ -651,6 +779,60 @@ export function createFake(opts: FakeOptions = {}): Fake {
       throw new ApiError(`no held message ${id}`, 'not-found');
     },
     'history.actions': async () => [],
+    'messages.timeline': async ({ ref }): Promise<MessageTimeline> => {
+      const found = book().get(ref);
+      if (!found) throw new ApiError(`no message ${ref} in the logs or the queue`, 'not-found', [], { ref });
+      const q = queue.find((x) => x.id === found.summary.queueId);
+      const out: MessageTimeline = {
+        summary: found.summary,
+        steps: timelineSteps(found.lines),
+        client: { ip: found.summary.clientIp ?? '192.168.0.102', helo: 'mail.test.jp', tls: false, trusted: true },
+        attachments: q ? ['見積書_2025.pdf', '仕様書.xlsx'] : [],
+        bounces: [],
+      };
+      if (q) out.queue = q;
+      return out;
+    },
+    'messages.search': async ({ text, limit }) => {
+      const b = book();
+      const messages = b
+        .list()
+        .filter((m) => (b.get(m.ref)?.lines ?? []).some((l) => entryMatches(l, text)))
+        .reverse();
+      const max = limit ?? 100;
+      return { messages: messages.slice(0, max), truncated: messages.length > max, days: 3, scannedBytes: 1_234_567, elapsedMs: 42 };
+    },
+    'delivery.status': async () => deliveryStatus(),
+    'delivery.pause': async () => {
+      paused = true;
+      emit('delivery', deliveryStatus());
+      emit('status', status());
+      return deliveryStatus();
+    },
+    'delivery.resume': async () => {
+      paused = false;
+      emit('delivery', deliveryStatus());
+      emit('status', status());
+      return deliveryStatus();
+    },
+    'delivery.hold': async ({ domain }) => {
+      if (!heldDomains.some((d) => d.domain === domain)) heldDomains = [...heldDomains, { domain, since: new Date().toISOString() }];
+      emit('delivery', deliveryStatus());
+      emit('status', status());
+      return deliveryStatus();
+    },
+    'delivery.release': async ({ domain }) => {
+      heldDomains = heldDomains.filter((d) => d.domain !== domain);
+      emit('delivery', deliveryStatus());
+      emit('status', status());
+      return deliveryStatus();
+    },
+    'notices.test': async (): Promise<Notice> => {
+      const n: Notice = { id: `t${Date.now()}`, ts: new Date().toISOString(), kind: 'test', level: 'ok', params: {} };
+      emit('notice', n);
+      return n;
+    },
+
     'history.list': async () => [...history].reverse(),
     'history.restore': async ({ n }) => {
       const e = history.find((h) => h.n === n);
@@ -707,8 +889,9 @@ export function createFake(opts: FakeOptions = {}): Fake {
     emit,
     addLines(n: number) {
       const start = receive.length;
-      for (let i = 0; i < n; i++) {
-        const e = receiveLine(start + i, new Date(), r);
+      void start;
+      for (const e of nextLines(n, () => new Date())) {
+        e.ts = new Date().toISOString();
         receive.push(e);
         emit('receivelog', e);
       }

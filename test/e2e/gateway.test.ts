@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import nodemailer from 'nodemailer';
 import { ensureRendererBuilt, launchBrowser, openPage, openTab, realProblems, shot, type OpenedPage } from './harness.js';
 import { send, startServe, startSink, type Serve, type Sink } from './serve.js';
 
@@ -102,29 +103,35 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
     await toggle.waitFor();
     if (await toggle.isChecked()) {
       await toggle.uncheck();
-      await page.getByText(/次の RCPT は送信できます/).waitFor();
+      await page.getByText(/これから外部へ送信できます/).waitFor();
     }
     const passed = await send(smtpPort, 'baito@test.jp', EXTERNAL);
     expect(passed).toEqual({ ok: true, accepted: [EXTERNAL] });
 
     await toggle.check();
-    await page.getByText(/次の RCPT は拒否されます/).waitFor();
+    await page.getByText(/外部宛てのメールは、これから拒否されます/).waitFor();
     await shot(page, 'real-ja-accounts-blocked');
 
     await openTab(page, 'ライブログ');
-    await page.getByRole('grid').waitFor();
+    await page.getByTestId('messages').waitFor();
     const rejected = await send(smtpPort, 'baito@test.jp', EXTERNAL);
     const t0 = Date.now();
     expect(rejected.ok).toBe(false);
     expect(rejected.ok ? '' : rejected.error).toMatch(/550/);
-    const row = page.getByTestId('log-row').filter({ hasText: 'block-external' }).filter({ hasText: 'baito@test.jp' });
-    await row.first().waitFor({ timeout: 1000 });
+    // The message view shows the refused message at once, from the event stream.
+    const msg = page.getByTestId('message-row').filter({ hasText: 'baito@test.jp' }).filter({ has: page.locator('[data-outcome=rejected]') });
+    await msg.first().waitFor({ timeout: 1000 });
     expect(Date.now() - t0).toBeLessThanOrEqual(1000);
+    // One click away, the receivelog line names the rule (its label; the raw name in the tooltip).
+    await page.getByRole('tab', { name: '受信ログ（receivelog）' }).click();
+    const row = page.getByTestId('log-row').filter({ has: page.locator('[title^="block-external"]') }).filter({ hasText: 'baito@test.jp' });
+    await row.first().waitFor({ timeout: 1000 });
+    expect(await row.first().textContent()).toContain('外部への送信を禁止');
     await shot(page, 'real-ja-log-block-external');
 
     await openTab(page, 'アカウント');
     await toggle.uncheck();
-    await page.getByText(/次の RCPT は送信できます/).waitFor();
+    await page.getByText(/これから外部へ送信できます/).waitFor();
     const again = await send(smtpPort, 'baito@test.jp', EXTERNAL);
     expect(again).toEqual({ ok: true, accepted: [EXTERNAL] });
     // Relayed mail leaves through the smarthost (the provider sink): the first one and this one.
@@ -154,7 +161,10 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
     expect(loads).toBe(0);
     // The change is the CLI's in the trail, written by the gateway.
     await openTab(page, '変更履歴');
-    await page.getByText('unblock baito@test.jp').first().waitFor();
+    // In Japanese, with the trail's own English text in the tooltip.
+    const entry = page.getByText('baito@test.jp の外部への送信を許可').first();
+    await entry.waitFor();
+    expect(await entry.getAttribute('title')).toBe('unblock baito@test.jp');
   });
 
   it('imports a Gateway.dat file', async () => {
@@ -185,11 +195,14 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
 
   it('stops and starts the service from the dashboard', async () => {
     await openTab(page, 'ダッシュボード');
-    await page.getByRole('button', { name: /サービスの停止/ }).click();
+    await page.getByRole('button', { name: '受信を停止' }).click();
+    // Asked first, saying that queued mail is still delivered.
+    await page.getByRole('dialog').getByText(/キューにあるメールの配送は続きます/).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: '受信を停止' }).click();
     await expect.poll(() => page.getByTestId('service-state').textContent(), { timeout: 10_000 }).toBe('停止中');
     await expect.poll(() => canConnect(smtpPort)).toBe(false);
     await shot(page, 'real-ja-dashboard-stopped');
-    await page.getByRole('button', { name: /サービスの開始/ }).click();
+    await page.getByRole('button', { name: '受信を開始' }).click();
     await expect.poll(() => page.getByTestId('service-state').textContent(), { timeout: 10_000 }).toBe('稼働中');
     smtpPort = await listenPort(page);
     await expect.poll(() => canConnect(smtpPort)).toBe(true);
@@ -197,11 +210,57 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
     expect(r.ok).toBe(true);
   });
 
+  it('shows the timeline of baito’s mail to a colleague and an outsider, in Japanese and in English', async () => {
+    // The seed scenario: the office server sends for the blocked part-timer to both.
+    await openTab(page, 'アカウント');
+    const toggle = page.getByRole('switch', { name: /baito@test\.jp/ });
+    if (!(await toggle.isChecked())) {
+      await toggle.check();
+      await page.getByText(/外部宛てのメールは、これから拒否されます/).waitFor();
+    }
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    const info = await transport.sendMail({ from: 'baito@test.jp', to: [EXTERNAL, 'boss@test.jp'], subject: '=?utf-8?b?6KaL56mN5pu444Gu5Lu2?=', text: 'hello' });
+    transport.close();
+    expect(info.rejected.map(String)).toEqual([EXTERNAL]);
+    const queueId = /queued as (\S+)/.exec(info.response)![1]!;
+    await expect.poll(() => office.messages.filter((m) => m.to.includes('boss@test.jp') && m.from === 'baito@test.jp').length, { timeout: 15_000 }).toBe(1);
+    await openTab(page, 'ライブログ');
+    const row = page.locator(`[data-testid=message-row][data-ref="${queueId}"]`);
+    await expect.poll(() => row.locator('[data-outcome]').first().getAttribute('data-outcome'), { timeout: 10_000 }).toBe('delivered');
+    await row.getByTestId('open-timeline').click();
+    const tl = page.getByTestId('timeline');
+    await tl.getByRole('heading', { name: '見積書の件' }).waitFor();
+    expect(await tl.getByTestId('tl-queue-id').textContent()).toBe(queueId);
+    await tl.getByText('127.0.0.1 から接続').waitFor();
+    await tl.getByText(`宛先 ${EXTERNAL} を拒否しました`).waitFor();
+    await tl.locator('[data-step=rcpt] .rule[title=block-external]').getByText('外部への送信を禁止').waitFor();
+    await tl.getByText('宛先 boss@test.jp を受け付けました').waitFor();
+    await tl.getByText(`メールを受け取り、キューに入れました（キュー ID ${queueId}）`).waitFor();
+    await tl.getByText(new RegExp(`127\\.0\\.0\\.1:${office.port} へ配送しました（1 回目）`)).waitFor();
+    await shot(page, 'real-ja-timeline');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('lang').selectOption('en');
+    await row.getByTestId('open-timeline').click();
+    await tl.getByText('Connection from 127.0.0.1').waitFor();
+    await tl.getByText(`Recipient ${EXTERNAL} refused`).waitFor();
+    await tl.locator('[data-step=rcpt] .rule[title=block-external]').getByText('External sending blocked').waitFor();
+    await tl.getByText(`Message received and queued (queue ID ${queueId})`).waitFor();
+    await tl.getByText(new RegExp(`Delivered to 127\\.0\\.0\\.1:${office.port} \\(attempt 1\\)`)).waitFor();
+    await shot(page, 'real-en-timeline');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('lang').selectOption('ja');
+    await page.getByRole('tab', { name: 'ダッシュボード', exact: true }).waitFor();
+    // Leave baito as the next test expects it: unblocked.
+    await openTab(page, 'アカウント');
+    await toggle.uncheck();
+    await page.getByText(/これから外部へ送信できます/).waitFor();
+  });
+
   it('answers the tester with the rule that fires', async () => {
     await openTab(page, 'アカウント');
     const toggle = page.getByRole('switch', { name: /baito@test\.jp/ });
     await toggle.check();
-    await page.getByText(/次の RCPT は拒否されます/).waitFor();
+    await page.getByText(/外部宛てのメールは、これから拒否されます/).waitFor();
     await openTab(page, '送信可否テスト');
     await page.locator('#t-sender').fill('baito@test.jp');
     await page.locator('#t-rcpt').fill(EXTERNAL);
@@ -257,7 +316,7 @@ describe('gatehouse serve + admin UI', { timeout: 60_000 }, () => {
     await big.page.locator('svg[role=img]').waitFor();
     await shot(big.page, 'real-ja-dashboard-150');
     await openTab(big.page, 'ライブログ');
-    await big.page.getByTestId('log-row').first().waitFor();
+    await big.page.getByTestId('message-row').first().waitFor();
     await shot(big.page, 'real-ja-log-150');
     expect(realProblems(big.problems)).toEqual([]);
     await big.context.close();

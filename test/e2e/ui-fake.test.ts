@@ -39,7 +39,7 @@ afterAll(async () => {
 const SCREENS: { id: string; ja: string; en: string; ready: (p: Page) => Promise<unknown> }[] = [
   { id: 'dashboard', ja: 'ダッシュボード', en: 'Dashboard', ready: (p) => p.locator('svg[role=img] rect.accepted').first().waitFor() },
   { id: 'accounts', ja: 'アカウント', en: 'Accounts', ready: (p) => p.getByTestId('account-row').first().waitFor() },
-  { id: 'log', ja: 'ライブログ', en: 'Live log', ready: (p) => p.getByTestId('log-row').first().waitFor() },
+  { id: 'log', ja: 'ライブログ', en: 'Live log', ready: (p) => p.getByTestId('message-row').first().waitFor() },
   { id: 'routes', ja: '振り分け設定（Gateway.dat）', en: 'Routes (Gateway.dat)', ready: (p) => p.getByTestId('route-row').first().waitFor() },
   { id: 'deliverability', ja: '到達性（SPF・DKIM）', en: 'Deliverability', ready: (p) => p.getByTestId('doctor').waitFor() },
   { id: 'settings', ja: '設定', en: 'Settings', ready: (p) => p.locator('#set-internalDomains').waitFor() },
@@ -90,6 +90,9 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
           await page.locator('#set-limits-maxRecipients-desc .problem').waitFor();
           await page.locator('#set-listen-port').scrollIntoViewIfNeeded();
           await shot(page, `fake-${lang}-settings-invalid`);
+          // Leaving with those edits asks first; the admin chooses to drop them.
+          await openTab(page, lang === 'ja' ? 'キュー' : 'Queue');
+          await page.getByRole('dialog').getByRole('button', { name: lang === 'ja' ? '保存せずに移動' : 'Leave without saving' }).click();
         }
       }
       expect(realProblems(problems)).toEqual([]);
@@ -326,7 +329,7 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
     await page.getByTestId('account-row').first().waitFor();
     await shot(page, 'fake-ja-accounts-150');
     await openTab(page, 'ライブログ');
-    await page.getByTestId('log-row').first().waitFor();
+    await page.getByTestId('message-row').first().waitFor();
     await shot(page, 'fake-ja-log-150');
     expect(realProblems(problems)).toEqual([]);
     await context.close();
@@ -364,13 +367,15 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
     const url = await host(fake);
     const { page, problems, context } = await openPage(browser, `${url}/#token=${TOKEN}`, { locale: 'ja' });
     await openTab(page, 'ライブログ');
+    // The command-level view, one click from the messages.
+    await page.getByRole('tab', { name: '受信ログ（receivelog）' }).click();
     await page.getByTestId('log-row').first().waitFor();
     await page.locator('#log-receive-rule').selectOption('block-external');
-    await expect.poll(async () => (await page.getByTestId('log-row').allTextContents()).every((t) => t.includes('block-external'))).toBe(true);
+    await expect.poll(async () => (await page.getByTestId('log-row').allTextContents()).every((t) => t.includes('外部への送信を禁止'))).toBe(true);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV エクスポート' }).click()]);
     const csv = await fsp.readFile((await download.path())!, 'utf8');
     const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toMatch(/^時刻,イベント,/);
+    expect(lines[0]).toMatch(/^"?時刻 \([^)]*UTC[+-]\d\d:\d\d\)"?,イベント,/);
     expect(lines.length).toBeGreaterThan(1);
     expect(lines.slice(1).every((l) => l.includes('block-external'))).toBe(true);
 
@@ -411,6 +416,7 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
     await page.goto(`${url}/`);
     await page.getByTestId('service-state').waitFor();
     await openTab(page, 'Live log');
+    await page.getByRole('tab', { name: 'Receive log (receivelog)' }).click();
     await page.getByTestId('log-row').first().waitFor();
     const before = await page.getByText(/^[\d,]+ lines$/).textContent();
     fake.addLines(1);
@@ -423,6 +429,7 @@ describe('admin UI on the fake core', { timeout: 60_000 }, () => {
     const url = await host(fake);
     const { page, problems, context } = await openPage(browser, `${url}/#token=${TOKEN}`, { locale: 'en' });
     await openTab(page, 'Live log');
+    await page.getByRole('tab', { name: 'Receive log (receivelog)' }).click();
     await page.getByTestId('log-row').first().waitFor();
     // Page older lines in until 20k are loaded (10 pages of 2000).
     for (let i = 0; i < 9; i++) await page.getByRole('button', { name: 'Load older lines' }).click();
@@ -462,6 +469,7 @@ describe('live log at a million lines', { timeout: 120_000 }, () => {
     const url = await host(fake);
     const { page, problems, context } = await openPage(browser, `${url}/#token=${TOKEN}`, { locale: 'en' });
     await openTab(page, 'Live log');
+    await page.getByRole('tab', { name: 'Receive log (receivelog)' }).click();
     await page.getByTestId('log-row').first().waitFor();
     await page.getByRole('button', { name: 'Load older lines' }).click();
     await expect.poll(() => page.getByText(/^1,000,000 lines$/).count(), { timeout: 60_000 }).toBe(1);

@@ -19,6 +19,8 @@ export function status(patch: Partial<GatewayStatus> = {}): GatewayStatus {
     logDir: '/data/logs',
     today: { accepted: 12, rejected: 3, deferred: 1, bounced: 0, delivered: 10 },
     queue: { total: 0, deferred: 0, hold: 0 },
+    delivery: { paused: false, heldDomains: [] },
+    health: { level: 'ok', reasons: [] },
     ...patch,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { GatewayStatus } from '../../main/shared/contract.js';
-import { APPROVALS_NOTICE_EVERY_MS, DEFER_NOTICE_EVERY_MS, parseShellArgs, QUIT_TIMEOUT_MS, Shell, ShellArgsError, STOP_GRACE_MS, type ShellPorts } from '../../main/electron/lifecycle.js';
+import { DEFER_NOTICE_EVERY_MS, parseShellArgs, QUIT_TIMEOUT_MS, Shell, ShellArgsError, STOP_GRACE_MS, type ShellPorts } from '../../main/electron/lifecycle.js';
 import type { Notice, TrayModel } from '../../main/electron/tray-state.js';
 import { status } from './fixtures.js';
 
@@ -236,20 +236,6 @@ describe('notifications', () => {
     expect(t.notices.map((n) => n.kind)).toEqual(['deferring', 'deferring']);
   });
 
-  it('approvals waiting: a burst is one notification a minute; a freeze is always told', async () => {
-    const t = setup();
-    await t.shell.startup({ hidden: true, noGatewayStart: false });
-    const base = t.gw.status();
-    const o = (approvals: number, frozen = 0) => t.shell.onStatus({ ...base, outbound: { approvals, delayed: 0, frozen } });
-    o(1);
-    o(2);
-    o(3);
-    expect(t.notices.map((n) => n.kind)).toEqual(['approvals']);
-    t.advance(APPROVALS_NOTICE_EVERY_MS);
-    o(4);
-    o(4, 1);
-    expect(t.notices.map((n) => n.kind)).toEqual(['approvals', 'approvals', 'frozen']);
-  });
 
   it('traffic refreshes the tooltip at most once a second', async () => {
     const t = setup();
@@ -287,5 +273,17 @@ describe('parseShellArgs', () => {
     expect(() => parseShellArgs(['--listen', 'nope'])).toThrow(ShellArgsError);
     expect(() => parseShellArgs(['--listen'])).toThrow(/needs a value/);
     expect(() => parseShellArgs([], { GATEHOUSE_LISTEN: '1.2.3.4:99999' })).toThrow(/host:port/);
+  });
+});
+
+describe('core notices', () => {
+  it('shows the core’s notices in the app’s language unless desktop notifications are off', async () => {
+    const t = setup();
+    await t.shell.startup({ hidden: true, noGatewayStart: true });
+    const notice = { id: 'n1', ts: '2026-11-29T10:00:00.000Z', kind: 'queue-size' as const, level: 'warn' as const, params: { n: 60, threshold: 50 } };
+    t.shell.onNotice(notice, false);
+    expect(t.notices).toEqual([]);
+    t.shell.onNotice(notice, true);
+    expect(t.notices).toEqual([{ kind: 'core', title: 'Gatehouse: 60 messages wait in the queue', body: expect.stringContaining('passed 50 messages') }]);
   });
 });

@@ -122,7 +122,8 @@ describe('start: Electron or headless', () => {
       expect(out).toMatch(/running the headless host instead/);
     } finally {
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      // 'close', not 'exit': the last lines can still be in the pipe when the process has exited.
+      await new Promise((r) => child.once('close', r));
     }
     // On Windows child.kill() is TerminateProcess: no SIGTERM handler runs, so no "stopped".
     if (process.platform !== 'win32') expect(out).toMatch(/stopped/);

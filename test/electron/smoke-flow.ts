@@ -54,5 +54,8 @@ export async function smokeFlow(page: Page, smtpPort: number, log: (s: string) =
   }
   if (code !== 550) throw new Error(`expected 550 at RCPT after blocking, got ${code}`);
   log('sent one message from baito@test.jp: 550 at RCPT; looking for the log line');
-  await page.getByTestId('log-row').filter({ hasText: 'block-external' }).filter({ hasText: 'baito@test.jp' }).first().waitFor({ timeout: 5_000 });
+  // The message view shows the refused mail; the receivelog line names its rule (tooltip).
+  await page.getByTestId('message-row').filter({ hasText: 'baito@test.jp' }).filter({ has: page.locator('[data-outcome=rejected]') }).first().waitFor({ timeout: 5_000 });
+  await page.getByRole('tab', { name: /^(受信ログ（receivelog）|Receive log \(receivelog\))/ }).click();
+  await page.getByTestId('log-row').filter({ has: page.locator('[title^="block-external"]') }).filter({ hasText: 'baito@test.jp' }).first().waitFor({ timeout: 5_000 });
 }

@@ -114,19 +114,6 @@ describe('notifications', () => {
     expect(noticesFor(null, q(1), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'deferring', title: expect.stringContaining('再送待ち') }]);
   });
 
-  it('more mail waiting for approval, and a newly frozen sender, are reported (ja and en)', () => {
-    const o = (approvals: number, frozen: number) => status({ outbound: { approvals, delayed: 0, frozen } });
-    expect(noticesFor(o(0, 0), o(1, 0), ctx)).toMatchObject([{ kind: 'approvals', body: expect.stringContaining('1 message(s) wait') }]);
-    expect(noticesFor(o(1, 0), o(3, 0), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'approvals', title: expect.stringContaining('承認待ち'), body: expect.stringContaining('3 通') }]);
-    // Fewer (decided) or as many: nothing; at start with some waiting: told.
-    expect(noticesFor(o(3, 0), o(2, 0), ctx)).toEqual([]);
-    expect(noticesFor(o(2, 0), o(2, 0), ctx)).toEqual([]);
-    expect(noticesFor(null, o(2, 0), ctx).map((n) => n.kind)).toEqual(['approvals']);
-    expect(noticesFor(o(0, 0), o(0, 1), { ...ctx, lang: 'ja' })).toMatchObject([{ kind: 'frozen', title: expect.stringContaining('凍結') }]);
-    expect(noticesFor(o(0, 1), o(0, 0), ctx)).toEqual([]);
-    // An older core without the counts: nothing.
-    expect(noticesFor(status(), status(), ctx)).toEqual([]);
-  });
 });
 
 describe('tray in service mode (the app as the remote control of the Windows service)', () => {
@@ -166,5 +153,19 @@ describe('tray in service mode (the app as the remote control of the Windows ser
     const none = trayModel(null, svc('service-stopped', false), 'en').menu;
     expect(item(none, 'start').enabled).toBe(false);
     expect(item(none, 'stop').enabled).toBe(false);
+  });
+});
+
+describe('health on the tray', () => {
+  it('is amber when something needs a look and red when mail is not going out, with the reason in the tooltip', () => {
+    const warn = status({ health: { level: 'warn', reasons: [{ level: 'warn', code: 'paused', params: {} }] } });
+    expect(trayState(warn)).toBe('warn');
+    const m = trayModel(warn, { openAtLogin: false, startGatewayOnLaunch: true }, 'ja');
+    expect(m.icon).toBe('tray-warn.png');
+    expect(m.tooltip).toContain('要確認: 送信を一時停止中');
+    const red = status({ health: { level: 'error', reasons: [{ level: 'error', code: 'route-down', params: { name: 'test.jp', failures: 3 } }] } });
+    expect(trayState(red)).toBe('error');
+    expect(trayModel(red, { openAtLogin: false, startGatewayOnLaunch: true }, 'en').tooltip).toContain('error: mail to test.jp is not going out');
+    expect(trayState(status())).toBe('running');
   });
 });

@@ -66,6 +66,15 @@ const BASE: GatehouseConfig = {
   dkim: { keys: [] },
   deliverability: { publicIp: '', port25Target: null },
   approvalPage: { enabled: false, listen: { host: '127.0.0.1', port: 8443 }, publicUrl: '' },
+  notifications: {
+    desktop: true,
+    mailTo: '',
+    routeDown: { enabled: true, failures: 3 },
+    queueSize: { enabled: true, messages: 50 },
+    nearExpiry: { enabled: true, hours: 12 },
+    approvals: { enabled: true, waiting: 1 },
+    senderFrozen: { enabled: true },
+  },
 };
 
 export function testConfig(overrides: Partial<GatehouseConfig> = {}): GatehouseConfig {

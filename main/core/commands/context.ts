@@ -8,6 +8,7 @@
  */
 import { ApiError, type CallContext, type QueueDetail } from '../../shared/contract.js';
 import { problem } from '../../shared/issues.js';
+import type { AuditWhat } from '../../shared/audit.js';
 import type { AccountView, GatehouseConfig, QueueItem } from '../../shared/types.js';
 import { ConfigError, listAccounts, type ConfigStore, type SeenSource } from '../config/index.js';
 import type { QueueFilter } from '../delivery/index.js';
@@ -48,7 +49,7 @@ export function gatewayPorts(gw: Gateway): CommandPorts {
 }
 
 /** One config change, audited with who asked; a refused change is an ApiError('validation'). */
-export async function change(p: CommandPorts, call: CallContext, what: string, mutate: (draft: GatehouseConfig) => void): Promise<GatehouseConfig> {
+export async function change(p: CommandPorts, call: CallContext, what: string | AuditWhat, mutate: (draft: GatehouseConfig) => void): Promise<GatehouseConfig> {
   try {
     return await p.store.update(call.via, what, mutate);
   } catch (err) {

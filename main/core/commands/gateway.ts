@@ -16,7 +16,10 @@ export function gatewayCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
         return await runtime(p).start();
       } catch (err) {
         if (err instanceof ApiError) throw err;
-        throw new ApiError((err as Error).message, 'listen-failed');
+        const message = (err as Error).message;
+        const at = runtime(p).status().configured;
+        // The window words it: the address and the system's code (EADDRINUSE, EACCES, ...).
+        throw new ApiError(message, 'listen-failed', [], { address: `${at.host}:${at.port}`, reason: /(E[A-Z]+)/.exec(message)?.[1] ?? '' });
       }
     },
     'gateway.stop': async () => runtime(p).stop(),

@@ -19,6 +19,8 @@ import { historyCommands } from './history.js';
 import { listCommands } from './lists.js';
 import { logCommands } from './log.js';
 import { outboundCommands } from './outbound.js';
+import { messageCommands } from './messages.js';
+import { deliveryCommands } from './delivery.js';
 import { queueCommands } from './queue.js';
 import { routeCommands } from './routes.js';
 import { serviceCommands } from './service.js';
@@ -40,6 +42,8 @@ export function createCommands(p: CommandPorts): CommandHandlers {
     ...outboundCommands(p),
     ...deliverabilityCommands(p),
     ...oauthCommands(p),
+    ...messageCommands(p),
+    ...deliveryCommands(p),
   };
 }
 

@@ -3,6 +3,7 @@
  * trusted networks. Adding what is listed, or removing what is not, is refused with one issue
  * ('listed' / 'not_listed') and changes nothing; domains compare case-insensitively.
  */
+import { auditWhat } from '../../shared/audit.js';
 import type { CommandHandlers } from '../../shared/contract.js';
 import { problem } from '../../shared/issues.js';
 import { toConfigView } from '../config-view.js';
@@ -13,8 +14,8 @@ type Names = 'domains.add' | 'domains.remove' | 'trusted.add' | 'trusted.remove'
 type ListKey = 'internalDomains' | 'trustedNetworks';
 
 async function edit(p: CommandPorts, call: CallContext, key: ListKey, field: string, value: string, add: boolean) {
-  const noun = key === 'internalDomains' ? 'domain' : 'CIDR';
-  const cfg = await change(p, call, `${add ? 'add' : 'remove'} ${noun} ${value}`, (d) => {
+  const code = key === 'internalDomains' ? (add ? 'domain-add' : 'domain-remove') : add ? 'trusted-add' : 'trusted-remove';
+  const cfg = await change(p, call, auditWhat(code, { value }), (d) => {
     const list = d[key];
     const i = list.findIndex((x) => x.toLowerCase() === value.toLowerCase());
     if (add && i >= 0) throw refuse(field, problem('listed', { value }));

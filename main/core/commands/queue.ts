@@ -17,7 +17,7 @@ async function found<T>(run: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const message = (err as Error).message;
-    throw new ApiError(message, /^no message /.test(message) ? 'not-found' : 'internal');
+    throw new ApiError(message, /^no message /.test(message) ? 'not-found' : 'internal', [], /^no message (\S+)/.test(message) ? { id: /^no message (\S+)/.exec(message)![1]! } : {});
   }
 }
 

@@ -9,6 +9,7 @@
  * choose for one sender and recipient. An import is all-or-nothing: a bad file rejects with
  * ApiError 'validation', one issue per problem naming its line.
  */
+import { auditWhat } from '../../shared/audit.js';
 import { ApiError, type CommandHandlers, type RouteChoice } from '../../shared/contract.js';
 import { senderRouteKey } from '../../shared/config-schema.js';
 import type { SenderRoute } from '../../shared/deliverability.js';

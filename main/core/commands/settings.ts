@@ -5,6 +5,7 @@
  * sees it, so it cannot send it back), and the first-run setup. Each change is audited with
  * who asked; a refused one rejects with ApiError 'validation' and every issue.
  */
+import { auditWhat } from '../../shared/audit.js';
 import type { CommandHandlers, SmarthostInput } from '../../shared/contract.js';
 import type { GatehouseConfig, SmarthostConfig } from '../../shared/types.js';
 import { toConfigView } from '../config-view.js';
@@ -23,21 +24,21 @@ export function settingsCommands(p: CommandPorts): Pick<CommandHandlers, Names> 
   return {
     'config.get': async () => toConfigView(p.store.get()),
     'config.set': async (args, call) => {
-      const cfg = await change(p, call, `set ${args.key}`, (d) => {
+      const cfg = await change(p, call, auditWhat('config-set', { key: args.key }), (d) => {
         if (args.key === 'delivery') d.delivery = { ...args.value, smarthost: d.delivery.smarthost, senderRoutes: d.delivery.senderRoutes, oauth: d.delivery.oauth };
         else (d as unknown as Record<string, unknown>)[args.key] = args.value;
       });
       return toConfigView(cfg);
     },
     'config.setSmarthost': async (input, call) => {
-      const what = input ? `set smarthost ${input.host}:${input.port ?? ''}`.replace(/:$/, '') : 'remove smarthost';
+      const what = input ? auditWhat('smarthost-set', { host: `${input.host}:${input.port ?? ''}`.replace(/:$/, '') }) : auditWhat('smarthost-remove');
       return toConfigView(await change(p, call, what, (d) => void (d.delivery.smarthost = mergeSmarthost(d.delivery.smarthost, input))));
     },
 
     // First run: nobody has changed the config yet (only the default/demo entry exists).
     'setup.needed': async () => (await p.store.history()).every((e) => e.via === 'default'),
     'setup.complete': async (input) => {
-      const cfg = await change(p, { via: 'setup' }, 'first-run setup', (d: GatehouseConfig) => {
+      const cfg = await change(p, { via: 'setup' }, auditWhat('setup'), (d: GatehouseConfig) => {
         const office = input.officeServer;
         const cidr = `${office.host}/${office.host.includes(':') ? 128 : 32}`;
         // The office server is the only trusted network: no 127.0.0.0/8 or other demo entries

@@ -28,6 +28,12 @@ import { HELD_RETRY_DELAYS_MS, heldRetryText, retryWhileHeld } from '../fs-retry
 
 import { issueAt, problem } from '../../shared/issues.js';
 import type { AuditEntry, ChangeVia, GatehouseConfig } from '../../shared/types.js';
+import { auditWhat, type AuditWhat } from '../../shared/audit.js';
+
+/** The audit entry's `what` (English) and, when given, its code and parameters. */
+function whatFields(said: string | AuditWhat): Pick<AuditEntry, 'what' | 'whatCode' | 'whatParams'> {
+  return typeof said === 'string' ? { what: said } : { what: said.text, whatCode: said.code, whatParams: said.params };
+}
 import {
   ConfigError,
   type ConfigIssue,
@@ -234,16 +240,16 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     if (text === null && !lastGood?.ok) {
       // A new data dir: the first audit entry records where the settings came from.
       let initial = defaultConfig(platform);
-      let what = 'created config.json with the defaults';
+      let what = auditWhat('created-defaults');
       if (opts.createWith) {
         const r = validateConfig(opts.createWith, platform);
         if (!r.ok) throw new ConfigError(r.errors, { summary: 'The initial settings given are invalid' });
         initial = r.config;
-        what = 'created config.json';
+        what = auditWhat('created');
       }
       const store = new ConfigStore(dataDir, initial, opts);
       await store.#save(initial);
-      await store.#appendAudit({ via: 'default', what, before: null, after: initial });
+      await store.#appendAudit({ via: 'default', ...whatFields(what), before: null, after: initial });
       return store;
     }
 
@@ -282,7 +288,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
    * nothing changed: no audit entry for a no-op). Throws ConfigError and keeps the old settings
    * when the result is invalid; an exception from `mutate` propagates the same way.
    */
-  update(via: ChangeVia, what: string, mutate: (draft: GatehouseConfig) => void): Promise<GatehouseConfig> {
+  update(via: ChangeVia, what: string | AuditWhat, mutate: (draft: GatehouseConfig) => void): Promise<GatehouseConfig> {
     return this.#enqueue(async () => {
       const draft = structuredClone(this.#current); // a plain, unfrozen copy
       mutate(draft);
@@ -291,7 +297,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   }
 
   /** Replace the whole config with `next` (validated and completed with defaults). */
-  replace(via: ChangeVia, what: string, next: unknown): Promise<GatehouseConfig> {
+  replace(via: ChangeVia, what: string | AuditWhat, next: unknown): Promise<GatehouseConfig> {
     return this.#enqueue(() => this.#commit(via, what, next));
   }
 
@@ -317,7 +323,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
           summary: 'Cannot restore',
         });
       }
-      return this.#commit(via, `restore change #${n} (${entry.what})`, entry.after);
+      return this.#commit(via, auditWhat('restore', { n, what: entry.what }), entry.after);
     });
   }
 
@@ -357,7 +363,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     return run;
   }
 
-  async #commit(via: ChangeVia, what: string, next: unknown): Promise<GatehouseConfig> {
+  async #commit(via: ChangeVia, said: string | AuditWhat, next: unknown): Promise<GatehouseConfig> {
+    const what = typeof said === 'string' ? said : said.text;
     const r = validateConfig(next, this.#platform);
     if (!r.ok) throw new ConfigError(r.errors, { summary: `Not saved (${what}): invalid settings` });
     // No secret (passwords, DKIM keys, the OAuth client secret) reaches the file or the audit trail in clear text.
@@ -367,7 +374,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     const after = deepFreeze(r.config);
     // File first, then the trail: the trail must never claim a change the file does not hold.
     await this.#save(after);
-    const entry = await this.#appendAudit({ via, what, before, after });
+    const entry = await this.#appendAudit({ via, ...whatFields(said), before, after });
     this.#adopt(after, entry);
     return after;
   }
@@ -407,7 +414,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     const before = this.#current;
     if (sameConfig(before, parsed.config)) return; // our own write coming back, or a no-op edit
     const after = deepFreeze(parsed.config);
-    const entry = await this.#appendAudit({ via: 'file', what: `${CONFIG_FILE} changed outside Gatehouse`, before, after });
+    const entry = await this.#appendAudit({ via: 'file', ...whatFields(auditWhat('file-edit')), before, after });
     await this.#writeLastGood(after);
     this.#adopt(after, entry);
   }
@@ -459,7 +466,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     if (line !== null && !last) return; // a torn line: no trustworthy reference, stay quiet
     await this.#appendAudit({
       via: 'file',
-      what: last ? `${CONFIG_FILE} changed while Gatehouse was not running` : `found ${CONFIG_FILE} without an audit trail`,
+      ...whatFields(auditWhat(last ? 'file-edit-stopped' : 'file-no-trail')),
       before: last ? last.after : null,
       after: this.#current,
     });

@@ -32,6 +32,7 @@ export function queueItem(header: SpoolHeader, state: SpoolState, active: boolea
   };
   if (state.nextAttemptAt) item.nextAttemptAt = state.nextAttemptAt;
   if (state.lastError) item.lastError = state.lastError;
+  if (header.subject) item.subject = header.subject;
   return item;
 }
 

@@ -51,6 +51,8 @@ export interface DeliveryDeps {
   mxPort?: number;
   /** Last changes before sending (DKIM keys; long-line folding, on unless turned off), read per attempt. */
   outbound?(): OutboundOptions;
+  /** The admin's pause and held domains (control.ts): nothing starts while paused. */
+  control?: { isPaused(): boolean; isHeld(recipient: string): boolean };
 }
 
 export interface QueueShow extends QueueDetail {
@@ -195,6 +197,8 @@ export class DeliveryRunner {
    */
   private pump(): void {
     if (this.stopping) return;
+    // Paused by the admin: receiving goes on, nothing is sent until resume() pumps again.
+    if (this.deps.control?.isPaused()) return;
     const free = Math.max(1, this.deps.config().delivery.maxConnectionsTotal) - this.active;
     if (free <= 0) return;
     const now = this.now().getTime();
@@ -203,6 +207,7 @@ export class DeliveryRunner {
     let next = Infinity;
     for (const e of this.entries.values()) {
       if (e.running || e.locked || e.state.held) continue;
+      if (this.sendable(e).length === 0) continue;
       const t = this.dueAt(e);
       if (t > now) {
         next = Math.min(next, t);
@@ -249,6 +254,18 @@ export class DeliveryRunner {
     this.changed();
   }
 
+  /** Pending recipients not in a domain the admin holds. */
+  private sendable(e: Entry): string[] {
+    const c = this.deps.control;
+    return c ? e.state.pending.filter((r) => !c.isHeld(r)) : e.state.pending;
+  }
+
+  /** The admin resumed delivery or released a domain: start what is due. */
+  controlChanged(): void {
+    this.changed();
+    this.pump();
+  }
+
   private later(e: Entry): string {
     const d = this.deps.config().delivery;
     return new Date(nextAttemptTime(this.now().getTime(), d.retrySchedule, Math.max(1, e.state.attempts), e.header.receivedAt, d.maxLifetimeSeconds)).toISOString();
@@ -266,7 +283,7 @@ export class DeliveryRunner {
     } catch (err) {
       return this.unreadable(e, err);
     }
-    const result = await runAttempt(e.header, e.state.pending, raw, cfg, {
+    const result = await runAttempt(e.header, this.sendable(e), raw, cfg, {
       pool: this.pool,
       resolver: this.resolver,
       health: this.health,
@@ -308,10 +325,12 @@ export class DeliveryRunner {
     const lines: SenderLogEntry[] = [];
     // 1. The bounce goes to disk before anyone is taken off pending.
     let bounceLost: string | undefined;
+    let dsnId: string | undefined;
+    let delayDsnId: string | undefined;
     if (failing.length > 0 && !e.removeRequested) {
       if (mayBounce(h.sender)) {
         try {
-          await this.spoolDsn(e, raw, failing.map((r) => dsnRecipient(r, 'failed', h.receivedAt, d.maxLifetimeSeconds)), now);
+          dsnId = await this.spoolDsn(e, raw, failing.map((r) => dsnRecipient(r, 'failed', h.receivedAt, d.maxLifetimeSeconds)), now);
         } catch (err) {
           bounceLost = `cannot queue the bounce: ${errText(err)}`;
         }
@@ -329,7 +348,7 @@ export class DeliveryRunner {
     let warnedAt = e.state.warnedAt;
     if (deferred.length > 0 && !e.removeRequested && mayBounce(h.sender) && delayWarningDue(nowMs, h.receivedAt, d.delayWarningSeconds, warnedAt)) {
       try {
-        await this.spoolDsn(e, raw, deferred.map((r) => dsnRecipient(r, 'delayed', h.receivedAt, d.maxLifetimeSeconds)), now);
+        delayDsnId = await this.spoolDsn(e, raw, deferred.map((r) => dsnRecipient(r, 'delayed', h.receivedAt, d.maxLifetimeSeconds)), now);
         warnedAt = now.toISOString();
       } catch {
         // no warning this time; the next attempt tries again
@@ -368,11 +387,16 @@ export class DeliveryRunner {
     if (expired.length > 0) {
       lines.push(noteLine(h, attemptNo, now, 'expired', expired, `message expired after ${d.maxLifetimeSeconds} s in the queue${mayBounce(h.sender) ? '; bounce sent' : ''}`));
     }
+    // The bounce and the warning are messages of their own: the lines name them (timeline).
+    for (const l of lines) {
+      if (dsnId && (l.outcome === 'bounced' || l.outcome === 'expired' || l.outcome === 'partial')) l.dsn = dsnId;
+      if (delayDsnId && (l.outcome === 'deferred' || l.outcome === 'partial')) l.delayDsn = delayDsnId;
+    }
     for (const l of lines) this.log(l);
   }
 
-  /** Write a DSN to the spool (durable on return) and queue it like any message. */
-  private async spoolDsn(e: Entry, raw: Buffer | null, recipients: DsnRecipient[], now: Date): Promise<void> {
+  /** Write a DSN to the spool (durable on return) and queue it like any message; resolves to its queue id. */
+  private async spoolDsn(e: Entry, raw: Buffer | null, recipients: DsnRecipient[], now: Date): Promise<string> {
     const cfg = this.deps.config();
     const body = buildDsn({
       reportingMta: cfg.hostname,
@@ -386,6 +410,7 @@ export class DeliveryRunner {
     const dsn = await this.deps.spool.write(dsnEnvelope(e.header.sender, e.header.id), body);
     // Queued after this settles (enqueue pumps; fine even mid-attempt, it is another entry).
     this.enqueue(dsn);
+    return dsn.id;
   }
 
   private persist(e: Entry): Promise<void> {
@@ -472,11 +497,12 @@ export class DeliveryRunner {
     await this.exclusive(id, async (e) => {
       const now = this.now();
       const h = e.header;
+      let dsnId: string | undefined;
       const failing = e.state.pending.map((recipient) => ({ recipient, reply: ADMIN_BOUNCE }));
       if (failing.length > 0 && mayBounce(h.sender)) {
         const raw = await this.deps.spool.readBody(h.id).catch(() => null);
         const recipients: DsnRecipient[] = failing.map((f) => ({ recipient: f.recipient, action: 'failed', status: '5.0.0', diagnostic: ADMIN_BOUNCE, smtp: false, lastAttemptAt: now }));
-        await this.spoolDsn(e, raw, recipients, now);
+        dsnId = await this.spoolDsn(e, raw, recipients, now);
       }
       e.state = {
         ...e.state,
@@ -487,7 +513,9 @@ export class DeliveryRunner {
       await this.persist(e);
       await this.dropEntry(e);
       const note = mayBounce(h.sender) ? `${ADMIN_BOUNCE}; bounce sent` : `${ADMIN_BOUNCE}; null sender, no bounce`;
-      this.log(noteLine(h, e.state.attempts, now, 'bounced', failing, note));
+      const line = noteLine(h, e.state.attempts, now, 'bounced', failing, note);
+      if (dsnId) line.dsn = dsnId;
+      this.log(line);
     });
   }
 

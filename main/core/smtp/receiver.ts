@@ -15,6 +15,7 @@ import { decideHeaderFrom, decideRecipient, decideSender, ruleDecision, trustOf,
 import type { SpoolEnvelope, SpoolHeader } from '../spool/index.js';
 import { createSmtpServer, type AdaptedServer } from './smtp-server-adapter.js';
 import { checkLineEndings, headerFromAddresses, receivedHeader } from './message-checks.js';
+import { headerSummary } from '../messages/header-summary.js';
 import { findUser, senderAllowed, verifyPassword } from './auth.js';
 import type { TlsMaterial } from './tls.js';
 import type { ConnectionGate, LimitRule } from './connection-gate.js';
@@ -59,6 +60,8 @@ interface SessionState {
   smtputf8: boolean;
   /** This transaction's accepted recipients and the rule that accepted each (the held queue needs it). */
   outcomes: Map<string, RcptOutcome>;
+  /** Mail transactions begun in this session (each MAIL FROM starts one). */
+  txn: number;
 }
 
 type SmtpError = Error & { responseCode: number };
@@ -236,6 +239,8 @@ export class Receiver {
       tls: Boolean(session?.secure),
       auth: session?.user ? String(session.user) : undefined,
       trusted: state?.trusted,
+      // Ties a refused RCPT to the message its transaction queued (the timeline, search).
+      txn: state && state.txn > 0 && (event === 'mail' || event === 'rcpt' || event === 'data') ? state.txn : undefined,
       ...extra,
     };
   }
@@ -245,7 +250,7 @@ export class Receiver {
     // Not listed in EHLO, and refused, until STARTTLS (onSecure lifts it).
     if (this.authHidden && !session.secure) session.disabledCommands = this.authHidden;
     const trusted = this.isTrusted(ip);
-    this.sessions.set(session.id, { trusted, smtputf8: false, outcomes: new Map() });
+    this.sessions.set(session.id, { trusted, smtputf8: false, outcomes: new Map(), txn: 0 });
     const decided = (rule: LimitRule | null) => {
       if (!this.sessions.has(session.id)) {
         // The client hung up while another process was deciding: give the place back.
@@ -312,7 +317,7 @@ export class Receiver {
   private state(session: SMTPServerSession): SessionState {
     let s = this.sessions.get(session.id);
     if (!s) {
-      s = { trusted: this.isTrusted(session.remoteAddress), smtputf8: false, outcomes: new Map() };
+      s = { trusted: this.isTrusted(session.remoteAddress), smtputf8: false, outcomes: new Map(), txn: 0 };
       this.sessions.set(session.id, s);
     }
     return s;
@@ -323,6 +328,7 @@ export class Receiver {
     const known = event === 'mail' ? MAIL_PARAMS : RCPT_PARAMS;
     const bad = Object.keys(address.args || {}).find((k) => !known.has(k.toUpperCase()));
     if (bad === undefined) return false;
+    if (event === 'mail') this.state(session).txn++;
     const message = `5.5.4 ${event === 'mail' ? 'MAIL FROM' : 'RCPT TO'} parameter ${bad.slice(0, 40).replace(/[^\x21-\x7e]/g, '?')} not recognized`;
     const sender = event === 'mail' ? address.address : session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const who = event === 'mail' ? { sender } : { sender, recipient: address.address };
@@ -338,6 +344,7 @@ export class Receiver {
     cb: (err?: Error | null) => void,
   ): void {
     const state = this.state(session);
+    state.txn++;
     state.smtputf8 = Boolean(args && args.SMTPUTF8);
     state.outcomes = new Map();
     let d = decideSender(this.deps.policy(), { sender, clientIp: session.remoteAddress, smtputf8: state.smtputf8 });
@@ -501,6 +508,7 @@ export class Receiver {
       this.logDecision('data', session, hf, { sender, recipients, headerFrom: headerFrom.join(', ') });
       return cb(smtpError(hf.code, hf.message));
     }
+    const named = headerSummary(lines.body);
     const outbound = this.deps.outbound;
     const trustedClient = state.trusted || authenticated;
     const plan = outbound
@@ -529,6 +537,7 @@ export class Receiver {
       helo: session.hostNameAppearsAs || undefined,
       trusted: state.trusted,
       authUser: session.user ? String(session.user) : undefined,
+      subject: named.subject,
       ...(meta ? { meta } : {}),
     });
     let queued: SpoolHeader | null = null;
@@ -560,6 +569,8 @@ export class Receiver {
         reply: `250 ${reply}`,
         queueId: first.id,
         size: first.size,
+        subject: named.subject,
+        messageId: named.messageId,
       }),
     );
     if (queued) this.deps.onQueued?.(queued);

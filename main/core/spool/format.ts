@@ -68,6 +68,7 @@ function headerJson(h: SpoolHeader): string {
     trusted: h.trusted,
     authUser: h.authUser,
     meta: h.meta,
+    subject: h.subject,
   };
   // JSON.stringify escapes every control character, so the header is always one line.
   return JSON.stringify(ordered);
@@ -170,6 +171,7 @@ function checkHeader(id: string, v: unknown): SpoolHeader {
   if (typeof o.trusted !== 'boolean') bad('trusted');
   if (o.authUser !== undefined && !isStr(o.authUser)) bad('authUser');
   if (o.meta !== undefined && (typeof o.meta !== 'object' || o.meta === null || Array.isArray(o.meta))) bad('meta');
+  if (o.subject !== undefined && !isStr(o.subject)) bad('subject');
   return o as unknown as SpoolHeader;
 }
 

@@ -377,6 +377,7 @@ export class Spool {
     if (env.helo !== undefined) header.helo = env.helo;
     if (env.authUser !== undefined) header.authUser = env.authUser;
     if (env.meta !== undefined) header.meta = env.meta;
+    if (env.subject !== undefined) header.subject = env.subject;
 
     const final = join(this.queueDir, `${id}.msg`);
     let fh: FileHandle | undefined;

@@ -19,6 +19,8 @@ export interface SpoolEnvelope {
    * durable as the bytes): core/outbound's hold (kind, account, until) for the held queue.
    */
   meta?: Record<string, unknown>;
+  /** Subject: as received, decoded (for the queue's list; absent in older files). */
+  subject?: string;
 }
 
 /** The envelope plus what the spool adds; stored as the JSON line of the .msg file. */

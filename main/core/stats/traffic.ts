@@ -9,6 +9,8 @@ import readline from 'node:readline';
 import type { ReceiveLogEntry, RuleName, SenderLogEntry } from '../../shared/types.js';
 import { localDay } from '../log/index.js';
 import type { TrafficBucket, TrafficCounts, TrafficStats } from '../../shared/contract.js';
+import { txnRef } from '../../shared/messages.js';
+import { ProblemBook } from './problems.js';
 
 type Counter = keyof TrafficCounts;
 
@@ -48,13 +50,24 @@ export class TrafficStatsCollector {
   /** day -> 24 hourly buckets of counts. */
   private readonly days = new Map<string, TrafficCounts[]>();
   private readonly errors: { ts: string; text: string; rule?: RuleName }[] = [];
+  /** Messages counted per day and counter: a message counts once (attempts and retries do not). */
+  private readonly counted = new Map<string, Set<string>>();
+  readonly problems = new ProblemBook();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  private bump(ts: string, counter: Counter): void {
+  /** `message`: the message (queue id or transaction) the line is about; counted once a day. */
+  private bump(ts: string, counter: Counter, message?: string): void {
     const d = new Date(ts);
     if (Number.isNaN(d.getTime())) return;
     const key = localDay(d);
+    if (message !== undefined) {
+      let seen = this.counted.get(key);
+      if (!seen) this.counted.set(key, (seen = new Set()));
+      const k = `${counter} ${message}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+    }
     let hours = this.days.get(key);
     if (!hours) {
       hours = Array.from({ length: 24 }, emptyCounts);
@@ -69,17 +82,22 @@ export class TrafficStatsCollector {
     cutoff.setDate(cutoff.getDate() - 8);
     const oldest = localDay(cutoff);
     for (const key of this.days.keys()) if (key < oldest) this.days.delete(key);
+    for (const key of this.counted.keys()) if (key < oldest) this.counted.delete(key);
   }
 
   addReceive(e: ReceiveLogEntry): void {
     const c = receiveCounter(e);
-    if (c) this.bump(e.ts, c);
+    // A refused message counts once, however many of its recipients were refused.
+    if (c) this.bump(e.ts, c, e.session && (e.event === 'rcpt' || e.event === 'data' || e.event === 'mail') ? txnRef(e.session, e.txn) : undefined);
+    this.problems.addReceive(e);
     if (e.event === 'error' && e.error && !e.code) this.addError(e.ts, e.error);
   }
 
   addSend(e: SenderLogEntry): void {
     const c = sendCounter(e);
-    if (c) this.bump(e.ts, c);
+    // Messages, not attempts: six deferred attempts of two messages are two deferred messages.
+    if (c) this.bump(e.ts, c, e.queueId || undefined);
+    this.problems.addSend(e);
     if (e.outcome === 'bounced' || e.outcome === 'expired' || e.outcome === 'deferred') {
       this.addError(e.ts, `${e.queueId} ${e.hop}: ${e.code ?? ''} ${e.reply ?? ''}`.replace(/\s+/g, ' ').trim());
     }
@@ -116,7 +134,7 @@ export class TrafficStatsCollector {
       }
       week.push({ start: day.toISOString(), ...sum });
     }
-    return { today, week, recentErrors: [...this.errors].reverse() };
+    return { today, week, recentErrors: [...this.errors].reverse(), problems: this.problems.list() };
   }
 
   /**

@@ -1,6 +1,7 @@
 /*
  * CSV export of the log lines on screen (the filtered view): one header row in the current
- * language and one row per line, in file order, through the one CSV writer the core uses too
+ * language (its time column names the time zone) and one row per line in local time, in file
+ * order, through the one CSV writer the core uses too
  * (main/shared/csv.ts: UTF-8 BOM, CRLF, for Excel and Notepad), with formulas guarded (a
  * crafted address must not run in Excel). Pure; returns the CSV text.
  */
@@ -8,9 +9,10 @@ import { toCsv } from '../../../main/shared/csv.js';
 import type { ReceiveLogEntry, SenderLogEntry } from '../../../main/shared/types.js';
 import { isReceive, type AnyLogEntry } from './logfilter.js';
 
-export function receiveCsv(lines: readonly AnyLogEntry[], header: string[]): string {
+/** `time` formats an ISO time for the file (the window passes local time). */
+export function receiveCsv(lines: readonly AnyLogEntry[], header: string[], time: (ts: string) => string = (ts) => ts): string {
   const rows = lines.filter(isReceive).map((e: ReceiveLogEntry) => [
-    e.ts,
+    time(e.ts),
     e.event,
     e.session,
     e.clientIp,
@@ -29,10 +31,10 @@ export function receiveCsv(lines: readonly AnyLogEntry[], header: string[]): str
   return toCsv(header, rows, { guardFormulas: true });
 }
 
-export function senderCsv(lines: readonly AnyLogEntry[], header: string[]): string {
+export function senderCsv(lines: readonly AnyLogEntry[], header: string[], time: (ts: string) => string = (ts) => ts): string {
   const rows = lines
     .filter((e): e is SenderLogEntry => !isReceive(e))
-    .map((e) => [e.ts, e.queueId, e.attempt, e.sender, e.recipients.join(' '), e.hop, e.via, e.tls ? 'yes' : 'no', e.outcome, e.code ?? '', e.reply ?? '', e.durationMs, e.nextAttemptAt ?? '']);
+    .map((e) => [time(e.ts), e.queueId, e.attempt, e.sender, e.recipients.join(' '), e.hop, e.via, e.tls ? 'yes' : 'no', e.outcome, e.code ?? '', e.reply ?? '', e.durationMs, e.nextAttemptAt ? time(e.nextAttemptAt) : '']);
   return toCsv(header, rows, { guardFormulas: true });
 }
 export const RECEIVE_CSV_KEYS = [

@@ -11,6 +11,7 @@ import { ja } from './ja.js';
 import { ISSUE_JA } from './issues-ja.js';
 import { ISSUE_EN, fillTemplate, type IssueCode, type Problem } from '../../../../main/shared/issues.js';
 import type { RuleName } from '../../../../main/shared/types.js';
+import { whyText, type Explained } from '../../../../main/shared/explain.js';
 
 export type Locale = 'ja' | 'en';
 export type { MessageKey };
@@ -135,4 +136,93 @@ export function fmtBytes(n: number): string {
 export function localDay(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/* ---- labels for names the core uses (rules, log events, log fields, reasons) ---- */
+
+/** True when the current dictionary has this key (names added later fall back to the raw name). */
+export function hasKey(key: string): key is MessageKey {
+  return Object.hasOwn(DICTS[i18n.locale], key);
+}
+
+/** A short label for a rule name (`block-external` -> 外部への送信を禁止); the raw name when none is known. */
+export function ruleLabel(rule: string): string {
+  const k = `ruleName.${rule}`;
+  return hasKey(k) ? t(k) : rule;
+}
+
+/** The rule's description in plain words, or '' for a rule this window does not know. */
+export function ruleDescription(rule: string): string {
+  const k = `rule.${rule}`;
+  return hasKey(k) ? t(k) : '';
+}
+
+/** A receivelog event (`rcpt` -> 宛先の判定); the raw name when unknown. */
+export function eventLabel(event: string): string {
+  const k = `event.${event}`;
+  return hasKey(k) ? t(k) : event;
+}
+
+/** How a next hop was chosen (`smarthost` -> 中継サーバ); the raw name when unknown. */
+export function viaLabel(via: string): string {
+  const k = `hopVia.${via}`;
+  return hasKey(k) ? t(k) : via;
+}
+
+/** A log field name (`clientIp` -> クライアント); the raw name when unknown. */
+export function fieldLabel(field: string): string {
+  const k = `logField.${field}`;
+  return hasKey(k) ? t(k) : field;
+}
+
+/** Plain words for an explained problem (main/shared/explain.ts), in the current language. */
+export function whyLabel(e: Explained | undefined): string {
+  return e ? whyText(e, i18n.locale) : '';
+}
+
+/** What an audit entry changed, in the current language; null when the entry has no code (older ones). */
+export function auditLabel(e: { whatCode?: string; whatParams?: Record<string, string | number> }): string | null {
+  if (!e.whatCode) return null;
+  const k = `audit.${e.whatCode}`;
+  if (!hasKey(k)) return null;
+  const params = { ...(e.whatParams ?? {}) };
+  // A section name inside the text gets its label too (`set limits` -> 「制限」を変更).
+  if (typeof params.key === 'string' && hasKey(`section.${params.key}`)) params.key = t(`section.${params.key}` as MessageKey);
+  if (typeof params.mode === 'string' && hasKey(`import.${params.mode}`)) params.mode = t(`import.${params.mode}` as MessageKey);
+  return t(k, params);
+}
+
+/**
+ * A setting's path as an admin reads it: `limits.maxRecipients` -> 制限 › 1 通あたりの宛先数;
+ * parts this window has no label for stay as written (`routes[1].hosts[0].port` keeps the
+ * indexes).
+ */
+export function fieldPath(path: string): string {
+  const parts = path.split('.');
+  const out = parts.map((p, i) => {
+    const name = p.replace(/\[\d+\]$/, '');
+    const idx = p.slice(name.length);
+    const k = i === 0 ? `section.${name}` : `setting.${parts[0]!.replace(/\[\d+\]$/, '')}.${name}`;
+    return (hasKey(k) ? t(k) : name) + idx;
+  });
+  return out.join(' › ');
+}
+
+/** The local time zone, as the CSV header names it: `Asia/Tokyo, UTC+09:00`. */
+export function zoneName(d = new Date()): string {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const hh = String(Math.floor(Math.abs(off) / 60)).padStart(2, '0');
+  const mm = String(Math.abs(off) % 60).padStart(2, '0');
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return `${zone ? `${zone}, ` : ''}UTC${sign}${hh}:${mm}`;
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in local time (CSV: Excel reads it as a date and time). */
+export function fmtLocalStamp(v: string | undefined): string {
+  if (!v) return '';
+  const d = toDate(v);
+  if (!d) return v;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

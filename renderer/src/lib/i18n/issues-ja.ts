@@ -14,6 +14,7 @@ export const ISSUE_JA: Record<IssueCode, string> = {
   int_range: '{min}〜{max} の整数で入力してください',
   number_range: '{min}〜{max} の数値で入力してください',
   too_long: '{max} 文字以内で入力してください',
+  too_short: '{min} 文字以上で入力してください',
   too_many: '{max} 件までです',
   empty: '空にはできません',
   one_of: '次のいずれかにしてください: {values}',
