@@ -36,6 +36,18 @@ export const AUDIT_EN = {
   'file-edit': 'config.json changed outside Gatehouse',
   'file-edit-stopped': 'config.json changed while Gatehouse was not running',
   'file-no-trail': 'found config.json without an audit trail',
+  'routes-edit-senders': 'edit routes and routes with sender conditions',
+  'routes-import-senders': 'import Gateway.dat ({n} domains, {s} routes with sender conditions, {mode})',
+  'oauth-set': 'set the XOAUTH2 login for {user} ({provider})',
+  'oauth-remove': 'remove the XOAUTH2 login',
+  'dkim-generate': 'generate DKIM key {selector}._domainkey.{domain} ({algorithm})',
+  'dkim-remove': 'remove DKIM key {selector}._domainkey.{domain}',
+  'mode-relay': 'external mode of {pattern}: relay',
+  'mode-delay': 'external mode of {pattern}: delay',
+  'mode-approval': 'external mode of {pattern}: approval',
+  'mode-block': 'external mode of {pattern}: block',
+  'bcc-set': 'automatic Bcc of {pattern}: {list}',
+  'bcc-clear': 'automatic Bcc of {pattern} cleared',
 } as const;
 
 export type AuditCode = keyof typeof AUDIT_EN;

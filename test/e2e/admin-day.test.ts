@@ -278,7 +278,7 @@ describe('the admin’s day, in the window', { timeout: 120_000 }, () => {
     expect(fake.state.config.routes).toHaveLength(2);
     await page.getByRole('button', { name: 'インポート', exact: true }).click();
     await dialog.getByRole('button', { name: 'すべて置き換え' }).click();
-    await page.getByText('1 ドメインをインポートしました').waitFor();
+    await page.getByText('1 件の振り分けをインポートしました').waitFor();
     expect(fake.state.config.routes).toEqual([{ domain: 'test.jp', hosts: [{ host: '192.168.0.110', port: 25 }] }]);
 
     // Unsaved edits: asked before leaving; staying keeps them, leaving drops them.

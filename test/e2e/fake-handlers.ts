@@ -497,7 +497,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
         emit('status', status());
       }
       change(`set ${key}`, (c) => {
-        if (key === 'delivery') c.delivery = { ...(value as Omit<ConfigView['delivery'], 'smarthost'>), smarthost: c.delivery.smarthost };
+        if (key === 'delivery') c.delivery = { ...(value as Omit<ConfigView['delivery'], 'smarthost' | 'senderRoutes' | 'oauth'>), smarthost: c.delivery.smarthost, senderRoutes: c.delivery.senderRoutes, oauth: c.delivery.oauth };
         else (c as unknown as Record<string, unknown>)[key] = value;
       });
       return state.config;

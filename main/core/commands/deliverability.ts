@@ -8,6 +8,7 @@
  * answers with each result's code, params and the record to publish. None needs a running
  * gateway. An existing selector or a missing key is refused ('validation', with the field).
  */
+import { auditWhat } from '../../shared/audit.js';
 import net from 'node:net';
 import type { CommandHandlers, DkimKeyCheck } from '../../shared/contract.js';
 import type { DkimKey } from '../../shared/deliverability.js';
@@ -52,7 +53,7 @@ export function deliverabilityCommands(p: CommandPorts): Pick<CommandHandlers, N
       if (p.store.get().dkim.keys.some((k) => sameKey(k, domain, selector))) throw refuse('selector', problem('dkim_key_exists', { domain, selector }));
       const g = generateDkimKey(algorithm);
       const key: DkimKey = { domain, selector, algorithm, privateKey: g.privateKey, publicKey: g.publicKey, createdAt: new Date().toISOString() };
-      await change(p, call, `generate DKIM key ${selector}._domainkey.${domain} (${algorithm})`, (d) => {
+      await change(p, call, auditWhat('dkim-generate', { selector, domain, algorithm }), (d) => {
         if (d.dkim.keys.some((k) => sameKey(k, domain, selector))) throw refuse('selector', problem('dkim_key_exists', { domain, selector }));
         d.dkim.keys.push(key);
       });
@@ -72,7 +73,7 @@ export function deliverabilityCommands(p: CommandPorts): Pick<CommandHandlers, N
     },
     'dkim.remove': async ({ domain, selector }, call) =>
       toConfigView(
-        await change(p, call, `remove DKIM key ${selector}._domainkey.${domain}`, (d) => {
+        await change(p, call, auditWhat('dkim-remove', { selector, domain }), (d) => {
           const i = d.dkim.keys.findIndex((k) => sameKey(k, domain, selector));
           if (i < 0) throw refuse('selector', problem('dkim_key_missing', { domain, selector }));
           d.dkim.keys.splice(i, 1);

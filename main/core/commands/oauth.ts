@@ -8,6 +8,7 @@
  * sign-in that cannot begin is refused: 'validation' when nothing is registered or the flow
  * does not fit the provider, 'oauth-failed' with the provider's answer otherwise.
  */
+import { auditWhat } from '../../shared/audit.js';
 import { ApiError, type CommandHandlers } from '../../shared/contract.js';
 import type { OAuthSettings } from '../../shared/deliverability.js';
 import { problem } from '../../shared/issues.js';
@@ -20,7 +21,7 @@ type Names = 'oauth.set' | 'oauth.start' | 'oauth.cancel' | 'oauth.status';
 export function oauthCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
   return {
     'oauth.set': async (input, call) => {
-      const what = input ? `set the XOAUTH2 login for ${input.user} (${input.provider})` : 'remove the XOAUTH2 login';
+      const what = input ? auditWhat('oauth-set', { user: input.user, provider: input.provider }) : auditWhat('oauth-remove');
       const cfg = await change(p, call, what, (d) => {
         if (!input) {
           d.delivery.oauth = null;

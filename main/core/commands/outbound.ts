@@ -7,6 +7,7 @@
  * CLI reads (and, with no gateway running, unfreezes) them itself. Who acted is recorded as
  * the door ('ui', 'cli', 'api') and the approver's address when the caller gives one (`as`).
  */
+import { auditWhat } from '../../shared/audit.js';
 import { ApiError, type CallContext, type CommandHandlers } from '../../shared/contract.js';
 import { problem } from '../../shared/issues.js';
 import type { Actor } from '../../shared/outbound.js';
@@ -35,11 +36,11 @@ function actor(call: CallContext, address?: string): Actor {
 export function outboundCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
   return {
     'accounts.setMode': async ({ pattern, ...m }, call) => {
-      await change(p, call, `external mode of ${pattern}: ${m.mode}`, (d) => setMode(d, pattern, m));
+      await change(p, call, auditWhat(`mode-${m.mode}`, { pattern }), (d) => setMode(d, pattern, m));
       return accountsOf(p);
     },
     'accounts.setBcc': async ({ pattern, bcc }, call) => {
-      await change(p, call, bcc.length ? `automatic Bcc of ${pattern}: ${bcc.join(', ')}` : `automatic Bcc of ${pattern} cleared`, (d) => setBcc(d, pattern, bcc));
+      await change(p, call, bcc.length ? auditWhat('bcc-set', { pattern, list: bcc.join(', ') }) : auditWhat('bcc-clear', { pattern }), (d) => setBcc(d, pattern, bcc));
       return accountsOf(p);
     },
     'accounts.frozen': async () => {

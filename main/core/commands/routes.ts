@@ -70,7 +70,7 @@ export function routeCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
   return {
     'routes.set': async ({ routes, senderRoutes }, call) =>
       toConfigView(
-        await change(p, call, senderRoutes ? 'edit routes and routes with sender conditions' : 'edit routes', (d) => {
+        await change(p, call, auditWhat(senderRoutes ? 'routes-edit-senders' : 'routes-edit'), (d) => {
           d.routes = routes;
           if (senderRoutes) d.delivery.senderRoutes = keepLogins(senderRoutes, d.delivery.senderRoutes);
         }),
@@ -86,7 +86,7 @@ export function routeCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
         throw new ApiError(`Gateway.dat has ${errors.length} problem(s); nothing imported`, 'validation', errors);
       }
       const { routes, senderRoutes } = parsed;
-      const what = `import Gateway.dat (${routes.length} domains, ${senderRoutes.length} routes with sender conditions, ${mode})`;
+      const what = senderRoutes.length > 0 ? auditWhat('routes-import-senders', { n: routes.length, s: senderRoutes.length, mode }) : auditWhat('routes-import', { n: routes.length, mode });
       const cfg = await change(p, call, what, (d) => {
         const stored = d.delivery.senderRoutes;
         if (mode === 'replace') {

@@ -511,8 +511,9 @@ export class Receiver {
     const named = headerSummary(lines.body);
     const outbound = this.deps.outbound;
     const trustedClient = state.trusted || authenticated;
+    const receivedAt = new Date();
     const plan = outbound
-      ? planMessage(this.deps.policy(), cfg, { sender, recipients, outcomes: state.outcomes, body, trusted: trustedClient, receivedAt: new Date(), headerFrom })
+      ? planMessage(this.deps.policy(), cfg, { sender, recipients, outcomes: state.outcomes, body, trusted: trustedClient, receivedAt, headerFrom })
       : null;
     if (outbound && plan && trustedClient && sender) {
       // Per-sender limits: this message may be the one past the limit (then it is refused).
@@ -538,6 +539,7 @@ export class Receiver {
       trusted: state.trusted,
       authUser: session.user ? String(session.user) : undefined,
       subject: named.subject,
+      at: receivedAt,
       ...(meta ? { meta } : {}),
     });
     let queued: SpoolHeader | null = null;

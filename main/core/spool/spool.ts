@@ -365,7 +365,7 @@ export class Spool {
   private async writeAs(id: string, env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader> {
     const header: SpoolHeader = {
       id,
-      receivedAt: new Date().toISOString(),
+      receivedAt: (env.at ?? new Date()).toISOString(),
       sender: env.sender,
       recipients: [...env.recipients],
       size: body.length,

@@ -21,10 +21,15 @@ export interface SpoolEnvelope {
   meta?: Record<string, unknown>;
   /** Subject: as received, decoded (for the queue's list; absent in older files). */
   subject?: string;
+  /**
+   * When DATA ended, if the caller already stamped it (a hold's `until` is counted from it):
+   * the header's receivedAt then says the same instant. Absent: the spool stamps it.
+   */
+  at?: Date;
 }
 
 /** The envelope plus what the spool adds; stored as the JSON line of the .msg file. */
-export interface SpoolHeader extends SpoolEnvelope {
+export interface SpoolHeader extends Omit<SpoolEnvelope, 'at'> {
   id: string;
   /** ISO 8601, UTC. */
   receivedAt: string;
