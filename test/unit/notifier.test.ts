@@ -146,6 +146,17 @@ describe('the notifier', () => {
     expect(body).toContain('Sending from late@test.jp was stopped');
   });
 
+  it('does not mail a freeze twice when the outbound controls already mail it to the same address', () => {
+    const t = setup((c) => {
+      c.notifications.mailTo = 'Admin@test.jp';
+      c.outbound.adminAddress = 'admin@test.jp';
+    });
+    t.n.report('sender-frozen', { sender: 'baito@test.jp', reason: 'limit' });
+    t.n.report('approvals-waiting', { n: 1 });
+    expect(t.got.map((x) => x.kind)).toEqual(['sender-frozen', 'approvals-waiting']);
+    expect(t.mails.map(([x]) => x.kind)).toEqual(['approvals-waiting']);
+  });
+
   it('words every kind in both languages', () => {
     for (const kind of NOTICE_KINDS) {
       for (const lang of ['ja', 'en'] as const) {

@@ -150,8 +150,11 @@ export class Notifier {
     } catch {
       // a listener's failure is its own
     }
-    const to = this.deps.config().notifications.mailTo;
-    if (to && this.deps.mail) {
+    const cfg = this.deps.config();
+    const to = cfg.notifications.mailTo;
+    // A freeze already mails its own, fuller notice to outbound.adminAddress: not twice.
+    const told = kind === 'sender-frozen' && cfg.outbound.adminAddress !== '' && cfg.outbound.adminAddress.toLowerCase() === to.toLowerCase();
+    if (to && this.deps.mail && !told) {
       this.deps.mail(notice, to).catch((err: unknown) => this.deps.onError?.(`notice mail to ${to}: ${(err as Error).message}`));
     }
     return notice;
