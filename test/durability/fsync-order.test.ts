@@ -11,13 +11,24 @@
  *      (group commit: one folder fsync may serve several messages),
  *   4. the write of the 250 line to the client's socket, started after 2 and 3 completed.
  *
+ * Two of the four connections send from accounts whose external mail is held (one in `delay`
+ * mode, one in `approval` mode), every other message to a colleague and an external address
+ * (the 250 names two ids, "queued as <id> (external copy held as <held>)"), the others to the
+ * external address alone ("queued as <held> (held)": nothing in the main spool, whose slow
+ * syncs would otherwise give a held copy's sync that is not waited for the time to finish).
+ * The same four steps must show for every <held> in the held queue's own spool,
+ * spool/held/queue/<held>.msg and the spool/held/queue folder, before its 250.
+ *
  * strace delays the syncs (SLOW_US / FAST_US), so a 250 that does not wait for a sync
  * is written while that sync runs and shows in the order, not only when a race is lost.
  * Linux only (Windows has no folder fsync and no strace: test/windows/exclusions.json).
  * Without strace the test is skipped with the command that installs it; .ci/run installs it.
  * Shown to fail against dist/ edited four ways, each caught by at least one of the two runs:
  * the file's datasync removed, the folder fsync removed, the datasync not awaited, the folder
- * fsync not awaited (see the commit that added it).
+ * fsync not awaited (see the commit that added it); the held copies' part against three more,
+ * each naming held ids only: the held queue's spool opened without fsync, and (in the held
+ * spool alone) the datasync not awaited, the folder fsync not awaited (see the commit that
+ * added it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -97,19 +108,25 @@ export function parseStrace(text: string): Call[] {
   return calls;
 }
 
-/** The ordering problems for one acknowledged id (empty = durable before its 250). */
-export function orderProblems(calls: Call[], id: string): string[] {
-  const msg = `/spool/queue/${id}.msg`;
+/**
+ * The ordering problems for one acknowledged id (empty = durable before its 250). `held`: the
+ * id is the external copy the 250 names as "held as <id>", in the held queue's spool.
+ */
+export function orderProblems(calls: Call[], id: string, held = false): string[] {
+  const folder = held ? 'spool/held/queue' : 'spool/queue';
+  const msg = `/${folder}/${id}.msg`;
+  const says = held ? [`external copy held as ${id})`, `250 2.0.0 Ok: queued as ${id} (held)`] : [`250 2.0.0 Ok: queued as ${id}`];
+  const what = held ? 'held message file' : 'message file';
   const created = calls.find((c) => c.name === 'openat' && c.args.includes(`${msg}"`) && /O_CREAT/.test(c.args) && !c.ret.startsWith('-1'));
-  const reply = calls.find((c) => /^(write|writev|sendto|sendmsg)$/.test(c.name) && /<TCP/.test(c.args) && c.args.includes(`250 2.0.0 Ok: queued as ${id}`));
+  const reply = calls.find((c) => /^(write|writev|sendto|sendmsg)$/.test(c.name) && /<TCP/.test(c.args) && c.args.includes('250 2.0.0 Ok: queued as ') && says.some((x) => c.args.includes(x)));
   if (!created) return [`${id}: no open(O_CREAT) of ${msg} in the trace`];
   if (!reply) return [`${id}: no write of its 250 to the client socket in the trace`];
   const problems: string[] = [];
   const fileSync = calls.find((c) => /^f(data)?sync$/.test(c.name) && c.args.startsWith(`${created.ret.replace(/<.*$/, '')}<`) && c.args.includes(`${msg}>`) && c.ret === '0' && c.start > created.end);
-  if (!fileSync) problems.push(`${id}: the message file was never fsync'd`);
-  else if (fileSync.end >= reply.start) problems.push(`${id}: the 250 was written before the message file's fsync returned`);
-  const dirSync = calls.find((c) => c.name === 'fsync' && /\/spool\/queue>/.test(c.args) && c.ret === '0' && c.start > created.end && c.end < reply.start);
-  if (!dirSync) problems.push(`${id}: no fsync of spool/queue that started after the file was created and returned before the 250`);
+  if (!fileSync) problems.push(`${id}: the ${what} was never fsync'd`);
+  else if (fileSync.end >= reply.start) problems.push(`${id}: the 250 was written before the ${what}'s fsync returned`);
+  const dirSync = calls.find((c) => c.name === 'fsync' && c.args.includes(`/${folder}>`) && c.ret === '0' && c.start > created.end && c.end < reply.start);
+  if (!dirSync) problems.push(`${id}: no fsync of ${folder} that started after the file was created and returned before the 250`);
   return problems;
 }
 
@@ -124,10 +141,21 @@ describe.skipIf(!strace.ok)('durability under strace: fsync of the message file 
   it.each([
     ['the file sync slow', SLOW_US, FAST_US],
     ['the folder sync slow', FAST_US, SLOW_US],
-  ])('holds for every message of 4 parallel connections x 6 messages, %s', { timeout: spawnWait(90_000) }, async (_what, fileUs, folderUs) => {
+  ])('holds for every message of 4 parallel connections x 6 messages (12 of them with a held external copy, 6 of those alone), %s', { timeout: spawnWait(90_000) }, async (_what, fileUs, folderUs) => {
     const dir = await tempDir('gatehouse-strace-');
     dirs.push(dir);
-    await writeConfig(dir, officeConfig());
+    await writeConfig(
+      dir,
+      officeConfig((c) => {
+        // Held external copies wait (5 minutes, or an approver): nothing goes outside, and
+        // should it, only to loopback port 9, where nothing listens.
+        c.delivery.transportOverrides = [{ domain: 'example.com', hosts: [{ host: '127.0.0.1', port: 9 }] }];
+        c.accounts = [
+          { pattern: 'chien@test.jp', blockExternal: false, allow: [], note: '', mode: 'delay', delayMinutes: 5 },
+          { pattern: 'baito@test.jp', blockExternal: false, allow: [], note: '', mode: 'approval', approvers: ['boss@test.jp'] },
+        ];
+      }),
+    );
     const trace = path.join(dir, 'strace.txt');
     const child = spawn(
       'strace',
@@ -148,20 +176,36 @@ describe.skipIf(!strace.ok)('durability under strace: fsync of the message file 
     }
 
     const ids: string[] = [];
+    const heldIds: string[] = [];
+    // Connections 0 and 1 as before; 2 from an account in delay mode, 3 in approval mode, to a
+    // colleague (spooled at once) and an external address (held), or to the external one alone.
+    const senders = ['tanaka@test.jp', 'tanaka@test.jp', 'chien@test.jp', 'baito@test.jp'];
     await Promise.all(
       Array.from({ length: 4 }, async (_, w) => {
         const c = await SmtpTestClient.connect(port, { localAddress: '127.0.0.2' });
+        const from = senders[w]!;
         try {
           expect((await c.greeting).code).toBe(220);
           await c.cmd('EHLO office.test.jp');
           for (let i = 0; i < 6; i++) {
-            expect((await c.cmd('MAIL FROM:<tanaka@test.jp>')).code).toBe(250);
-            expect((await c.cmd('RCPT TO:<boss@test.jp>')).code).toBe(250);
-            const { end } = await c.data(`From: tanaka@test.jp\r\nTo: boss@test.jp\r\nSubject: ${w}-${i}\r\nMessage-ID: <st-${w}-${i}@test.jp>\r\n\r\nhello\r\n`);
+            const to = from === 'tanaka@test.jp' ? ['boss@test.jp'] : i % 2 === 0 ? ['boss@test.jp', 'client@example.com'] : ['client@example.com'];
+            expect((await c.cmd(`MAIL FROM:<${from}>`)).code).toBe(250);
+            for (const r of to) expect((await c.cmd(`RCPT TO:<${r}>`)).code).toBe(250);
+            const { end } = await c.data(`From: ${from}\r\nTo: ${to.join(', ')}\r\nSubject: ${w}-${i}\r\nMessage-ID: <st-${w}-${i}@test.jp>\r\n\r\nhello\r\n`);
             expect(end.code).toBe(250);
             const id = /queued as (\S+)/.exec(end.text)?.[1];
             expect(id, end.text).toBeTruthy();
-            ids.push(id!);
+            if (from === 'tanaka@test.jp') {
+              ids.push(id!);
+            } else if (to.length > 1) {
+              ids.push(id!);
+              const held = /\(external copy held as ([^\s)]+)\)$/.exec(end.text)?.[1];
+              expect(held, end.text).toBeTruthy();
+              heldIds.push(held!);
+            } else {
+              expect(end.text).toMatch(/ \(held\)$/);
+              heldIds.push(id!);
+            }
           }
           await c.quit();
         } finally {
@@ -176,8 +220,9 @@ describe.skipIf(!strace.ok)('durability under strace: fsync of the message file 
     await new Promise((r) => child.once('exit', r));
 
     const calls = parseStrace(await fs.readFile(trace, 'utf8'));
-    expect(ids).toHaveLength(24);
-    const problems = ids.flatMap((id) => orderProblems(calls, id));
+    expect(ids).toHaveLength(18);
+    expect(heldIds).toHaveLength(12);
+    const problems = [...ids.flatMap((id) => orderProblems(calls, id)), ...heldIds.flatMap((id) => orderProblems(calls, id, true))];
     expect(problems).toEqual([]);
   });
 });
@@ -209,5 +254,28 @@ describe('the strace reader', () => {
     expect(orderProblems(early, 'ID1')).toEqual(['ID1: the 250 was written before the message file\'s fsync returned']);
     const none = parseStrace(trace.split('\n').filter((l) => !l.startsWith('12 ')).join('\n'));
     expect(orderProblems(none, 'ID1')).toEqual(["ID1: the message file was never fsync'd"]);
+  });
+
+  it('reads a held copy in spool/held/queue by the "held as" of its 250, and not the main folder\'s fsync for it', () => {
+    const trace = [
+      '10 openat(AT_FDCWD</d>, "/d/spool/held/queue/H1.msg", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600) = 24</d/spool/held/queue/H1.msg>',
+      '12 fdatasync(24</d/spool/held/queue/H1.msg>) = 0',
+      '13 fsync(21</d/spool/held/queue>) = 0',
+      '14 fsync(20</d/spool/queue>) = 0',
+      '9 write(30<TCP:[127.0.0.1:2525->127.0.0.2:4000]>, "250 2.0.0 Ok: queued as M1 (external copy held as H1)\\r\\n", 55) = 55',
+    ].join('\n');
+    expect(orderProblems(parseStrace(trace), 'H1', true)).toEqual([]);
+    // Held alone: the 250 names only the held id.
+    const alone = trace.replace('queued as M1 (external copy held as H1)', 'queued as H1 (held)');
+    expect(orderProblems(parseStrace(alone), 'H1', true)).toEqual([]);
+    const early = parseStrace(alone.split('\n').filter((l) => !l.startsWith('12 ')).concat('12 fdatasync(24</d/spool/held/queue/H1.msg>) = 0').join('\n'));
+    expect(orderProblems(early, 'H1', true)).toEqual(["H1: the 250 was written before the held message file's fsync returned"]);
+    // Only the main folder's fsync: the held folder's entry is not durable.
+    const mainOnly = parseStrace(trace.split('\n').filter((l) => !l.startsWith('13 ')).join('\n'));
+    expect(orderProblems(mainOnly, 'H1', true)).toEqual(['H1: no fsync of spool/held/queue that started after the file was created and returned before the 250']);
+    const none = parseStrace(trace.split('\n').filter((l) => !l.startsWith('12 ')).join('\n'));
+    expect(orderProblems(none, 'H1', true)).toEqual(["H1: the held message file was never fsync'd"]);
+    // A held id is not looked for in the main folder (nor the other way round).
+    expect(orderProblems(parseStrace(trace), 'H1')).toEqual(['H1: no open(O_CREAT) of /spool/queue/H1.msg in the trace']);
   });
 });
