@@ -136,11 +136,17 @@ describe('outbound-control verbs through the CLI and a running serve', { timeout
     expect(r.out).toMatch(line('decision', `held copy ${heldA}: ${esc('delay-cancelled: the delayed mail was cancelled: nothing went to its external recipients; by cli; cancelled: nothing sent to the external recipients')}`));
     expect(r.out).toMatch(line('delivered', 'boss@test\\.jp'));
     expect(r.out).not.toMatch(/delivered +client@example\.com/);
+    // Cancelled by the sender: refused, not waiting for ever.
+    expect(r.out).toContain('\nOutcome: delivered (1 recipient(s) refused)\n');
     r = await cli(dir, 'message', 'show', heldB);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(line('held', `as ${heldB} for client@example\\.com until ${T} ${DELAY}`));
     expect(r.out).not.toMatch(line('queued', '.*'));
     expect(r.out).toMatch(line('decision', `held copy ${heldB}: ${esc(`delay-sent-now: the delayed mail was sent at once, before its time; by cli; 1 external recipient(s) sent on as ${released![2]}`)}`));
+    // The copy sent on is the same message: its attempt and its delivery are on the timeline.
+    expect(r.out).toMatch(line('attempt 1', `127\\.0\\.0\\.1:${internet.port} \\(override, no TLS\\): delivered 250 .*\\[client@example\\.com delivered\\]`));
+    expect(r.out).toMatch(line('delivered', 'client@example\\.com'));
+    expect(r.out).toContain('\nOutcome: delivered\n');
   });
 
   it('approvals reject --reason: nothing goes out, the sender gets a DSN with the reason', async () => {
