@@ -3,7 +3,8 @@
  * serve` (real sockets, a real data folder, loopback sinks: the office server for test.jp and
  * "the internet" for example.com and archive.example): `accounts mode X delay --minutes N`,
  * then `queue cancel` (nothing sent) and `queue send-now` (sent at once); `approvals reject
- * --reason` (the sender's DSN carries the reason, nothing goes out); `accounts bcc X ADDR` and
+ * --reason` (the sender's DSN carries the reason, nothing goes out) and `approvals approve`
+ * (the copy sent on is delivered); `accounts bcc X ADDR` and
  * `--clear`; the per-sender limit on external recipients per hour (frozen past it, over real
  * SMTP) and `accounts unfreeze`; what `gatehouse check` prints for a held outcome; and
  * `message show` naming every outbound rule in plain words. One serve for all of them.
@@ -149,7 +150,7 @@ describe('outbound-control verbs through the CLI and a running serve', { timeout
     expect(r.out).toContain('\nOutcome: delivered\n');
   });
 
-  it('approvals reject --reason: nothing goes out, the sender gets a DSN with the reason', async () => {
+  it('approvals reject --reason: nothing goes out, the sender gets a DSN with the reason; approvals approve: on the timeline to its delivery', async () => {
     let r = await cli(dir, 'check', 'baito@test.jp', 'client@example.com', '--client', '127.0.0.2');
     expect(r).toEqual({
       code: 0,
@@ -194,6 +195,20 @@ describe('outbound-control verbs through the CLI and a running serve', { timeout
     expect(r.out).toMatch(line('decision', `held copy ${id}: ${esc(`rejected-by-approver: an approver rejected the held mail: not sent; the sender got a bounce with the reason; by cli; not sent; bounce to the sender; reason: ${reason}`)}`));
     expect(r.out).toMatch(line('bounced', 'client@example\\.com'));
     expect(r.out).toMatch(line('delivered', 'boss@test\\.jp'));
+
+    // Approved: the copy sent on is delivered, and the timeline shows it.
+    const m2 = await send('baito@test.jp', ['client@example.com'], 'appr.2@test.jp', 'approval test 2');
+    const id2 = /queued as (\S+) \(held\)/.exec(m2.end!.text)![1]!;
+    r = await cli(dir, 'approvals', 'approve', id2, '--as', 'boss@test.jp');
+    expect(r.code).toBe(0);
+    const sentOn = /^approved (\S+): sent on to its external recipients as (\S+)\n$/.exec(r.out);
+    expect(sentOn?.[1], r.out).toBe(id2);
+    await waitFor(() => ids(internet, 'appr.2@test.jp').length === 1, 10_000, 'the approved copy');
+    r = await cli(dir, 'message', 'show', id2);
+    expect(r.out).toMatch(line('decision', `held copy ${id2}: ${esc(`approved: an approver approved the held mail: sent on to its external recipients; by cli boss@test.jp; 1 external recipient(s) sent on as ${sentOn![2]}`)}`));
+    expect(r.out).toMatch(line('attempt 1', `127\\.0\\.0\\.1:${internet.port} \\(override, no TLS\\): delivered 250 .*\\[client@example\\.com delivered\\]`));
+    expect(r.out).toMatch(line('delivered', 'client@example\\.com'));
+    expect(r.out).toContain('\nOutcome: delivered\n');
   });
 
   it('accounts bcc X ADDR adds the archive (envelope only); --clear stops it', async () => {
