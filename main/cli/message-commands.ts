@@ -11,12 +11,16 @@ import { formatTime } from '../core/log/index.js';
 import type { DeliveryStatus, MessageTimeline, TimelineStep } from '../shared/contract.js';
 import { whyText } from '../shared/explain.js';
 import type { MessageSummary } from '../shared/messages.js';
+import type { ReceiveLogEntry, RuleName } from '../shared/types.js';
 import type { Client } from './client.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import { print, printJson, table } from './output.js';
 
-/** Rules in plain words (the window has them in both languages). */
-const RULE_WORDS: Record<string, string> = {
+/**
+ * Rules in plain words (the window has them in both languages). Keyed by RuleName, so a rule
+ * added to the policy without its words here does not compile.
+ */
+const RULE_WORDS: Record<RuleName, string> = {
   'address-syntax': 'the address uses a relay trick or invalid syntax',
   'inbound': 'recipient in an operated domain with a route: accepted for the office mail server',
   'no-route': 'recipient in an operated domain, but no route (Gateway.dat line) for it',
@@ -33,6 +37,17 @@ const RULE_WORDS: Record<string, string> = {
   'too-many-clients': 'too many connections',
   'too-many-connections-from-ip': 'too many connections from this address',
   'storage-error': 'could not be written to disk; the client was told to retry',
+  // outbound controls (誤送信防止)
+  'delay': 'the account delays external mail: the external copy waits so the sender can cancel it or send it now; colleagues get it at once',
+  'hold-approval': 'the account needs approval: the external copy is held until an approver decides; colleagues get it at once',
+  'approved': 'an approver approved the held mail: sent on to its external recipients',
+  'rejected-by-approver': 'an approver rejected the held mail: not sent; the sender got a bounce with the reason',
+  'approval-expired': 'nobody approved the held mail in time: not sent; the sender got a bounce',
+  'delay-cancelled': 'the delayed mail was cancelled: nothing went to its external recipients',
+  'delay-sent-now': 'the delayed mail was sent at once, before its time',
+  'bcc-added': "automatic Bcc of the sender's account (envelope only, no header changed)",
+  'bcc-convert': 'many external To/Cc addresses: turned into an undisclosed-recipients group (every recipient still gets it)',
+  'sender-frozen': 'the sender went past its hourly sending limit and is frozen until an admin unfreezes it',
 };
 
 function addr(a: string | undefined): string {
@@ -41,7 +56,8 @@ function addr(a: string | undefined): string {
 
 function ruleWords(rule: string | undefined): string {
   if (!rule) return '';
-  return RULE_WORDS[rule] ? `${rule}: ${RULE_WORDS[rule]}` : rule;
+  const words = (RULE_WORDS as Record<string, string | undefined>)[rule];
+  return words ? `${rule}: ${words}` : rule;
 }
 
 /** One step as `time  label  text`. */
@@ -56,9 +72,22 @@ function stepLine(s: TimelineStep, client?: MessageTimeline['client']): [string,
         return [t, 'decision', `sender ${addr(s.sender)}: ${s.decision === 'reject' ? 'REFUSED' : 'accepted'} (${ruleWords(s.rule)})${s.decision === 'reject' ? reply : ''}`];
       case 'rcpt':
         return [t, 'decision', `recipient ${addr(s.recipient)}: ${s.decision === 'reject' ? 'REFUSED' : 'accepted'} (${ruleWords(s.rule)})${s.decision === 'reject' ? reply : ''}`];
-      case 'data':
-        if (s.decision === 'accept') return [t, 'queued', `as ${s.queueId ?? ''} for ${(s.recipients ?? []).join(', ')}`];
-        return [t, 'decision', `message REFUSED${s.rule ? ` (${ruleWords(s.rule)})` : ''}${reply}`];
+      case 'data': {
+        if (s.decision !== 'accept') return [t, 'decision', `message REFUSED${s.rule ? ` (${ruleWords(s.rule)})` : ''}${reply}`];
+        const note = (s.entry as ReceiveLogEntry).note;
+        // What the outbound controls did to the accepted message: its own line, not a 'queued'.
+        if (s.rule === 'delay' || s.rule === 'hold-approval') {
+          const until = note ? /held until (\S+)/.exec(note)?.[1] : undefined;
+          return [t, 'held', `as ${s.queueId ?? ''} for ${(s.recipients ?? []).join(', ')}${until ? ` until ${formatTime(until)}` : ''} (${ruleWords(s.rule)})`];
+        }
+        if (s.rule) return [t, 'decision', `message: ${ruleWords(s.rule)}${note ? ` (${note})` : ''}`];
+        return [t, 'queued', `as ${s.queueId ?? ''} for ${(s.recipients ?? []).join(', ')}`];
+      }
+      case 'hold': {
+        // A held copy decided on: approved, rejected, expired, cancelled or sent now.
+        const e = s.entry as ReceiveLogEntry;
+        return [t, 'decision', `held copy ${s.queueId ?? ''}: ${ruleWords(s.rule)}${e.by ? `; by ${e.by}` : ''}${e.note ? `; ${e.note}` : ''}`];
+      }
       default:
         return [t, s.type, `${s.rule ? `${ruleWords(s.rule)} ` : ''}${reply}`.trim()];
     }
@@ -90,7 +119,21 @@ export function timelineText(t: MessageTimeline): string[] {
   if (t.attachments.length) lines.push(`Attachments: ${t.attachments.join(', ')}`);
   if (t.queue) lines.push(`In the queue: ${t.queue.state}${t.queue.nextAttemptAt ? `, next attempt ${formatTime(t.queue.nextAttemptAt)}` : ''}`);
   lines.push('');
-  const rows = t.steps.map((s) => stepLine(s, t.client));
+  // The accepted message's data line names the whole envelope; when the outbound controls held
+  // some recipients, the copy queued at once is for the others (and a message held whole
+  // has no second copy: its data line names the held one).
+  const held = new Map<string, Set<string>>();
+  for (const s of t.steps) if (s.source === 'receive' && s.type === 'data' && (s.rule === 'delay' || s.rule === 'hold-approval') && s.queueId) held.set(s.queueId, new Set(s.recipients ?? []));
+  const heldRcpts = new Set([...held.values()].flatMap((x) => [...x]));
+  const rows: [string, string, string][] = [];
+  for (const s of t.steps) {
+    if (s.source === 'receive' && s.type === 'data' && s.decision === 'accept' && !s.rule && held.size > 0) {
+      if (s.queueId && held.has(s.queueId)) continue;
+      rows.push(stepLine({ ...s, recipients: (s.recipients ?? []).filter((r) => !heldRcpts.has(r)) }, t.client));
+      continue;
+    }
+    rows.push(stepLine(s, t.client));
+  }
   const lastSend = [...t.steps].reverse().find((s) => s.source === 'send');
   rows.push(...outcomeLines(m, lastSend?.ts ?? m.lastTs));
   for (const b of t.bounces) {

@@ -191,7 +191,10 @@ export class MessageBook {
     if (e.event !== 'mail' && e.event !== 'rcpt' && e.event !== 'data' && e.queueId) {
       // A line about a queued message after the fact (a held copy's decision): a step of it.
       const byId = this.byQueue.get(e.queueId);
-      if (byId) return byId;
+      if (byId) {
+        if (e.event === 'hold') this.applyHold(byId, e);
+        return byId;
+      }
     }
     if (!e.session) return null;
     const s = this.session(e.session);
@@ -258,6 +261,26 @@ export class MessageBook {
     }
     this.refresh(m);
     return m;
+  }
+
+  /**
+   * A held copy decided on: the copy it sent on (approved, sent now) is this message under
+   * another queue id, so its attempts land here; a cancelled copy's recipients are refused
+   * (by the sender). Rejected and expired copies are bounced by their senderlog line.
+   */
+  private applyHold(m: Msg, e: ReceiveLogEntry): void {
+    if (e.released) this.byQueue.set(e.released, m);
+    if (e.rule === 'delay-cancelled') {
+      for (const a of e.recipients ?? []) {
+        const k = a.toLowerCase();
+        const r = m.rcpts.get(k) ?? { address: a, state: 'accepted' as RecipientState };
+        if (r.state !== 'accepted') continue;
+        r.state = 'rejected';
+        r.rule = e.rule;
+        m.rcpts.set(k, r);
+      }
+      this.refresh(m);
+    }
   }
 
   private merge(from: Msg, into: Msg): void {

@@ -355,6 +355,8 @@ export interface ReceiveLogEntry {
   note?: string;
   /** 'hold' lines: who decided (`cli`, `ui`, `lan boss@test.jp`, `timer`). */
   by?: string;
+  /** 'hold' lines of an approval or a send-now: the queue id of the copy sent on (its attempts are the message's). */
+  released?: string;
   /**
    * The mail transaction within the session (1 for the first MAIL FROM, 2 after the next...):
    * on mail, rcpt and data lines, so a refused RCPT is tied to the message its session queued.

@@ -5,9 +5,12 @@
  * approvals list shows the decoded preview; approving delivers it to the external sink exactly
  * once (also after a restart between); a second approval, an unknown id and rejecting a
  * decided one are refused and change nothing; rejecting sends baito a DSN with the reason;
- * expiry does the same by itself. Rule names are checked in the receivelog and senderlog.
+ * expiry does the same by itself (and `gatehouse message show` words it). Rule names are
+ * checked in the receivelog and senderlog.
  */
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BIN } from '../hardening/helpers.js';
 import { ApiError } from '../../main/shared/contract.js';
 import { mailWithAttachment, openOffice, readable, waitFor, type Office } from './helpers.js';
 
@@ -135,6 +138,14 @@ describe('approval (上長承認)', () => {
     expect(o.internet.messages).toHaveLength(0);
     expect((await o.tg.receive()).find((e) => e.event === 'hold')).toMatchObject({ rule: 'approval-expired', by: 'timer', queueId: id });
     expect((await o.call('history.actions'))[0]).toMatchObject({ action: 'expired', by: { via: 'timer' } });
+    // `gatehouse message show` (the real CLI, reading the files) words the expiry.
+    await o.tg.receive();
+    await o.tg.send();
+    const shown = spawnSync(process.execPath, [BIN, 'message', 'show', id, '--data', o.tg.dir], { encoding: 'utf8', timeout: 30_000 });
+    expect(shown.stderr).toBe('');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/ decision +held copy \S+: approval-expired: nobody approved the held mail in time: not sent; the sender got a bounce; by timer; not sent; bounce to the sender$/m);
+    expect(shown.stdout).toMatch(/ bounced +client@example\.com$/m);
   });
 });
 

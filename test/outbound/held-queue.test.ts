@@ -92,12 +92,14 @@ describe('link tokens', () => {
     const links: string[] = [];
     await r.open({ approver: (t) => (links.push(t), `https://gw.test.jp/approve#${t}`) });
     const h = await hold(r, 'approval');
-    // The request notice carries the link (written once notices are out).
-    await new Promise((res) => setTimeout(res, 200));
+    // The request notice carries the link; its token's hash is in the state file once the
+    // notices are out (polled: a fixed wait read the file before it was written under load).
+    const stateFile = path.join(r.dir, 'spool', 'held', 'queue', `${h.id}.state`);
+    await expect.poll(() => fs.readFile(stateFile, 'utf8').then((t) => (JSON.parse(t).hold?.tokens ?? []).length, () => 0), { timeout: 5000 }).toBe(1);
     expect(links).toHaveLength(1);
     const token = links[0]!;
     expect(Buffer.from(token, 'base64url')).toHaveLength(TOKEN_BYTES);
-    const state = JSON.parse(await fs.readFile(path.join(r.dir, 'spool', 'held', 'queue', `${h.id}.state`), 'utf8'));
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8'));
     expect(JSON.stringify(state)).not.toContain(token);
     expect(state.hold.tokens[0].hash).toBe(hashToken(token));
 

@@ -85,6 +85,30 @@ describe('MessageBook', () => {
     expect(timelineSteps(m.lines).map((x) => x.rule ?? x.type).slice(-2)).toEqual(['hold-approval', 'approved']);
   });
 
+  it('follows a held copy sent on under its own queue id to its delivery; a cancelled copy is refused', () => {
+    const sent = new MessageBook();
+    for (const e of seed().slice(0, 5)) sent.add(e);
+    sent.add({ ts: T(4), event: 'data', ...base, txn: 1, sender: 'baito@test.jp', recipients: ['x@example.com'], decision: 'accept', rule: 'delay', queueId: 'h1' });
+    sent.add({ ts: T(6), queueId: 'q1', attempt: 1, sender: 'baito@test.jp', recipients: ['boss@test.jp'], hop: '127.0.0.1:2526', via: 'route', tls: false, outcome: 'delivered', code: 250, reply: '250 Ok', durationMs: 3 });
+    sent.add({ ts: T(60), event: 'hold', session: 'abc', clientIp: '127.0.0.2', tls: false, recipients: ['x@example.com'], queueId: 'h1', released: 'r1', decision: 'accept', rule: 'delay-sent-now' });
+    sent.add({ ts: T(61), queueId: 'r1', attempt: 1, sender: 'baito@test.jp', recipients: ['x@example.com'], hop: '127.0.0.1:2527', via: 'override', tls: false, outcome: 'delivered', code: 250, reply: '250 Ok', durationMs: 3 });
+    expect(sent.list()).toHaveLength(1);
+    const m = sent.get('r1')!;
+    expect(m.summary).toBe(sent.get('q1')!.summary);
+    expect(m.summary.outcome).toBe('delivered');
+    expect(m.summary.recipients.find((r) => r.address === 'x@example.com')?.state).toBe('delivered');
+    expect(timelineSteps(m.lines).map((x) => `${x.type}:${x.queueId ?? ''}`).slice(-2)).toEqual(['hold:h1', 'attempt:r1']);
+
+    const cancelled = new MessageBook();
+    for (const e of seed().slice(0, 5)) cancelled.add(e);
+    cancelled.add({ ts: T(4), event: 'data', ...base, txn: 1, sender: 'baito@test.jp', recipients: ['x@example.com'], decision: 'accept', rule: 'delay', queueId: 'h1' });
+    cancelled.add(seed()[6]!);
+    cancelled.add({ ts: T(60), event: 'hold', session: 'abc', clientIp: '127.0.0.2', tls: false, recipients: ['x@example.com'], queueId: 'h1', decision: 'reject', rule: 'delay-cancelled' });
+    const c = cancelled.get('h1')!.summary;
+    expect(c.recipients.find((r) => r.address === 'x@example.com')).toMatchObject({ state: 'rejected', rule: 'delay-cancelled' });
+    expect(c.outcome).toBe('delivered');
+  });
+
   it('follows a bounce: the failed attempt names the DSN, whose own lines make a message of their own', () => {
     const b = new MessageBook();
     for (const e of seed().slice(0, 5)) b.add(e);

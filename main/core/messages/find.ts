@@ -133,11 +133,14 @@ async function gather(r: Reader, book: MessageBook, sessions: Map<string, Set<st
     await r.byField<ReceiveLogEntry>('receivelog', day, 'session', ids, (e) => {
       keep(e);
       if (e.event === 'data' && e.queueId) queueIds.add(e.queueId);
+      // A held copy sent on (approved, sent now) travels under a queue id of its own.
+      if (e.event === 'hold' && e.released) queueIds.add(e.released);
     });
   }
-  // Attempts (and the bounces they name) from the day each message came in.
+  // Attempts (and the bounces they name) from the day each message came in; a round reads
+  // the ids the previous one found (bounces, copies released on a later day, their bounces).
   let wanted = new Set(queueIds);
-  for (let round = 0; round < 2 && wanted.size > 0; round++) {
+  for (let round = 0; round < 3 && wanted.size > 0; round++) {
     const first = [...wanted].map((id) => queueIdDay(id) ?? today).sort()[0]!;
     const found = new Set<string>();
     for (let d = first; d <= today && d <= addDays(first, lifetimeDays + 1); d = addDays(d, 1)) {
@@ -146,7 +149,13 @@ async function gather(r: Reader, book: MessageBook, sessions: Map<string, Set<st
         for (const id of [e.dsn, e.delayDsn]) if (id && !queueIds.has(id)) found.add(id);
       });
       // Later receivelog lines about a queued copy (a held message's decision, days after).
-      if (d !== first) await r.byField<ReceiveLogEntry>('receivelog', d, 'queueId', wanted, (e) => void (e.event !== 'data' && keep(e)));
+      if (d !== first) {
+        await r.byField<ReceiveLogEntry>('receivelog', d, 'queueId', wanted, (e) => {
+          if (e.event === 'data') return;
+          keep(e);
+          if (e.event === 'hold' && e.released && !queueIds.has(e.released)) found.add(e.released);
+        });
+      }
     }
     for (const id of found) queueIds.add(id);
     wanted = found;

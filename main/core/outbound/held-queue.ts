@@ -415,6 +415,7 @@ export class HeldQueue {
       rule,
       account: item.meta.account || undefined,
       queueId: h.id,
+      ...(released ? { released } : {}),
       by: actorText(d.by),
       note,
     });
