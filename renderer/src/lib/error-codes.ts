@@ -20,6 +20,7 @@ export const ERROR_TEXT: Record<string, MessageKey> = {
   'not-running': 'err.notRunning',
   'unsupported': 'err.unsupported',
   'elevation-declined': 'err.elevationDeclined',
+  'elevation-required': 'err.elevationRequired',
   'unreachable': 'err.unreachable',
   'service-failed': 'err.serviceFailed',
   'not-found': 'err.notFound',

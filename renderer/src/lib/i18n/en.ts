@@ -648,6 +648,7 @@ export const en = {
   'err.conflict.sentNow': 'This message was already sent ({who}, {at}). Nothing was changed.',
   'err.conflict.who': '{address}, {via}',
   'err.oauthFailed': 'The exchange with the provider did not work. {reason}',
+  'err.elevationRequired': 'Administrator rights are needed and this way never asks for them; nothing was changed. Install Gatehouse for all users as an administrator, or turn the service on in Settings.',
   'err.oauth.timeout': 'The provider did not answer in time.',
   'err.oauth.other': 'The provider’s answer is in the tooltip.',
   'log.messages': 'Messages',

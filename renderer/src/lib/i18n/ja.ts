@@ -648,6 +648,7 @@ export const ja: Record<MessageKey, string> = {
   'err.conflict.sentNow': 'このメールはすでに送信されています（{who}、{at}）。何も変更していません',
   'err.conflict.who': '{address}・{via}',
   'err.oauthFailed': 'プロバイダとのやり取りがうまくいきませんでした。{reason}',
+  'err.elevationRequired': '管理者の権限が必要ですが、この方法では確認を求めません。何も変更していません。管理者としてすべてのユーザー向けにインストールするか、設定画面でサービスを有効にしてください',
   'err.oauth.timeout': 'プロバイダから時間内に応答がありませんでした。',
   'err.oauth.other': 'プロバイダの答えはマウスを重ねると表示されます。',
   'log.messages': 'メール（1 通ずつ）',
