@@ -512,7 +512,7 @@ export const en = {
   'approvals.text': 'Text (first lines)',
   'approvals.more': '… (the rest is not shown)',
   'approvals.noText': '(no text)',
-  'approvals.attachmentCount': '{n} attachments',
+  'approvals.attachmentCount': 'attachments: {n}',
   'approvals.approve': 'Approve and send',
   'approvals.approveFor': 'Approve and send {id}',
   'approvals.reject': 'Reject…',
