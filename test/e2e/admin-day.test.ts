@@ -46,8 +46,10 @@ const TABS = {
   accounts: ['アカウント', 'Accounts'],
   log: ['ライブログ', 'Live log'],
   routes: ['振り分け設定（Gateway.dat）', 'Routes (Gateway.dat)'],
+  deliverability: ['到達性（SPF・DKIM）', 'Deliverability'],
   settings: ['設定', 'Settings'],
   queue: ['キュー', 'Queue'],
+  approvals: ['承認待ち', 'Approvals'],
   tester: ['送信可否テスト', 'Tester'],
   history: ['変更履歴', 'History'],
 } as const;
@@ -83,8 +85,14 @@ describe('the admin’s day, in the window', { timeout: 120_000 }, () => {
       accounts: () => page.getByTestId('account-row').first().waitFor(),
       log: () => page.getByTestId('message-row').first().waitFor(),
       routes: () => page.getByTestId('route-row').first().waitFor(),
+      // The check runs when asked: its results (good, doubtful, missing, records to publish).
+      deliverability: async () => {
+        await page.getByTestId('doctor').getByRole('button', { name: '確認する', exact: true }).click();
+        await page.getByTestId('doctor-result').first().waitFor();
+      },
       settings: () => page.getByTestId('notifications-section').waitFor(),
       queue: () => page.getByTestId('queue-row').first().waitFor(),
+      approvals: () => page.getByTestId('held-summary').waitFor(),
       tester: () => page.locator('#t-sender').waitFor(),
       history: () => page.getByTestId('history-row').first().waitFor(),
     };
@@ -125,6 +133,13 @@ describe('the admin’s day, in the window', { timeout: 120_000 }, () => {
       await dialog.getByRole('button', { name: 'キャンセル' }).click();
       await dialog.waitFor({ state: 'hidden' });
     };
+    // Approvals: the other waiting message (no subject, no text), and the reject dialog.
+    await openTab(page, '承認待ち');
+    await page.getByTestId('approval-item').nth(1).click();
+    await page.getByTestId('held-summary').getByText('（件名なし）').waitFor();
+    await noEnglish(page, 'approval without subject');
+    await confirm(() => page.getByRole('button', { name: 'H7Q2P9 を差し戻す' }).click(), 'reject dialog');
+    await openTab(page, 'キュー');
     await confirm(() => page.getByTestId('queue-row').first().getByRole('button', { name: /を削除$/ }).click(), 'queue delete');
     await confirm(() => page.getByTestId('queue-row').first().getByRole('button', { name: /エラーメール（不達通知）を返す$/ }).click(), 'queue bounce');
     await openTab(page, 'ダッシュボード');
@@ -341,6 +356,52 @@ describe('the admin’s day, in the window', { timeout: 120_000 }, () => {
     await context.close();
   });
 
+  it('words the core’s error codes: a message approved elsewhere says by whom and when; a sign-in that could not start; a timeout', async () => {
+    for (const lang of ['ja', 'en'] as const) {
+      const L = <T,>(ja: T, en: T): T => (lang === 'ja' ? ja : en);
+      const fake = createFake();
+      const { page, problems, context } = await openPage(browser, await host(fake), { locale: lang });
+      await openTab(page, TABS.approvals[lang === 'ja' ? 0 : 1]);
+      await page.getByTestId('held-summary').waitFor();
+      // The approver decided on the LAN page a moment ago; the window has not heard yet.
+      fake.decideElsewhere('H7Q2M4', 'approved', { via: 'lan', address: 'boss@test.jp' }, false);
+      await page.getByRole('button', { name: L('H7Q2M4 を承認して送信', 'Approve and send H7Q2M4') }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'boss@test.jp' });
+      await alert.waitFor();
+      expect(await alert.getAttribute('data-code')).toBe('conflict');
+      const at = await page.evaluate(() => document.querySelector('[data-code=conflict]')?.textContent ?? '');
+      expect(at).toContain(L('このメールはすでに承認されています（boss@test.jp・LAN の承認ページ、', 'This message was already approved (boss@test.jp, LAN approval page, '));
+      expect(at).toContain(L('何も変更していません', 'Nothing was changed'));
+      // When, in local time as the window shows it (no ISO text), and no "unexpected problem".
+      expect(at).toMatch(L(/、2026\/\d\d\/\d\d \d+:\d\d:\d\d）/, /, \d+ \w{3} \d{4}, \d\d:\d\d:\d\d\)/));
+      expect(at).not.toMatch(/\d{4}-\d\d-\d\dT/);
+      expect(at).not.toContain(L('予期しない', 'unexpected'));
+      // The English sentence stays in the tooltip; the decided message left the list.
+      expect(await alert.getAttribute('title')).toMatch(/already approved by lan boss@test\.jp/);
+      await expect.poll(() => page.getByTestId('approval-item').count()).toBe(1);
+      if (lang === 'ja') await noEnglish(page, 'conflict');
+      await shot(page, `admin-${lang}-approval-conflict`);
+
+      // A sign-in that could not start: the provider did not answer in time.
+      await openTab(page, TABS.deliverability[lang === 'ja' ? 0 : 1]);
+      await page.route('**/api/oauth.start', (r) =>
+        r.fulfill({ json: { ok: false, error: { code: 'oauth-failed', message: 'sign-in could not start: no answer from login.microsoftonline.com within 15000 ms', params: { reason: 'timeout' } } } }),
+      );
+      await page.getByRole('button', { name: L('コードでサインイン', 'Sign in with a code') }).click();
+      const oauthAlert = page.getByRole('alert').filter({ hasText: L('プロバイダから時間内に応答がありませんでした', 'The provider did not answer in time') });
+      await oauthAlert.waitFor();
+      expect(await oauthAlert.getAttribute('data-code')).toBe('oauth-failed');
+      if (lang === 'ja') await noEnglish(page, 'oauth-failed');
+      // A command that timed out on the way (a transport's code).
+      await page.route('**/api/doctor.run', (r) => r.fulfill({ json: { ok: false, error: { code: 'timeout', message: 'no answer within 30 s' } } }));
+      await page.getByTestId('doctor').getByRole('button', { name: L('確認する', 'Run the check'), exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: L('ゲートウェイから時間内に応答がありませんでした', 'The gateway did not answer in time') }).waitFor();
+      if (lang === 'ja') await noEnglish(page, 'timeout');
+      expect(realProblems(problems)).toEqual([]);
+      await context.close();
+    }
+  });
+
   it('fits 800x600 and 150 % on a 1366x768 laptop, in both languages, with screenshots of every screen', async () => {
     const fake = createFake();
     const url = await host(fake);
@@ -350,6 +411,11 @@ describe('the admin’s day, in the window', { timeout: 120_000 }, () => {
         await page.getByTestId('service-state').waitFor();
         for (const id of Object.keys(TABS) as (keyof typeof TABS)[]) {
           await openTab(page, TABS[id][lang === 'ja' ? 0 : 1]);
+          if (id === 'deliverability') {
+            await page.getByTestId('doctor').getByRole('button', { name: lang === 'ja' ? '確認する' : 'Run the check', exact: true }).click();
+            await page.getByTestId('doctor-result').first().waitFor();
+          }
+          if (id === 'approvals') await page.getByTestId('held-summary').waitFor();
           await page.waitForTimeout(400);
           await shot(page, `admin-${lang}-${size.name}-${id}`);
           // Nothing makes the whole window scroll sideways; the tabs stay on one row.
@@ -367,6 +433,15 @@ describe('the admin’s day, in the window', { timeout: 120_000 }, () => {
               expect(last!.x + last!.width, `${size.name} queue actions`).toBeLessThanOrEqual(size.width);
               const state = await r.locator('.pill').first().boundingBox();
               expect(state!.x + state!.width).toBeLessThanOrEqual(size.width);
+            }
+          }
+          if (id === 'approvals') {
+            // The chosen message's decisions are on screen, neither cut off at the right nor
+            // below the window's bottom edge (they stay in view while the message scrolls).
+            for (const b of await page.getByTestId('approval-detail').getByRole('button').all()) {
+              const box = await b.boundingBox();
+              expect(box!.x + box!.width, `${lang} ${size.name} approval buttons`).toBeLessThanOrEqual(size.width);
+              expect(box!.y + box!.height, `${lang} ${size.name} approval buttons`).toBeLessThanOrEqual(size.height);
             }
           }
           if (id === 'log') {

@@ -15,7 +15,7 @@
 import type { Page } from 'playwright-core';
 
 /** Names admins read as they are (each is one of the product's or a protocol's own names). */
-export const ALLOWED = ['SMTP AUTH', 'Gatehouse SMTP', 'Message ID'];
+export const ALLOWED = ['SMTP AUTH', 'Gatehouse SMTP', 'Message ID', 'Google Workspace', 'Microsoft Entra', 'Exchange Online'];
 
 export async function englishSentences(page: Page): Promise<string[]> {
   return page.evaluate((allowed: string[]) => {

@@ -32,7 +32,8 @@ import type { AccountView, Decision, QueueItem, ReceiveLogEntry, Route, RuleName
 import { MessageBook, entryMatches, timelineSteps } from '../../main/shared/messages.js';
 import { healthOf } from '../../main/shared/health.js';
 import { ProblemBook } from '../../main/core/stats/problems.js';
-import type { DeliveryStatus, MessageTimeline, Notice } from '../../main/shared/contract.js';
+import type { ActionEntry, Actor, DeliveryStatus, HeldItem, MessageTimeline, Notice } from '../../main/shared/contract.js';
+import { decidedError } from '../../main/core/outbound/held-queue.js';
 
 export interface Fake {
   handlers: CommandHandlers;
@@ -40,6 +41,11 @@ export interface Fake {
   emit: <E extends EventName>(event: E, data: Events[E]) => void;
   addLines(n: number): void;
   state: { setupNeeded: boolean; running: boolean; config: ConfigView; portInUse: GatewayStatus['portInUse'] };
+  /**
+   * Someone else (an approver on the LAN page) decides a held message; the window hears of it
+   * only when `announce` is true (false: the event still on its way, the window's list stale).
+   */
+  decideElsewhere(id: string, action: 'approved' | 'rejected', by: Actor, announce: boolean): void;
   /** Every `auth.setUser` call as received (the fake's stand-in for the core's hashes). */
   authCalls: { username: string; password?: string; addresses: string[] }[];
 }
@@ -328,6 +334,56 @@ export function createFake(opts: FakeOptions = {}): Fake {
     for (const e of all) b.add(e);
     return b;
   };
+  // Held for approval: baito's mail to a customer, and a part-timer's with no subject.
+  let approvals: HeldItem[] = [
+    {
+      id: 'H7Q2M4',
+      kind: 'approval',
+      receivedAt: new Date(now.getTime() - 25 * 60_000).toISOString(),
+      sender: 'baito@test.jp',
+      account: 'baito@test.jp',
+      recipients: ['info@customer.example'],
+      until: new Date(now.getTime() + 23 * 3600_000).toISOString(),
+      approvers: ['boss@test.jp'],
+      standIn: 'sub@test.jp',
+      size: 184_320,
+      preview: {
+        subject: '見積書の送付（株式会社カスタマー様）',
+        from: '"アルバイト 山本" <baito@test.jp>',
+        to: ['info@customer.example'],
+        cc: ['tanaka@test.jp'],
+        attachments: [{ name: '見積書_2025.pdf', size: 176_128, type: 'application/pdf' }],
+        text: '株式会社カスタマー\nご担当者様\n\nいつもお世話になっております。\nご依頼の見積書をお送りします。\nご確認のほどよろしくお願いいたします。',
+        more: true,
+      },
+    },
+    {
+      id: 'H7Q2P9',
+      kind: 'approval',
+      receivedAt: new Date(now.getTime() - 5 * 60_000).toISOString(),
+      sender: 'sato@part.test.jp',
+      account: '*@part.test.jp',
+      recipients: ['support@vendor.example', 'news@example.com'],
+      until: new Date(now.getTime() + 7 * 3600_000).toISOString(),
+      approvers: ['boss@test.jp', 'kanri@test.jp'],
+      standIn: '',
+      size: 2_048,
+      preview: { subject: '', from: 'sato@part.test.jp', to: ['support@vendor.example'], cc: [], attachments: [], text: '', more: false },
+    },
+  ];
+  /** Decisions made so far (by held id), for the refusal of a second one. */
+  const decided = new Map<string, ActionEntry>();
+  const decide = (id: string, action: 'approved' | 'rejected', by: Actor = { via: 'ui' }, announce = true) => {
+    const before = decided.get(id);
+    if (before) throw decidedError(id, before);
+    const item = approvals.find((a) => a.id === id);
+    if (!item) throw new ApiError(`no held message ${id}`, 'not-found');
+    decided.set(id, { n: decided.size + 1, at: new Date().toISOString(), action, by, subject: id, sender: item.sender, recipients: item.recipients });
+    approvals = approvals.filter((a) => a.id !== id);
+    if (!announce) return;
+    emit('approvals', approvals);
+    emit('status', status());
+  };
   let paused = false;
   let heldDomains: { domain: string; since: string }[] = [];
   const deliveryStatus = (): DeliveryStatus => ({
@@ -399,6 +455,7 @@ export function createFake(opts: FakeOptions = {}): Fake {
     today: counts(),
     queue: { total: queue.length, deferred: queue.filter((q) => q.state === 'deferred').length, hold: queue.filter((q) => q.state === 'hold').length },
     delivery: { paused, heldDomains: heldDomains.map((d) => d.domain) },
+    outbound: { approvals: approvals.length, delayed: 0, frozen: 0 },
     health: healthOf({
       running: state.running,
       error: null,
@@ -764,12 +821,16 @@ export function createFake(opts: FakeOptions = {}): Fake {
     'accounts.unfreeze': async ({ address }) => {
       throw new ApiError(`${address} is not frozen`, 'not-found');
     },
-    'approvals.list': async () => [],
+    // Mail waiting for approval; a decision takes it off the list (the core's event), and a
+    // second decision on the same message is refused with the core's own 'conflict'.
+    'approvals.list': async () => approvals,
     'approvals.approve': async ({ id }) => {
-      throw new ApiError(`no held message ${id}`, 'not-found');
+      decide(id, 'approved');
+      return { id, queueId: `${id}-A` };
     },
     'approvals.reject': async ({ id }) => {
-      throw new ApiError(`no held message ${id}`, 'not-found');
+      decide(id, 'rejected');
+      return { id };
     },
     'queue.delayed': async () => [],
     'queue.sendNow': async ({ id }) => {
@@ -898,5 +959,6 @@ export function createFake(opts: FakeOptions = {}): Fake {
     },
     state,
     authCalls,
+    decideElsewhere: (id, action, by, announce) => decide(id, action, by, announce),
   };
 }

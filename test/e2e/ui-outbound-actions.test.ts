@@ -6,14 +6,19 @@
  * sender, the account editor's modes (with the schema's and the core's issues translated at
  * the fields), the Settings cards, and the LAN page from a second browser context (an
  * approver's PC): approve once, the reused link refused with a clear page, a forged and an
- * expired token refused, while the admin window drops the message by itself.
+ * expired token refused, while the admin window drops the message by itself; and every state
+ * of that page in Japanese (the summary, a reason missing, after approve, after reject, a link
+ * used, forged, expired or for another action, a wrong address, too many bad links, a failure
+ * inside) walked by the English-sentence detector.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ensureRendererBuilt, launchBrowser, openPage, openTab, realProblems } from './harness.js';
+import { ensureRendererBuilt, launchBrowser, openPage, openTab, realProblems, shot } from './harness.js';
 import { freezeTobi, openUiOffice, sendHeld, type UiOffice } from './outbound-office.js';
 import { pageLinks } from '../outbound/page-helpers.js';
 import { readable, waitFor } from '../outbound/helpers.js';
+import { englishSentences } from './english-detector.js';
+import { startPageServer } from '../../main/core/approval-page/server.js';
 
 let browser: Browser;
 let u: UiOffice | null = null;
@@ -330,5 +335,105 @@ describe('the LAN approval page from a second browser context', { timeout: 90_00
     expect(realProblems(admin.problems)).toEqual([]);
     await approver.close();
     await admin.context.close();
+  });
+  it('every state of the page in Japanese has no English sentence', async () => {
+    u = await openUiOffice();
+    const approveId = await sendHeld(u.o, 'baito@test.jp', '見積書の送付');
+    const rejectId = await sendHeld(u.o, 'baito@test.jp', '請求書の送付');
+    const link = await waitFor(() => pageLinks(u!.o.office, 'boss@test.jp')[0], 8000, 'the approver’s link');
+    const base = link.slice(0, link.indexOf('/h/'));
+    const held = u.o.tg.gw.outbound.held;
+    const tokenFor = async (id: string) => `${base}/h/${await held.issueToken(id, 'approver', 'boss@test.jp')}`;
+    const approver = await browser.newContext({ locale: 'ja-JP', ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    const p = await approver.newPage();
+    const seen: string[] = [];
+    const check = async (state: string) => {
+      expect(await p.evaluate(() => document.documentElement.lang), state).toBe('ja');
+      expect(await englishSentences(p), state).toEqual([]);
+      seen.push(state);
+      await shot(p, `lan-page-ja-${seen.length}`);
+    };
+
+    // The summary, then approve: the result page.
+    const approveLink = await tokenFor(approveId);
+    await p.goto(approveLink);
+    await p.getByRole('heading', { level: 1, name: '上長承認の依頼' }).waitFor();
+    await check('summary');
+    await p.getByRole('button', { name: '承認して送信' }).click();
+    await p.locator('[data-result=approve]').waitFor();
+    await check('approved');
+    // The same link again: the message was dealt with.
+    await p.goto(approveLink);
+    await p.locator('[data-reason=decided]').waitFor();
+    await check('used link (decided)');
+
+    // Reject: a reason of blanks comes back with the problem, then a real one.
+    const rejectLink = await tokenFor(rejectId);
+    await p.goto(rejectLink);
+    await p.locator('#reason').fill('   ');
+    await p.getByRole('button', { name: '差し戻す' }).click();
+    await p.getByText('差し戻すときは理由を入力してください。').waitFor();
+    await check('reason missing');
+    await p.locator('#reason').fill('宛先を確認してください');
+    await p.getByRole('button', { name: '差し戻す' }).click();
+    await p.locator('[data-result=reject]').waitFor();
+    await check('rejected');
+
+    // A link for another action (an approver's link asked to cancel), expired, forged.
+    const third = await sendHeld(u.o, 'baito@test.jp', '三通目');
+    await p.goto(await tokenFor(third));
+    await p.getByRole('button', { name: '承認して送信' }).evaluate((b) => ((b as HTMLButtonElement).value = 'cancel'));
+    await p.getByRole('button', { name: '承認して送信' }).click();
+    await p.locator('[data-reason=wrongAction]').waitFor();
+    await check('wrong action');
+    const expiredToken = await held.issueToken(third, 'approver', 'boss@test.jp', new Date(Date.now() - 60_000));
+    await p.goto(`${base}/h/${expiredToken}`);
+    await p.locator('[data-reason=expired]').waitFor();
+    await check('expired');
+    await p.goto(`${base}/`);
+    await p.locator('[data-reason=notFound]').waitFor();
+    await check('not found');
+    // Forged links until the limiter answers (429): both pages in Japanese.
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 429; i++) {
+      status = (await p.goto(`${base}/h/${String(i).padStart(43, 'Q')}`))?.status() ?? 0;
+      if (i === 0) {
+        await p.locator('[data-reason=unknown]').waitFor();
+        await check('forged');
+      }
+    }
+    expect(status).toBe(429);
+    await p.locator('[data-reason=limited]').waitFor();
+    await check('too many bad links');
+    await approver.close();
+
+    // A failure inside the core (its disk, say): a stand-in core whose decision throws, behind
+    // the same server; the page says so in Japanese, the English details go to the log only.
+    const logged: string[] = [];
+    const item = (await u.o.call('approvals.list'))[0]!;
+    const broken = await startPageServer({
+      host: '127.0.0.1',
+      port: 0,
+      handlers: {
+        verify: async () => ({ ok: true, item, purpose: 'approver', address: 'boss@test.jp', expiresAt: item.until }),
+        consume: async () => {
+          throw new Error('EIO: i/o error, write');
+        },
+      },
+      onError: (m) => logged.push(m),
+    });
+    const other = await browser.newContext({ locale: 'ja-JP', viewport: { width: 800, height: 600 } });
+    const q = await other.newPage();
+    await q.goto(`http://127.0.0.1:${broken.port}/h/${'A'.repeat(43)}`);
+    await q.getByRole('button', { name: '承認して送信' }).click();
+    await q.getByRole('heading', { level: 1, name: '処理できませんでした' }).waitFor();
+    await q.locator('[data-reason=failed]').waitFor();
+    expect(await q.content()).not.toContain('EIO');
+    expect(await englishSentences(q)).toEqual([]);
+    await shot(q, 'lan-page-ja-failed-800');
+    expect(logged).toEqual(['approval page: EIO: i/o error, write']);
+    await other.close();
+    await broken.close();
+    expect(seen).toHaveLength(10);
   });
 });

@@ -74,7 +74,8 @@ describe('approval (上長承認)', () => {
     await waitFor(() => to(o, 'baito@test.jp').some((m) => readable(m.raw).includes('承認され、送信しました')), 8000, 'the approved notice');
 
     // Decided: a second approval, a rejection and an unknown id are refused and change nothing.
-    await expect(o.call('approvals.approve', { id })).rejects.toMatchObject({ code: 'conflict' });
+    // The refusal says what, who (door and address) and when as params, for the window's words.
+    await expect(o.call('approvals.approve', { id })).rejects.toMatchObject({ code: 'conflict', params: { id, action: 'approved', via: 'cli', by: 'boss@test.jp', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
     await expect(o.call('approvals.reject', { id, reason: 'late' })).rejects.toMatchObject({ code: 'conflict' });
     const unknown = await o.call('approvals.approve', { id: 'nosuchid-0000-0000' }).catch((e: ApiError) => e);
     expect(unknown).toBeInstanceOf(ApiError);

@@ -2,7 +2,8 @@
  * The LAN approval page's HTML, made on the server: one message's summary with its two
  * buttons (approve / reject with a reason for an approver; send now / cancel for the sender of
  * delayed mail), the result after a decision, and the refusals (a link not valid, expired,
- * used, a message already decided, too many bad links). No script at all; the only style is
+ * used, a message already decided, too many bad links, a failure inside: its details go to
+ * the log, never to the page). No script at all; the only style is
  * one inline sheet allowed by its hash in the CSP (`PAGE_CSP`), forms post to the same origin.
  * Every text that comes from a message (subject, names, the first lines) is escaped. There is
  * nothing to navigate to: the language switch reloads the same link. Pure; nothing throws.

@@ -205,7 +205,8 @@ export async function startPageServer(opts: PageServerOptions): Promise<PageServ
     handle(req, res).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       opts.onError?.(`approval page: ${message}`);
-      send(res, 500, refusalPage(pickLang(null, req.headers['accept-language']), 'failed', { error: message }));
+      // The details go to the log, not to a page anyone on the LAN may open (and they are English).
+      send(res, 500, refusalPage(pickLang(null, req.headers['accept-language']), 'failed', {}, 'failedTitle'));
     });
   };
   const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, listener) : http.createServer(listener);

@@ -6,7 +6,8 @@
  * type at the provider's page), cancel a sign-in, and the state of it all (`oauth.status`).
  * Signing in needs the running gateway (it waits for the provider); the rest does not. A
  * sign-in that cannot begin is refused: 'validation' when nothing is registered or the flow
- * does not fit the provider, 'oauth-failed' with the provider's answer otherwise.
+ * does not fit the provider, 'oauth-failed' with the provider's answer otherwise (its code as
+ * the param `reason`: timeout, network, invalid_client...).
  */
 import { auditWhat } from '../../shared/audit.js';
 import { ApiError, type CommandHandlers } from '../../shared/contract.js';
@@ -44,7 +45,8 @@ export function oauthCommands(p: CommandPorts): Pick<CommandHandlers, Names> {
         if (!(err instanceof OAuthError)) throw err;
         if (err.code === 'oauth_not_configured') throw refuse('', problem('oauth_not_configured'));
         if (err.code === 'oauth_flow_unsupported') throw refuse('flow', problem('oauth_flow_unsupported', { provider: 'Google' }));
-        throw new ApiError(`sign-in could not start: ${err.message}`, 'oauth-failed');
+        // The provider's code (timeout, network, invalid_client...) lets the window word it.
+        throw new ApiError(`sign-in could not start: ${err.message}`, 'oauth-failed', [], { reason: err.code, ...(err.httpStatus ? { status: err.httpStatus } : {}) });
       }
     },
     'oauth.cancel': async () => p.oauth.cancel(),

@@ -132,9 +132,14 @@ export function holdMeta(h: SpoolHeader): HoldMeta | null {
   };
 }
 
-function decidedError(id: string, e: ActionEntry): ApiError {
+/**
+ * The refusal of a second decision: 'conflict', with who decided (through which door, and the
+ * approver's address when known), what and when as params, so the window can say it in the
+ * admin's language; the issue keeps the English sentence for the CLI.
+ */
+export function decidedError(id: string, e: ActionEntry): ApiError {
   const p = problem('held_decided', { id, action: e.action, by: actorText(e.by), at: e.at });
-  return new ApiError(p.message, 'conflict', [{ path: 'id', ...p }]);
+  return new ApiError(p.message, 'conflict', [{ path: 'id', ...p }], { id, action: e.action, via: e.by.via, by: e.by.address ?? '', at: e.at });
 }
 
 export class HeldQueue {

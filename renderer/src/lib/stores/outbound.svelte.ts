@@ -3,8 +3,9 @@
  * Loaded once (and again after the event stream was interrupted); after that the core's
  * `approvals`, `delayed` and `frozen` events carry each new list and replace the store's, so
  * nothing is fetched again. A decision (approve, reject, send now, cancel, unfreeze) rejects
- * with the core's ApiError for the caller's Action to show; when it worked, the item leaves
- * the list at once (the event that follows says the same). Load errors land in `loadError`.
+ * with the core's ApiError for the caller's Action to show; when it worked, or the core says
+ * it was decided already, the item leaves the list at once (the event that follows says the
+ * same). Load errors land in `loadError`.
  */
 import type { ApiError, FrozenSender, HeldItem } from '../../../../main/shared/contract.js';
 import { asApiError, call, on, onReconnect } from '../api.js';
@@ -41,24 +42,36 @@ class OutboundStore {
     }
   }
 
-  async approve(id: string): Promise<void> {
-    await call('approvals.approve', { id });
-    this.approvals = this.approvals.filter((i) => i.id !== id);
+  /**
+   * Runs a decision on one held message; the message leaves the list when it worked, and also
+   * when the core says it was decided already or is gone ('conflict', 'not-found': decided on
+   * the LAN page or by the CLI, its event still on the way). Rejects with the core's error.
+   */
+  async #decide(id: string, list: 'approvals' | 'delayed', run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      const e = asApiError(err);
+      if (e.code === 'conflict' || e.code === 'not-found') this[list] = this[list].filter((i) => i.id !== id);
+      throw e;
+    }
+    this[list] = this[list].filter((i) => i.id !== id);
   }
 
-  async reject(id: string, reason: string): Promise<void> {
-    await call('approvals.reject', { id, reason });
-    this.approvals = this.approvals.filter((i) => i.id !== id);
+  approve(id: string): Promise<void> {
+    return this.#decide(id, 'approvals', () => call('approvals.approve', { id }));
   }
 
-  async sendNow(id: string): Promise<void> {
-    await call('queue.sendNow', { id });
-    this.delayed = this.delayed.filter((i) => i.id !== id);
+  reject(id: string, reason: string): Promise<void> {
+    return this.#decide(id, 'approvals', () => call('approvals.reject', { id, reason }));
   }
 
-  async cancel(id: string): Promise<void> {
-    await call('queue.cancel', { id });
-    this.delayed = this.delayed.filter((i) => i.id !== id);
+  sendNow(id: string): Promise<void> {
+    return this.#decide(id, 'delayed', () => call('queue.sendNow', { id }));
+  }
+
+  cancel(id: string): Promise<void> {
+    return this.#decide(id, 'delayed', () => call('queue.cancel', { id }));
   }
 
   async unfreeze(address: string): Promise<void> {
