@@ -362,17 +362,7 @@ export class Spool {
    */
   private verifySync(id: string): SpoolHeader | null {
     const buf = readWholeSync(join(this.queueDir, `${id}.msg`), id, BIG_FILE);
-    if (buf === null) return null;
-    const head = decodeHead(id, buf, buf.length);
-    if (head === null) throw new SpoolCorruptError(id, 'header line not terminated (torn or truncated write)');
-    const expected = head.bodyStart + head.header.size + TRAILER_LEN;
-    if (buf.length !== expected) {
-      throw new SpoolCorruptError(id, `file is ${buf.length} bytes, header says ${expected} (torn or truncated write)`);
-    }
-    checkStructure(id, head, decodeTrailer(id, buf.subarray(buf.length - TRAILER_LEN)), buf.length);
-    const got = sha256Hex(buf.subarray(head.bodyStart, head.bodyStart + head.header.size));
-    if (got !== head.header.sha256) throw new SpoolCorruptError(id, `body checksum mismatch (header ${head.header.sha256}, data ${got})`);
-    return head.header;
+    return buf === null ? null : checkWhole(id, buf).header;
   }
 
   /** The saved state of a message being recovered, like getState() but read synchronously. */
@@ -553,6 +543,14 @@ export class Spool {
       return mem;
     }
     return this.withMsg(id, async (fh) => {
+      // A small file (most mail) is read whole in one call: a drain after an outage reads
+      // thousands of them, and one read instead of three was a tenth of its CPU.
+      const { size: fileSize } = await fh.stat();
+      if (fileSize <= HEAD_READ) {
+        const whole = Buffer.allocUnsafe(fileSize);
+        await readExactly(fh, id, whole, 0);
+        return checkWhole(id, whole).body;
+      }
       const { header, bodyStart } = await this.inspect(id, fh);
       const body = Buffer.allocUnsafe(header.size);
       await readExactly(fh, id, body, bodyStart);
@@ -961,6 +959,24 @@ function readWholeSync(path: string, id: string, max: number): Buffer | null {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Every check of a message file held whole in `buf` (structure, size, both checksums); the body
+ * is a view into `buf`. Throws SpoolCorruptError.
+ */
+function checkWhole(id: string, buf: Buffer): { header: SpoolHeader; body: Buffer } {
+  const head = decodeHead(id, buf, buf.length);
+  if (head === null) throw new SpoolCorruptError(id, 'header line not terminated (torn or truncated write)');
+  const expected = head.bodyStart + head.header.size + TRAILER_LEN;
+  if (buf.length !== expected) {
+    throw new SpoolCorruptError(id, `file is ${buf.length} bytes, header says ${expected} (torn or truncated write)`);
+  }
+  checkStructure(id, head, decodeTrailer(id, buf.subarray(buf.length - TRAILER_LEN)), buf.length);
+  const body = buf.subarray(head.bodyStart, head.bodyStart + head.header.size);
+  const got = sha256Hex(body);
+  if (got !== head.header.sha256) throw new SpoolCorruptError(id, `body checksum mismatch (header ${head.header.sha256}, data ${got})`);
+  return { header: head.header, body };
 }
 
 function freshState(h: SpoolHeader): SpoolState {
