@@ -18,7 +18,8 @@
  * readHeader() checks structure and both header checksums, readBody()/verify() also the body
  * checksum; a bad file throws SpoolCorruptError and is never handed out. Files leave queue/
  * only through remove() (delivery says so) or quarantine().
- * One process owns a spool dir at a time; open() must be called once before any change.
+ * One process owns a spool dir at a time; open() (or openInBackground(), which verifies a big
+ * queue after it returns, see there) must be called once before any change.
  * Speed: readBody() of a message this process wrote moments ago is answered from a small
  * bounded memory copy (the very bytes that were hashed and fsync'd), because the delivery
  * runner reads every new message right back; see RECENT_MAX_BYTES.
