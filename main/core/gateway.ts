@@ -91,7 +91,7 @@ export class Gateway {
    * Settles once the spool's background recovery has handed every queued message to delivery
    * (then they are all scheduled): how many, and the seconds since the open began.
    */
-  recovered: Promise<{ count: number; seconds: number }> = Promise.resolve({ count: 0, seconds: 0 });
+  recovered: Promise<{ count: number; seconds: number; stopped: boolean }> = Promise.resolve({ count: 0, seconds: 0, stopped: false });
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -210,11 +210,13 @@ export class Gateway {
       const seconds = (Date.now() - startedAt) / 1000;
       r.notes.forEach(recoveryNote);
       for (const error of r.errors) this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `spool recovery: ${error}` });
-      if (r.count > 0) {
-        const note = `spool recovery: ${r.count} queued message${r.count === 1 ? '' : 's'} verified in ${seconds.toFixed(1)} s`;
+      if (r.count > 0 || r.stopped) {
+        const note = r.stopped
+          ? `spool recovery: stopped by the shutdown after ${r.count} queued message${r.count === 1 ? '' : 's'}; the rest is recovered at the next start`
+          : `spool recovery: ${r.count} queued message${r.count === 1 ? '' : 's'} verified in ${seconds.toFixed(1)} s`;
         this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note });
       }
-      return { count: r.count, seconds };
+      return { count: r.count, seconds, stopped: r.stopped };
     });
     // A decision half done at a crash is finished from the markers: only a held message that
     // needs them waits for the main queue's recovery.

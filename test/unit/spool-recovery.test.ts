@@ -75,6 +75,7 @@ describe('Spool.openInBackground', () => {
     expect(batches.length).toBeGreaterThan(1);
     expect(loopTurns).toBeGreaterThan(0);
     expect(r.count).toBe(N - 1);
+    expect(r.stopped).toBe(false);
     expect(all).toHaveLength(N - 1);
     expect(new Set(all.map((m) => m.header.id)).size).toBe(N - 1);
     expect(all.some((m) => m.header.id === fresh.id)).toBe(false);
@@ -101,6 +102,7 @@ describe('Spool.openInBackground', () => {
     await first.close();
     const r = await done;
     expect(r.count).toBe(seen);
+    expect(r.stopped).toBe(true);
     expect(seen).toBeLessThan(N);
 
     const second = new Spool(dir);

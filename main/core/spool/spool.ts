@@ -303,7 +303,7 @@ export class Spool {
 
   /** The background half of openInBackground(). Never rejects. */
   private async recoverAll(ids: string[], onBatch: (batch: RecoveredMessage[]) => void, withStates: boolean): Promise<RecoveryResult> {
-    const result: RecoveryResult = { count: 0, quarantined: [], notes: [], errors: [] };
+    const result: RecoveryResult = { count: 0, stopped: false, quarantined: [], notes: [], errors: [] };
     let batch: RecoveredMessage[] = [];
     const hand = (): void => {
       if (batch.length === 0) return;
@@ -349,6 +349,7 @@ export class Spool {
       hand();
       if (i < ids.length) await new Promise<void>((r) => setImmediate(r));
     }
+    result.stopped = i < ids.length;
     if (this.fsyncOn && result.notes.length > 0 && !this.closed) {
       await fsyncDir(this.quarantineDir).catch(() => undefined);
       await this.queueSync?.sync().catch(() => undefined);

@@ -62,6 +62,8 @@ export interface RecoveredMessage {
 export interface RecoveryResult {
   /** Messages verified and handed over. */
   count: number;
+  /** True when close() cut the recovery short: the rest is recovered at the next start. */
+  stopped: boolean;
   /** Files moved to quarantine/ (paths relative to the spool dir, as they were). */
   quarantined: string[];
   notes: RecoveryNote[];
