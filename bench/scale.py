@@ -340,7 +340,8 @@ def run(a):
     counts = dict(drain=2000 if quick else 20000, bigqueue=10000 if quick else 100000, fan=(200, 40) if quick else (1000, 200), idle=60 if quick else 480)
     items = [x for x in (a.items or 'drain,bigqueue,fanout,idle').split(',') if x]
     B.ensure_private_netns()
-    a.have_postfix = all(shutil.which(x) for x in ('smtp-source', 'smtp-sink', 'postfix', 'postmap', 'postqueue'))
+    # --systems gatehouse measures Gatehouse alone (no Postfix figures or ratios).
+    a.have_postfix = 'postfix' in a.systems.split(',') and all(shutil.which(x) for x in ('smtp-source', 'smtp-sink', 'postfix', 'postmap', 'postqueue'))
     if not shutil.which('smtp-source') or not shutil.which('smtp-sink'):
         sys.exit('bench: smtp-source / smtp-sink not found (Debian package postfix); nothing to drive the load with')
     shutil.rmtree(a.work, ignore_errors=True)
