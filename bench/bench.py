@@ -442,7 +442,7 @@ def run_one(sink, system, mode, size, conc, n, outdir, tag, src_timeout=120, e2e
                 settle_s=settled, src_errors=other_err[:3])
 
 
-# (mode, size, conc) -> messages per run at --scale 1 (each run ~2-5 s here).
+# (mode, size, conc) -> messages per run at --factor 1 (each run ~2-5 s here).
 CELLS = [
     ('accept', 2048, 1, 600), ('accept', 2048, 10, 2000), ('accept', 2048, 50, 2000),
     ('accept', 102400, 10, 1000), ('accept', 102400, 50, 1000),
@@ -540,7 +540,9 @@ def main():
     ap = argparse.ArgumentParser(description='Gatehouse vs Postfix (same policy), loopback only')
     ap.add_argument('--quick', action='store_true', help='1 rep, half the messages, shorter micro-benchmarks (< 2 min)')
     ap.add_argument('--reps', type=int, default=3)
-    ap.add_argument('--scale', type=float, default=1.0, help='multiply message counts')
+    ap.add_argument('--scale', action='store_true', help='the scale suite instead (bench/scale.py): drain after an outage, start on a big queue, fan-out, idle; with --quick smaller counts')
+    ap.add_argument('--items', default=None, help='with --scale: only these, comma-separated: drain,bigqueue,fanout,idle')
+    ap.add_argument('--factor', type=float, default=1.0, help='multiply message counts of the throughput cells')
     ap.add_argument('--systems', default='gatehouse,postfix')
     ap.add_argument('--cells', default=None, help='only these cells, comma-separated labels or label prefixes: accept, accept-2048, reject-2048-50')
     ap.add_argument('--no-micro', action='store_true')
@@ -557,8 +559,11 @@ def main():
     ap.add_argument('--listener-processes', type=int, default=1, help='performance.listenerProcesses of Gatehouse (default 1, its default)')
     ap.add_argument('--b-listener-processes', type=int, default=1, help="A/B: performance.listenerProcesses of 'gatehouse-b'")
     a = ap.parse_args()
+    if a.scale:
+        import scale
+        sys.exit(scale.run(a))
     if a.quick:
-        a.reps, a.scale = 1, min(a.scale, 0.5)
+        a.reps, a.factor = 1, min(a.factor, 0.5)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit('SIGTERM'))
     ensure_private_netns()
     have_postfix = all(shutil.which(x) for x in ('smtp-source', 'smtp-sink', 'postfix', 'postmap'))
@@ -610,7 +615,7 @@ def main():
                     if time.monotonic() - T_START > a.budget:
                         skipped += 1
                         continue
-                    n = max(50, int(n0 * a.scale))
+                    n = max(50, int(n0 * a.factor))
                     r = run_one(sink, s, mode, size, conc, n, out, f'rep{rep}')
                     results.append(r)
                     log(f'rep{rep} {mode:6s} {size // 1024:3d}KB c={conc:2d} {s.name:9s} n={n:5d} ok={r["ok"]} '

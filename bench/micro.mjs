@@ -13,6 +13,11 @@
  *   mklog FILE [LINES]           write a receivelog day file of LINES realistic lines
  *   logtail ADMINURL TOKEN DAY   time for the admin API to return the last page of that day
  *                                (what the UI's log viewer asks when it opens a day)
+ *   mkspool DIR N [SIZE] [RCPT]  write N queued messages of SIZE bytes (default 2048) to RCPT
+ *                                (default someone@example.com) into the spool folder DIR with
+ *                                the gateway's own Spool (fsync off: this only sets the stage
+ *                                for the "start on a huge queue" run; the files are synced
+ *                                with one sync(1) afterwards by the caller)
  */
 import net from 'node:net';
 import http from 'node:http';
@@ -308,6 +313,27 @@ async function logtail(adminUrl, token, day) {
   return { firstMs: Number(runs[0].toFixed(2)), ms: stats(runs, 2), entries, lastTs: last, tailMs: Number(tailMs.toFixed(2)), tailEntries: tail.length };
 }
 
+// ---- a queue of N messages ----------------------------------------------------------------
+
+async function mkspool(dir, n, size = 2048, rcpt = 'someone@example.com') {
+  const { Spool } = await import(path.join(DIST, 'core/spool/index.js'));
+  const spool = new Spool(dir, { fsync: false });
+  await spool.open();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 200) {
+    const batch = [];
+    for (let j = i; j < Math.min(n, i + 200); j++) {
+      const head = `From: sender@test.jp\r\nTo: ${rcpt}\r\nSubject: queued ${j}\r\nMessage-ID: <q${j}@bench.test.jp>\r\n\r\n`;
+      const line = 'x'.repeat(74) + '\r\n';
+      const body = Buffer.from(head + line.repeat(Math.max(1, Math.ceil((size - head.length) / line.length))), 'latin1');
+      batch.push(spool.write({ sender: 'sender@test.jp', recipients: [rcpt], clientIp: '127.0.0.1', session: `bench${j}`, trusted: true }, body));
+    }
+    await Promise.all(batch);
+  }
+  await spool.close();
+  return { dir, messages: n, size, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+}
+
 // ---- main ------------------------------------------------------------------------------
 
 const [cmd, ...rest] = process.argv.slice(2);
@@ -322,6 +348,7 @@ try {
   else if (cmd === 'greeting') out = await greeting(Number(rest[0]), Number(rest[1] ?? 1000));
   else if (cmd === 'live') out = await live(Number(rest[0]), rest[1], rest[2], Number(rest[3] ?? 500), Number(rest[4] ?? 4));
   else if (cmd === 'mklog') out = mklog(rest[0], Number(rest[1] ?? 1_000_000));
+  else if (cmd === 'mkspool') out = await mkspool(rest[0], Number(rest[1]), Number(rest[2] ?? 2048), rest[3] ?? 'someone@example.com');
   else if (cmd === 'logtail') out = await logtail(rest[0], rest[1], rest[2]);
   else throw new Error(`unknown micro-benchmark "${cmd}"`);
   process.stdout.write(JSON.stringify(out) + '\n');

@@ -12,4 +12,7 @@ command -v python3 >/dev/null || { echo "bench: python3 is required"; exit 1; }
 [ -f "$HERE/../dist/main/cli/index.js" ] || { echo "bench: run 'npm run build:core' first"; exit 1; }
 # Hard wall-clock bound for the whole run (bench.py also keeps its own budget).
 LIMIT=${BENCH_TIMEOUT:-900}
-exec timeout --signal=TERM --kill-after=20 "$LIMIT" unshare -n python3 "$HERE/bench.py" "$@"
+export BENCH_TIMEOUT=$LIMIT
+# -m: a private mount namespace too, so the scale suite's fan-out can point /etc/resolv.conf
+# at its loopback DNS server with a bind mount the host never sees.
+exec timeout --signal=TERM --kill-after=20 "$LIMIT" unshare -n -m python3 "$HERE/bench.py" "$@"

@@ -77,6 +77,10 @@ export async function cmdServe(dataDir: string, a: ParsedArgs): Promise<number> 
     print(`Admin UI: ${admin.url}`);
   }
   print('Press Ctrl+C to stop.');
+  // A big queue is verified after the listener is up (the spool's background recovery).
+  void gw.recovered.then((r) => {
+    if (r.count > 0 && !r.stopped) print(`Queue recovered: ${r.count} message${r.count === 1 ? '' : 's'} verified and scheduled in ${r.seconds.toFixed(1)} s`);
+  });
 
   await new Promise<void>((resolve) => {
     let stopping = false;

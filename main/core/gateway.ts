@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { ConfigStore, SeenAccounts, listAccounts, onSealFallback, useDpapi, useFileKey, type DpapiScope } from './config/index.js';
 import { compilePolicy, splitAddress, trustOf, type CompiledPolicy } from './policy/index.js';
-import { Spool, type SpoolHeader } from './spool/index.js';
+import { Spool, type RecoveryNote, type SpoolHeader } from './spool/index.js';
 import { JsonlLog, localDay } from './log/index.js';
 import { Receiver } from './smtp/receiver.js';
 import { ConnectionCounts, LocalGate } from './smtp/connection-gate.js';
@@ -130,6 +130,11 @@ export class Gateway {
   private lastHealth: Health['level'] | null = null;
   /** Frozen senders already told about (a notice per new freeze). */
   private frozenNoticed = new Set<string>();
+  /**
+   * Settles once the spool's background recovery has handed every queued message to delivery
+   * (then they are all scheduled): how many, and the seconds since the open began.
+   */
+  recovered: Promise<{ count: number; seconds: number; stopped: boolean }> = Promise.resolve({ count: 0, seconds: 0, stopped: false });
 
   private constructor(
     private readonly opts: GatewayOptions,
@@ -277,15 +282,37 @@ export class Gateway {
   private async init(): Promise<void> {
     // Everything logged from here on is counted live; the seed counts only what came before.
     const seedUntil = Date.now();
-    const { recovered, notes } = await this.spool.open();
-    for (const n of notes) {
+    // The queue is verified in the background (Spool.openInBackground): on a queue of 100,000
+    // the listener answers within a second. Delivery lists the recovered messages at once and
+    // schedules them when the whole queue is verified (runner.loaded), so a kill during the
+    // recovery finds none of them half delivered.
+    const markers = new Set<string>();
+    const startedAt = Date.now();
+    const { notes, done } = await this.spool.openInBackground((batch) => {
+      for (const m of batch) if (m.header.session.startsWith('held:')) markers.add(m.header.session);
+      this.delivery.load(batch);
+    });
+    const recoveryNote = (n: RecoveryNote): void =>
       this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `spool recovery: ${n.action} ${n.file}: ${n.reason}` });
-    }
-    // Before delivery starts: a decision half done at a crash is finished from the markers.
-    for (const error of await this.outbound.open(recovered)) {
+    notes.forEach(recoveryNote);
+    this.delivery.loaded(done);
+    this.recovered = done.then((r) => {
+      const seconds = (Date.now() - startedAt) / 1000;
+      r.notes.forEach(recoveryNote);
+      for (const error of r.errors) this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error: `spool recovery: ${error}` });
+      if (r.count > 0 || r.stopped) {
+        const note = r.stopped
+          ? `spool recovery: stopped by the shutdown after ${r.count} queued message${r.count === 1 ? '' : 's'}; the rest is recovered at the next start`
+          : `spool recovery: ${r.count} queued message${r.count === 1 ? '' : 's'} verified in ${seconds.toFixed(1)} s`;
+        this.onReceive({ ts: new Date().toISOString(), event: 'service', session: '', clientIp: '', tls: false, note });
+      }
+      return { count: r.count, seconds, stopped: r.stopped };
+    });
+    // A decision half done at a crash is finished from the markers: only a held message that
+    // needs them waits for the main queue's recovery.
+    for (const error of await this.outbound.open(() => done.then(() => markers))) {
       this.onReceive({ ts: new Date().toISOString(), event: 'error', session: '', clientIp: '', tls: false, error });
     }
-    this.delivery.start(recovered);
     await this.approvalPage.apply();
     this.store.on('change', () => this.onConfigChange());
     this.store.on('error', (err: Error) => {

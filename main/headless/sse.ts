@@ -2,7 +2,8 @@
  * Server-sent events for the admin UI: one subscription per event name to the core, fanned
  * out to every connected browser as `event: <name>\ndata: <json>\n\n`, written at once (no
  * batching, so a receivelog line reaches the live log within milliseconds), with a comment
- * heartbeat every 15 s. A client that stops reading is dropped once its buffer passes a
+ * heartbeat every 15 s while at least one browser is connected (no timer otherwise: an idle
+ * gateway with its window closed should not wake up for nobody). A client that stops reading is dropped once its buffer passes a
  * limit (its EventSource reconnects and reloads); nothing here throws.
  */
 import type { ServerResponse } from 'node:http';
@@ -17,14 +18,26 @@ const MAX_BUFFERED = 16 * 1024 * 1024;
 export class SseHub {
   private readonly clients = new Set<ServerResponse>();
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly heartbeat: NodeJS.Timeout;
+  private heartbeat: NodeJS.Timeout | null = null;
 
-  constructor(subscribe: Subscribe, heartbeatMs = 15_000) {
+  constructor(
+    subscribe: Subscribe,
+    private readonly heartbeatMs = 15_000,
+  ) {
     for (const name of EVENT_NAMES) {
       this.unsubscribe.push(subscribe(name, (data) => this.broadcast(name, data)));
     }
-    this.heartbeat = setInterval(() => this.writeAll(': heartbeat\n\n'), heartbeatMs);
-    this.heartbeat.unref();
+  }
+
+  /** The heartbeat runs only while someone listens. */
+  private beat(): void {
+    if (this.clients.size > 0 && !this.heartbeat) {
+      this.heartbeat = setInterval(() => this.writeAll(': heartbeat\n\n'), this.heartbeatMs);
+      this.heartbeat.unref();
+    } else if (this.clients.size === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
   }
 
   get size(): number {
@@ -42,7 +55,11 @@ export class SseHub {
     res.socket?.setNoDelay(true);
     res.write('retry: 2000\n: connected\n\n');
     this.clients.add(res);
-    const drop = () => this.clients.delete(res);
+    this.beat();
+    const drop = () => {
+      this.clients.delete(res);
+      this.beat();
+    };
     res.on('close', drop);
     res.on('error', drop);
   }
@@ -63,6 +80,7 @@ export class SseHub {
       if (res.writableLength > MAX_BUFFERED) {
         this.clients.delete(res);
         res.destroy();
+        this.beat();
         continue;
       }
       res.write(chunk);
@@ -70,7 +88,8 @@ export class SseHub {
   }
 
   close(): void {
-    clearInterval(this.heartbeat);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
     for (const u of this.unsubscribe.splice(0)) u();
     for (const res of this.clients) res.end();
     this.clients.clear();

@@ -2,8 +2,8 @@
  * .github/workflows/windows-installer.yml has never run where we can see it, so its structure
  * is checked here: the steps the Windows runner must take, in order (npm ci, npm test, the
  * Windows lane, the installer built, installed with /S, the installed app driven by the smoke
- * test, uninstalled with /S; then installed with /S /service, the service checks, uninstalled
- * with /S, the service and its firewall rule gone); a Node version Electron accepts (its package's engines); the
+ * test, its memory measured, uninstalled with /S; then installed with /S /service, the service
+ * checks, uninstalled with /S, the service and its firewall rule gone); a Node version Electron accepts (its package's engines); the
  * installed paths derived from electron-builder.yml; and every report, screenshot and
  * installer the steps write is inside what the upload steps upload, even after a failure.
  */
@@ -142,6 +142,27 @@ describe('.github/workflows/windows-installer.yml', () => {
     // The installer and its blockmap.
     written.push('release/Gatehouse-Setup-0.1.0.exe', 'release/Gatehouse-Setup-0.1.0.exe.blockmap');
     for (const f of written) expect(paths.some((p) => covers(p, f)), `${f} is uploaded`).toBe(true);
+  });
+
+  it('measures the installed app\'s memory between the smoke test and the uninstall, and uploads the figures', () => {
+    const drive = indexOf((s) => !!s.env?.GATEHOUSE_APP_EXE, 'drives the installed app');
+    const memory = indexOf((s) => /scripts\/windows-memory\.ps1\b/.test(s.run ?? ''), 'runs scripts/windows-memory.ps1');
+    const uninstall = indexOf((s) => /Uninstall .*\.exe/.test(s.run ?? ''), 'uninstalls');
+    expect(drive).toBeLessThan(memory);
+    expect(memory).toBeLessThan(uninstall);
+    expect(steps[memory]!.if).toContain("steps.install.outcome == 'success'");
+    const run = steps[memory]!.run!;
+    expect(run).toMatch(/-TargetClosedMB 250\b/);
+    const out = /-Out (\S+)/.exec(run)?.[1];
+    expect(out, 'the step names its output folder').toBeTruthy();
+    const script = fs.readFileSync(path.join(root, 'scripts', 'windows-memory.ps1'), 'utf8');
+    // The script measures every process of the app (main, renderer, GPU) in both states and
+    // writes the JSON the upload step takes.
+    expect(script).toContain("Get-CimInstance Win32_Process -Filter \"Name = 'Gatehouse.exe'\"");
+    expect(script).toContain('WorkingSet64');
+    expect(script).toContain('CloseMainWindow()');
+    expect(script).toContain("Join-Path $Out 'windows-memory.json'");
+    expect(uploads().some((p) => covers(p, `${out}/windows-memory.json`)), 'the memory JSON is uploaded').toBe(true);
   });
 
   it('the path matcher of this test is right', () => {

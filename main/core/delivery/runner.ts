@@ -1,8 +1,12 @@
 /*
  * The delivery runner (Postfix's qmgr + bounce in one): keeps every spooled message in an
- * in-memory map id -> {header, state}, with one unref'd timer for the earliest due message,
- * starts attempts up to maxConnectionsTotal at a time (attempt.ts does the SMTP), and after
- * each attempt applies the per-recipient results in this order:
+ * in-memory map id -> {header, state}, the ones waiting in a heap by due time (due-heap.ts)
+ * with one unref'd timer for the earliest, and the counts by state kept as they change, so
+ * a queue of 100,000 costs O(log n) per attempt, not a scan. Recipients, senders and the last
+ * error are kept once per distinct text (a queue after an outage repeats them), and a fresh
+ * message's pending list is its header's. It starts attempts up to maxConnectionsTotal at a
+ * time (attempt.ts does the SMTP), and after each attempt applies the per-recipient results
+ * in this order:
  *   1. a bounce (DSN) for the recipients that failed for good is written to the spool
  *      (durable) and only then are they taken off `pending` (a DSN that cannot be written
  *      leaves them pending: nothing is dropped silently);
@@ -28,6 +32,7 @@ import type { OutboundOptions } from './outbound.js';
 import { matches, queueItem, type QueueFilter } from './queue-view.js';
 import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
 import { TransportPool } from './transport-pool.js';
+import { DueHeap } from './due-heap.js';
 import type { MxResolver, SpoolHeader, SpoolLike, SpoolState } from './types.js';
 
 export interface DeliveryDeps {
@@ -70,6 +75,8 @@ export interface DeliveryStats {
   waitingForConnection: number;
 }
 
+type Kind = 'queued' | 'active' | 'deferred' | 'hold';
+
 interface Entry {
   header: SpoolHeader;
   state: SpoolState;
@@ -79,15 +86,56 @@ interface Entry {
   locked: boolean;
   /** Admin asked to delete it while an attempt was running. */
   removeRequested: boolean;
-  /** Serialises setState calls so the last write is the latest state. */
-  writes: Promise<void>;
+  /** Serialises setState calls so the last write is the latest state (null: none yet). */
+  writes: Promise<void> | null;
+  /** state.nextAttemptAt in ms (0: due now), kept by refresh(). */
+  due: number;
+  /** Position in the due heap (due-heap.ts); -1 when not waiting there. */
+  heapAt: number;
+  /** What stats() counts it as; null once it left the queue. */
+  kind: Kind | null;
+  /** Recovered at start: waits until the recovery has handed over the whole queue. */
+  parked: boolean;
+  /** Due, but every pending recipient is in a domain the admin holds: waits for controlChanged(). */
+  domainHeld: boolean;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const ADMIN_BOUNCE = 'bounced by administrator';
+/** Distinct texts kept shared (see Texts); past this the table starts over. */
+const TEXTS_MAX = 20_000;
+/** The empty list every fresh state shares (frozen: nothing adds to a state's lists in place). */
+const NONE = Object.freeze([]) as unknown as never[];
 
-function freshState(h: SpoolHeader): SpoolState {
-  return { pending: [...new Set(h.recipients)], done: [], failed: [], attempts: 0 };
+/**
+ * One copy of each sender, recipient and error text in the queue: after an outage thousands of
+ * messages carry the same few, and a string per message per field was most of a queue entry's
+ * memory. The table is bounded; texts still in use stay alive in their entries either way.
+ */
+class Texts {
+  private readonly m = new Map<string, string>();
+  one(s: string): string {
+    const had = this.m.get(s);
+    if (had !== undefined) return had;
+    if (this.m.size >= TEXTS_MAX) this.m.clear();
+    this.m.set(s, s);
+    return s;
+  }
+  all(xs: readonly string[]): string[] {
+    return xs.map((x) => this.one(x));
+  }
+}
+
+function dedupe(xs: readonly string[]): string[] {
+  return new Set(xs).size === xs.length ? [...xs] : [...new Set(xs)];
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function notFound(id: string): Error {
@@ -100,6 +148,11 @@ function errText(err: unknown): string {
 
 export class DeliveryRunner {
   private readonly entries = new Map<string, Entry>();
+  /** Entries waiting for their time (not running, not locked, not on hold). */
+  private readonly waiting = new DueHeap<Entry>((a, b) => a.due - b.due || cmp(a.header.receivedAt, b.header.receivedAt) || cmp(a.header.id, b.header.id));
+  private readonly counts: Record<Kind, number> = { queued: 0, active: 0, deferred: 0, hold: 0 };
+  private readonly texts = new Texts();
+  private changePending = false;
   private readonly pool: TransportPool;
   private readonly health = new HealthBook();
   private readonly resolver: MxResolver;
@@ -126,12 +179,18 @@ export class DeliveryRunner {
     return this.deps.now ? this.deps.now() : new Date();
   }
 
+  /** Tells onChange once per turn of the event loop, however many changes the turn made. */
   private changed(): void {
-    try {
-      this.deps.onChange?.();
-    } catch {
-      // a UI listener's failure is not delivery's problem
-    }
+    if (this.changePending || !this.deps.onChange) return;
+    this.changePending = true;
+    setImmediate(() => {
+      this.changePending = false;
+      try {
+        this.deps.onChange?.();
+      } catch {
+        // a UI listener's failure is not delivery's problem
+      }
+    });
   }
 
   private log(e: SenderLogEntry): void {
@@ -149,19 +208,13 @@ export class DeliveryRunner {
     this.loading = this.loading.then(async () => {
       for (const h of recovered) {
         if (this.entries.has(h.id)) continue;
-        let state: SpoolState;
+        let state: SpoolState | null;
         try {
           state = await this.deps.spool.getState(h.id);
         } catch (err) {
-          state = { ...freshState(h), lastError: `state unreadable: ${errText(err)}` };
+          state = { ...this.freshState(h), lastError: `state unreadable: ${errText(err)}` };
         }
-        state = { ...state, pending: [...new Set(state.pending)] };
-        if (state.pending.length === 0) {
-          // Crashed between the last setState and remove: everything was done or bounced.
-          await this.deps.spool.remove(h.id).catch(() => undefined);
-          continue;
-        }
-        this.entries.set(h.id, this.newEntry(h, state));
+        this.add(h, state);
       }
     });
     void this.loading.then(() => {
@@ -170,57 +223,130 @@ export class DeliveryRunner {
     });
   }
 
+  /**
+   * Messages the spool's background recovery verified (Spool.openInBackground), each with its
+   * saved state (null: fresh). They are in the queue (list, stats) at once and are scheduled
+   * when the recovery is through (loaded()), oldest first: so a kill during the recovery
+   * finds no delivery of theirs half done, and cannot make one go out twice. Mail received
+   * meanwhile is delivered as usual.
+   */
+  load(batch: readonly { header: SpoolHeader; state: SpoolState | null }[]): void {
+    for (const m of batch) if (!this.entries.has(m.header.id)) this.add(m.header, m.state, true);
+    this.changed();
+  }
+
+  /** `done` settles when the recovery has handed over everything: then the parked messages are scheduled. */
+  loaded(done: Promise<unknown>): void {
+    const release = (): void => {
+      for (const e of this.entries.values()) {
+        if (!e.parked) continue;
+        e.parked = false;
+        this.refresh(e);
+      }
+      this.changed();
+      this.pump();
+    };
+    this.loading = this.loading.then(() => done.then(release, release));
+  }
+
+  private add(h: SpoolHeader, saved: SpoolState | null, parked = false): void {
+    const header: SpoolHeader = { ...h, sender: this.texts.one(h.sender), recipients: this.texts.all(h.recipients) };
+    const state = saved ? this.compact(header, saved) : this.freshState(header);
+    if (state.pending.length === 0) {
+      // Crashed between the last setState and remove: everything was done or bounced.
+      void this.deps.spool.remove(h.id).catch(() => undefined);
+      return;
+    }
+    const e = this.newEntry(header, state);
+    e.parked = parked;
+    this.entries.set(h.id, e);
+    this.refresh(e);
+  }
+
   /** A message the SMTP layer just spooled (or a DSN this runner wrote). */
   enqueue(h: SpoolHeader): void {
     if (this.entries.has(h.id)) return;
-    this.entries.set(h.id, this.newEntry(h, freshState(h)));
+    const header: SpoolHeader = { ...h, sender: this.texts.one(h.sender), recipients: this.texts.all(h.recipients) };
+    const e = this.newEntry(header, this.freshState(header));
+    this.entries.set(h.id, e);
+    this.refresh(e);
     this.changed();
     this.pump();
   }
 
+  private freshState(h: SpoolHeader): SpoolState {
+    // A fresh message's pending list is its header's (no copy) unless it names one twice.
+    const pending = new Set(h.recipients).size === h.recipients.length ? h.recipients : dedupe(h.recipients);
+    return { pending, done: NONE, failed: NONE, attempts: 0 };
+  }
+
+  /** A saved state with its texts shared (see Texts). */
+  private compact(h: SpoolHeader, s: SpoolState): SpoolState {
+    const pending = dedupe(s.pending);
+    const out: SpoolState = {
+      ...s,
+      pending: sameList(pending, h.recipients) ? h.recipients : this.texts.all(pending),
+      done: s.done.length === 0 ? NONE : this.texts.all(s.done),
+      failed: s.failed.length === 0 ? NONE : s.failed,
+    };
+    if (s.lastError !== undefined) out.lastError = this.texts.one(s.lastError);
+    return out;
+  }
+
   private newEntry(header: SpoolHeader, state: SpoolState): Entry {
-    return { header, state, running: null, locked: false, removeRequested: false, writes: Promise.resolve() };
+    return { header, state, running: null, locked: false, removeRequested: false, writes: null, due: 0, heapAt: -1, kind: null, parked: false, domainHeld: false };
   }
 
   // ---- scheduling ----
 
-  private dueAt(e: Entry): number {
-    const t = e.state.nextAttemptAt ? Date.parse(e.state.nextAttemptAt) : 0;
+  private dueAt(s: SpoolState): number {
+    const t = s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0;
     return Number.isNaN(t) ? 0 : t;
   }
 
   /**
+   * After any change to an entry (its state, running, locked, or it left the queue): its count
+   * in stats(), its due time, and whether it waits in the heap. O(log n).
+   */
+  private refresh(e: Entry): void {
+    const present = this.entries.get(e.header.id) === e;
+    const kind: Kind | null = !present ? null : e.state.held ? 'hold' : e.running ? 'active' : e.state.attempts > 0 ? 'deferred' : 'queued';
+    if (kind !== e.kind) {
+      if (e.kind) this.counts[e.kind]--;
+      if (kind) this.counts[kind]++;
+      e.kind = kind;
+    }
+    if (present && !e.running && !e.locked && !e.state.held && !e.parked && !e.domainHeld) {
+      e.due = this.dueAt(e.state);
+      this.waiting.set(e);
+    } else {
+      this.waiting.delete(e);
+    }
+  }
+
+  /**
    * Start what is due (earliest first, up to the cap) and arm the one timer for the next due
-   * message. One pass over the map; only the few that can start now are kept in order, so a
-   * big backlog costs O(n) per call, not a sort. Messages left over when the cap is reached
-   * start when a running attempt ends (it pumps again).
+   * message. Messages left over when the cap is reached start when a running attempt ends (it
+   * pumps again).
    */
   private pump(): void {
     if (this.stopping) return;
     // Paused by the admin: receiving goes on, nothing is sent until resume() pumps again.
     if (this.deps.control?.isPaused()) return;
-    const free = Math.max(1, this.deps.config().delivery.maxConnectionsTotal) - this.active;
-    if (free <= 0) return;
+    let free = Math.max(1, this.deps.config().delivery.maxConnectionsTotal) - this.active;
     const now = this.now().getTime();
-    const before = (a: Entry, b: Entry) => this.dueAt(a) - this.dueAt(b) || a.header.receivedAt.localeCompare(b.header.receivedAt);
-    const pick: Entry[] = [];
-    let next = Infinity;
-    for (const e of this.entries.values()) {
-      if (e.running || e.locked || e.state.held) continue;
-      if (this.sendable(e).length === 0) continue;
-      const t = this.dueAt(e);
-      if (t > now) {
-        next = Math.min(next, t);
+    for (let top = this.waiting.peek(); top && top.due <= now && free > 0; top = this.waiting.peek()) {
+      if (this.sendable(top).length === 0) {
+        // Every pending recipient is in a domain the admin holds: out of the heap until a release.
+        top.domainHeld = true;
+        this.refresh(top);
         continue;
       }
-      if (pick.length === free && before(e, pick[free - 1]) >= 0) continue;
-      let i = pick.length;
-      while (i > 0 && before(e, pick[i - 1]) < 0) i--;
-      pick.splice(i, 0, e);
-      if (pick.length > free) pick.pop();
+      this.begin(top);
+      free--;
     }
-    for (const e of pick) this.begin(e);
-    this.arm(next);
+    const top = this.waiting.peek();
+    this.arm(top && top.due > now ? top.due : Infinity);
   }
 
   private arm(at: number): void {
@@ -248,9 +374,11 @@ export class DeliveryRunner {
       .finally(() => {
         this.active--;
         e.running = null;
+        this.refresh(e);
         this.changed();
         this.pump();
       });
+    this.refresh(e);
     this.changed();
   }
 
@@ -262,6 +390,11 @@ export class DeliveryRunner {
 
   /** The admin resumed delivery or released a domain: start what is due. */
   controlChanged(): void {
+    for (const e of this.entries.values()) {
+      if (!e.domainHeld) continue;
+      e.domainHeld = false;
+      this.refresh(e);
+    }
     this.changed();
     this.pump();
   }
@@ -302,6 +435,7 @@ export class DeliveryRunner {
     if (corrupt || code === 'ENOENT') {
       // Never send bytes that fail their checksum; the admin finds them in quarantine/.
       this.entries.delete(id);
+      this.refresh(e);
       if (corrupt) {
         await this.deps.spool.quarantine(id, errText(err)).catch(() => undefined);
         this.log(noteLine(e.header, e.state.attempts, this.now(), 'bounced', [], `spool file corrupt, moved to quarantine (no bounce): ${errText(err)}`));
@@ -367,6 +501,7 @@ export class DeliveryRunner {
         ? undefined
         : new Date(nextAttemptTime(nowMs, d.retrySchedule, Math.max(1, attempts), h.receivedAt, d.maxLifetimeSeconds)).toISOString(),
     });
+    if (next.lastError !== undefined) next.lastError = this.texts.one(next.lastError);
     e.state = next;
     let persisted = true;
     try {
@@ -414,15 +549,21 @@ export class DeliveryRunner {
   }
 
   private persist(e: Entry): Promise<void> {
-    const p = e.writes.then(() => this.deps.spool.setState(e.header.id, structuredClone(e.state)));
-    e.writes = p.catch(() => undefined);
+    const write = () => this.deps.spool.setState(e.header.id, structuredClone(e.state));
+    const p = e.writes ? e.writes.then(write) : write();
+    const tail = p.catch(() => undefined);
+    e.writes = tail;
+    void tail.then(() => {
+      if (e.writes === tail) e.writes = null;
+    });
     return p;
   }
 
   private async dropEntry(e: Entry): Promise<void> {
-    await e.writes;
+    if (e.writes) await e.writes;
     await this.deps.spool.remove(e.header.id);
     this.entries.delete(e.header.id);
+    this.refresh(e);
     this.changed();
   }
 
@@ -455,7 +596,12 @@ export class DeliveryRunner {
     await this.loading;
     const targets = id === undefined ? [...this.entries.values()] : [this.entries.get(id)];
     if (id !== undefined && !targets[0]) throw notFound(id);
-    for (const e of targets) if (e && !e.state.held) delete e.state.nextAttemptAt;
+    for (const e of targets) {
+      if (e && !e.state.held) {
+        delete e.state.nextAttemptAt;
+        this.refresh(e);
+      }
+    }
     this.changed();
     this.pump();
   }
@@ -477,6 +623,7 @@ export class DeliveryRunner {
     // later in the same chain and carries the flag too.
     e.state = { ...e.state, held };
     if (!held) delete e.state.held;
+    this.refresh(e);
     this.changed();
     await this.persist(e);
   }
@@ -526,6 +673,7 @@ export class DeliveryRunner {
     if (!e) throw notFound(id);
     if (e.locked) throw new Error(`message ${id} is busy with another admin operation`);
     e.locked = true;
+    this.refresh(e);
     try {
       if (e.running) {
         // The attempt sees this when it settles: no DSN, and it removes the message itself.
@@ -536,6 +684,7 @@ export class DeliveryRunner {
       await fn(e);
     } finally {
       e.locked = false;
+      this.refresh(e);
       this.changed();
       this.pump();
     }
@@ -546,18 +695,9 @@ export class DeliveryRunner {
   }
 
   stats(): DeliveryStats {
-    let queued = 0;
-    let active = 0;
-    let deferred = 0;
-    let hold = 0;
-    for (const e of this.entries.values()) {
-      if (e.state.held) hold++;
-      else if (e.running) active++;
-      else if (e.state.attempts > 0) deferred++;
-      else queued++;
-    }
+    const c = this.counts;
     const p = this.pool.stats();
-    return { total: this.entries.size, queued, active, deferred, hold, connections: p.connections, waitingForConnection: p.waiting };
+    return { total: this.entries.size, queued: c.queued, active: c.active, deferred: c.deferred, hold: c.hold, connections: p.connections, waitingForConnection: p.waiting };
   }
 
   // ---- stop ----
@@ -572,7 +712,8 @@ export class DeliveryRunner {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.loading.catch(() => undefined);
+    // Not waiting for `loading`: that may be a recovery of the whole queue, which the spool's
+    // close() cuts short; nothing starts from here on anyway (pump() checks `stopping`).
     const limit = this.deps.stopTimeoutMs ?? 10_000;
     const settledIn = async (ms: number): Promise<boolean> => {
       const running = [...this.entries.values()].map((e) => e.running).filter((p): p is Promise<void> => p !== null);
@@ -591,7 +732,7 @@ export class DeliveryRunner {
       await settledIn(5_000);
     }
     this.pool.close(true);
-    await Promise.allSettled([...this.entries.values()].map((e) => e.writes));
+    await Promise.allSettled([...this.entries.values()].map((e) => e.writes ?? undefined));
     this.changed();
   }
 }

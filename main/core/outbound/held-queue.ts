@@ -176,16 +176,19 @@ export class HeldQueue {
   /**
    * Opens the held spool and recovers: a decision left half done is finished (skipping what
    * the markers in `mainRecovered`, the main spool's recovered headers, show was written), held
-   * notices not yet out are sent, timers are armed. Rejects on I/O errors only.
+   * notices not yet out are sent, timers are armed. `mainRecovered` may be a function giving
+   * the marker sessions once the main spool's background recovery is through: it is called
+   * only when a held message needs them. Rejects on I/O errors only.
    */
-  async open(mainRecovered: readonly SpoolHeader[]): Promise<string[]> {
+  async open(mainRecovered: readonly SpoolHeader[] | (() => Promise<ReadonlySet<string>>)): Promise<string[]> {
     const notes: string[] = [];
     for (const e of await this.deps.actions.all()) {
       if (e.action !== 'frozen' && e.action !== 'unfrozen') this.decided.set(e.subject, e);
     }
     const { recovered, notes: spoolNotes } = await this.spool.open();
     for (const n of spoolNotes) notes.push(`held queue recovery: ${n.action} ${n.file}: ${n.reason}`);
-    const markers = new Set(mainRecovered.map((h) => h.session).filter((s) => s.startsWith('held:')));
+    let known: ReadonlySet<string> | null = typeof mainRecovered === 'function' ? null : new Set(mainRecovered.map((h) => h.session).filter((s) => s.startsWith('held:')));
+    const markers = async (): Promise<ReadonlySet<string>> => (known ??= await (mainRecovered as () => Promise<ReadonlySet<string>>)());
     for (const header of recovered) {
       const meta = holdMeta(header);
       if (!meta) {
@@ -202,9 +205,9 @@ export class HeldQueue {
       this.items.set(header.id, item);
       this.indexTokens(item);
       if (state.hold?.decision) {
-        await this.finish(item, markers).catch((err: Error) => this.failed(item, err));
+        await this.finish(item, await markers()).catch((err: Error) => this.failed(item, err));
       } else if (!state.hold?.noticed) {
-        await this.notify(item, markers).catch((err: Error) => notes.push(`held queue: notices for ${header.id} failed: ${err.message}`));
+        await this.notify(item, await markers()).catch((err: Error) => notes.push(`held queue: notices for ${header.id} failed: ${err.message}`));
       }
     }
     this.arm();

@@ -73,7 +73,7 @@ export class Outbound {
   }
 
   /** Loads the frozen list and recovers the held queue; returns notes for the receivelog. */
-  async open(mainRecovered: readonly SpoolHeader[]): Promise<string[]> {
+  async open(mainRecovered: readonly SpoolHeader[] | (() => Promise<ReadonlySet<string>>)): Promise<string[]> {
     const notes: string[] = [];
     await this.frozen.load((t) => notes.push(t));
     notes.push(...(await this.held.open(mainRecovered)));

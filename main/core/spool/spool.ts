@@ -18,7 +18,8 @@
  * readHeader() checks structure and both header checksums, readBody()/verify() also the body
  * checksum; a bad file throws SpoolCorruptError and is never handed out. Files leave queue/
  * only through remove() (delivery says so) or quarantine().
- * One process owns a spool dir at a time; open() must be called once before any change.
+ * One process owns a spool dir at a time; open() (or openInBackground(), which verifies a big
+ * queue after it returns, see there) must be called once before any change.
  * Speed: readBody() of a message this process wrote moments ago is answered from a small
  * bounded memory copy (the very bytes that were hashed and fsync'd), because the delivery
  * runner reads every new message right back; see RECENT_MAX_BYTES.
@@ -38,6 +39,7 @@
  * restart nor a second process delivers it again, and is deleted once it is free.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { EOL } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +58,9 @@ import {
 import { DirSync, fsyncDir, writeAllv } from './fsync.js';
 import { heldRetryText, isHeldError, renameRetry, unlinkRetry, type HeldRetryOptions } from '../fs-retry.js';
 import { isValidId, newId } from './ids.js';
-import type { OpenResult, RecoveryNote, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
+import type { OpenResult, RecoveredMessage, RecoveryNote, RecoveryResult, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
 
-export type { OpenResult, RecoveryNote, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
+export type { OpenResult, RecoveredMessage, RecoveryNote, RecoveryResult, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
 
 export interface SpoolOptions {
   /** Default true. false skips every fsync: only for explicit benchmarks, never in service. */
@@ -88,6 +90,10 @@ const DIR_MODE = 0o700;
  */
 const RECENT_MAX_BYTES = 8 * 1024 * 1024;
 const RECENT_MAX_COUNT = 2000;
+/** Recovery reads files synchronously for this long, then lets the event loop run. */
+const RECOVERY_SLICE_MS = 5;
+/** Recovery verifies messages bigger than this in chunks, asynchronously. */
+const BIG_FILE = 1024 * 1024;
 
 interface Inspected {
   header: SpoolHeader;
@@ -165,6 +171,10 @@ export class Spool {
   private recentBytes = 0;
   /** Ids this process is writing now (not yet tracked): unknownMessages() must skip them. */
   private readonly writing = new Set<string>();
+  /** Settles when the background recovery has finished (see openInBackground). */
+  private recovery: Promise<void> = Promise.resolve();
+  /** The first I/O error the recovery met (open() rethrows it). */
+  private recoveryError: unknown = undefined;
   /**
    * Removed messages whose file another program still held after the retries: id -> timer of
    * the next background attempt. Their state file says "nothing pending", so a restart
@@ -194,6 +204,32 @@ export class Spool {
    * to start on); corruption is never an error here, it is a note.
    */
   async open(): Promise<OpenResult> {
+    const found: SpoolHeader[] = [];
+    const { notes, quarantined, done } = await this.openInBackground((batch) => {
+      for (const m of batch) found.push(m.header);
+    }, { states: false });
+    const r = await done;
+    if (r.errors.length > 0) throw this.recoveryError ?? new SpoolError('EIO', r.errors[0]!);
+    return { recovered: found.sort(byReceived), quarantined: [...quarantined, ...r.quarantined], notes: [...notes, ...r.notes] };
+  }
+
+  /**
+   * open() for a big queue: resolves once the folders are ready and tmp/ is cleaned up (the
+   * spool takes writes from then on), and verifies the messages in queue/ in the background,
+   * oldest id first, handing each good one to `onBatch` with its saved delivery state (null:
+   * none saved; skipped with `states: false`). The verification is the same as open()'s:
+   * structure and both checksums, a bad file quarantined with a note. Files are read with
+   * synchronous calls in slices of a few milliseconds, yielding to the event loop in
+   * between: on a warm cache that is several times faster than a thread-pool round trip per
+   * file and call (100,000 messages: ~4 s against ~22 s on the bench machine), and the SMTP
+   * listener keeps answering meanwhile. Messages bigger than BIG_FILE are verified in chunks
+   * (asynchronously). `done` resolves when all are handed over; an I/O error on one file skips
+   * it (it stays in queue/, the next start tries again) and is listed in `errors`.
+   */
+  async openInBackground(
+    onBatch: (batch: RecoveredMessage[]) => void,
+    opts: { states?: boolean } = {},
+  ): Promise<{ notes: RecoveryNote[]; quarantined: string[]; done: Promise<RecoveryResult> }> {
     if (this.opened) throw new SpoolError('EALREADYOPEN', `spool ${this.dir} is already open`);
     if (this.closed) throw new SpoolError('ECLOSED', `spool ${this.dir} is closed`);
     for (const d of [this.dir, this.tmpDir, this.queueDir, this.quarantineDir]) {
@@ -251,30 +287,109 @@ export class Spool {
       }
       // Anything else is not ours: leave it alone.
     }
-
-    const checked = await mapLimit(msgIds, VERIFY_PARALLEL, async (id) => {
-      try {
-        return await this.verify(id);
-      } catch (err) {
-        if (!(err instanceof SpoolCorruptError)) throw err;
-        const rel = `queue/${id}.msg`;
-        await this.quarantineFiles(id, err.reason);
-        quarantined.push(rel);
-        notes.push({ file: rel, action: 'quarantined', reason: err.reason });
-        return null;
-      }
-    });
-
     if (this.fsyncOn && notes.length > 0) {
       await fsyncDir(this.quarantineDir);
       await fsyncDir(this.tmpDir);
       await fsyncDir(this.queueDir);
     }
-
-    const recovered = checked.filter((h): h is SpoolHeader => h !== null).sort(byReceived);
-    for (const h of recovered) this.track(h.id, h.size);
     this.opened = true;
-    return { recovered, quarantined, notes };
+    const done = this.recoverAll(msgIds, onBatch, opts.states !== false);
+    this.recovery = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { notes, quarantined, done };
+  }
+
+  /** The background half of openInBackground(). Never rejects. */
+  private async recoverAll(ids: string[], onBatch: (batch: RecoveredMessage[]) => void, withStates: boolean): Promise<RecoveryResult> {
+    const result: RecoveryResult = { count: 0, stopped: false, quarantined: [], notes: [], errors: [] };
+    let batch: RecoveredMessage[] = [];
+    const hand = (): void => {
+      if (batch.length === 0) return;
+      const b = batch;
+      batch = [];
+      try {
+        onBatch(b);
+      } catch {
+        // the receiver's problem; recovery goes on
+      }
+    };
+    let i = 0;
+    while (i < ids.length && !this.closed) {
+      const sliceEnd = performance.now() + RECOVERY_SLICE_MS;
+      while (i < ids.length && performance.now() < sliceEnd) {
+        const id = ids[i++]!;
+        let header: SpoolHeader | null = null;
+        try {
+          header = this.verifySync(id);
+          if (header === null) header = await this.verify(id); // big: in chunks
+        } catch (err) {
+          if (err instanceof SpoolCorruptError) {
+            try {
+              await this.quarantineFiles(id, err.reason);
+              result.quarantined.push(`queue/${id}.msg`);
+              result.notes.push({ file: `queue/${id}.msg`, action: 'quarantined', reason: err.reason });
+            } catch (qerr) {
+              result.errors.push(`cannot quarantine queue/${id}.msg: ${(qerr as Error).message}`);
+              this.recoveryError ??= qerr;
+            }
+          } else if (!isEnoent(err)) {
+            result.errors.push(`cannot read queue/${id}.msg: ${(err as Error).message}`);
+            this.recoveryError ??= err;
+          }
+          continue;
+        }
+        let state: SpoolState | null = null;
+        if (withStates && this.withState.has(id)) state = await this.recoverState(id, header);
+        this.track(id, header.size);
+        result.count++;
+        batch.push({ header, state });
+      }
+      hand();
+      if (i < ids.length) await new Promise<void>((r) => setImmediate(r));
+    }
+    result.stopped = i < ids.length;
+    if (this.fsyncOn && result.notes.length > 0 && !this.closed) {
+      await fsyncDir(this.quarantineDir).catch(() => undefined);
+      await this.queueSync?.sync().catch(() => undefined);
+    }
+    return result;
+  }
+
+  /**
+   * Full check of a message file read whole with one synchronous call; null when the file is
+   * bigger than BIG_FILE (the caller verifies it in chunks). Throws SpoolCorruptError or the
+   * fs error.
+   */
+  private verifySync(id: string): SpoolHeader | null {
+    const buf = readWholeSync(join(this.queueDir, `${id}.msg`), id, BIG_FILE);
+    return buf === null ? null : checkWhole(id, buf).header;
+  }
+
+  /** The saved state of a message being recovered, like getState() but read synchronously. */
+  private async recoverState(id: string, header: SpoolHeader): Promise<SpoolState | null> {
+    let raw: string;
+    try {
+      raw = readWholeSync(join(this.queueDir, `${id}.state`), id, Infinity)!.toString('utf8');
+    } catch (err) {
+      if (isEnoent(err)) {
+        this.withState.delete(id);
+        return null;
+      }
+      throw err;
+    }
+    try {
+      return checkState(JSON.parse(raw));
+    } catch (err) {
+      const reason = `state file unreadable (${(err as Error).message}); reset to fresh`;
+      await this.moveToQuarantine(this.queueDir, `${id}.state`, `queue/${id}.state`, reason).catch((e: unknown) => {
+        if (!isEnoent(e)) throw e;
+      });
+      this.withState.delete(id);
+      if (this.fsyncOn) await fsyncDir(this.quarantineDir);
+      return { ...freshState(header), lastError: reason };
+    }
   }
 
   /**
@@ -311,6 +426,8 @@ export class Spool {
    */
   async unknownMessages(): Promise<SpoolHeader[]> {
     this.assertOpen();
+    // What the recovery is still reading is known, just not yet handed over.
+    await this.recovery;
     const names = await readdir(this.queueDir);
     const ids = names
       .filter((n) => n.endsWith('.msg'))
@@ -429,6 +546,14 @@ export class Spool {
       return mem;
     }
     return this.withMsg(id, async (fh) => {
+      // A small file (most mail) is read whole in one call: a drain after an outage reads
+      // thousands of them, and one read instead of three was a tenth of its CPU.
+      const { size: fileSize } = await fh.stat();
+      if (fileSize <= HEAD_READ) {
+        const whole = Buffer.allocUnsafe(fileSize);
+        await readExactly(fh, id, whole, 0);
+        return checkWhole(id, whole).body;
+      }
       const { header, bodyStart } = await this.inspect(id, fh);
       const body = Buffer.allocUnsafe(header.size);
       await readExactly(fh, id, body, bodyStart);
@@ -639,6 +764,7 @@ export class Spool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.recovery; // stops at its next slice (it checks `closed`)
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     // Removals still waiting for a held file: the next open() finishes them (state = done).
     for (const t of this.removeLater.values()) if (t) clearTimeout(t);
@@ -811,6 +937,49 @@ export class Spool {
     await writeFile(join(this.quarantineDir, `${dest}.why.json`), `${JSON.stringify(why, null, 2)}\n`.replace(/\n/g, EOL), { mode: FILE_MODE });
     return dest;
   }
+}
+
+/**
+ * A file's bytes read with synchronous calls into a buffer reused from one call to the next
+ * (recovery reads 100,000 small files in a row: one allocation each was a tenth of its time in
+ * garbage collection); a bigger file gets its own. Only valid until the next call. null when
+ * the file is bigger than `max`. Throws the fs error, or SpoolCorruptError when it shrinks.
+ */
+let scratch = Buffer.allocUnsafe(0);
+function readWholeSync(path: string, id: string, max: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > max) return null;
+    if (size > scratch.length && size <= 256 * 1024) scratch = Buffer.allocUnsafe(256 * 1024);
+    const buf = size <= scratch.length ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) throw new SpoolCorruptError(id, 'file ended early (changed while reading?)');
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Every check of a message file held whole in `buf` (structure, size, both checksums); the body
+ * is a view into `buf`. Throws SpoolCorruptError.
+ */
+function checkWhole(id: string, buf: Buffer): { header: SpoolHeader; body: Buffer } {
+  const head = decodeHead(id, buf, buf.length);
+  if (head === null) throw new SpoolCorruptError(id, 'header line not terminated (torn or truncated write)');
+  const expected = head.bodyStart + head.header.size + TRAILER_LEN;
+  if (buf.length !== expected) {
+    throw new SpoolCorruptError(id, `file is ${buf.length} bytes, header says ${expected} (torn or truncated write)`);
+  }
+  checkStructure(id, head, decodeTrailer(id, buf.subarray(buf.length - TRAILER_LEN)), buf.length);
+  const body = buf.subarray(head.bodyStart, head.bodyStart + head.header.size);
+  const got = sha256Hex(body);
+  if (got !== head.header.sha256) throw new SpoolCorruptError(id, `body checksum mismatch (header ${head.header.sha256}, data ${got})`);
+  return { header: head.header, body };
 }
 
 function freshState(h: SpoolHeader): SpoolState {

@@ -59,6 +59,25 @@ export interface RecoveryNote {
   reason: string;
 }
 
+/** A message the recovery at start verified, with its saved delivery state (null: none). */
+export interface RecoveredMessage {
+  header: SpoolHeader;
+  state: SpoolState | null;
+}
+
+/** What the background recovery did once it has handed over every message (Spool.openInBackground). */
+export interface RecoveryResult {
+  /** Messages verified and handed over. */
+  count: number;
+  /** True when close() cut the recovery short: the rest is recovered at the next start. */
+  stopped: boolean;
+  /** Files moved to quarantine/ (paths relative to the spool dir, as they were). */
+  quarantined: string[];
+  notes: RecoveryNote[];
+  /** I/O errors: those messages stay in queue/ for the next start. */
+  errors: string[];
+}
+
 export interface OpenResult {
   /** Verified messages in queue/, oldest first. */
   recovered: SpoolHeader[];
