@@ -28,6 +28,9 @@ export default defineConfig({
     // Not test/global-browser.ts: the browser tests are left out here (exclusions.json).
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/windows/lane-setup.ts'],
+    // Under Wine every test file runs in a node.exe that is slow to start and mostly busy on
+    // one core: two at a time keep the lane inside CI's time (it also runs beside npm test).
+    ...(wine ? { maxWorkers: 2 } : {}),
     testTimeout: wine ? 90_000 : 45_000,
     hookTimeout: wine ? 90_000 : 45_000,
   },
