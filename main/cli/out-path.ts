@@ -26,7 +26,7 @@ export interface OutputPathOptions {
 
 export function outputPath(given: string, what: string, opts: OutputPathOptions = {}): string {
   const platform = opts.platform ?? process.platform;
-  const full = platform === 'win32' ? path.win32.resolve(given) : path.resolve(given);
+  const full = platform === 'win32' ? path.win32.resolve(given) : path.posix.resolve(given);
   if (platform !== 'win32') return full;
   const problem = opts.dataDir ? dataDirProblem(full) : windowsPathProblem(full, opts.within ?? 0);
   if (problem) throw new UsageError(`${what} ${given}: ${problem}; choose another ${opts.folder || opts.dataDir ? 'folder' : 'file name'}`);

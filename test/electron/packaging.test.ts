@@ -26,6 +26,9 @@ let tmp: string;
 let files: string[];
 let archive: string;
 let unpacked: string;
+// electron-builder walks and packs every production dependency: under Wine (node.exe is slow at
+// file I/O, and the lane runs beside npm test) that takes minutes, not seconds.
+const BUILD_MS = process.env.GATEHOUSE_WINE === '1' ? 300_000 : 100_000;
 
 beforeAll(async () => {
   if (NEEDED.some((f) => !fs.existsSync(path.join(root, f)))) {
@@ -40,12 +43,12 @@ beforeAll(async () => {
   await promisify(execFile)(
     process.execPath,
     [builderCli, '--linux', 'dir', '--x64', '--config', 'electron-builder.yml', `-c.electronDist=${electronDist}`, `-c.directories.output=${out}`, '--publish', 'never'],
-    { cwd: root, timeout: 100_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } },
+    { cwd: root, timeout: BUILD_MS, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } },
   );
   unpacked = path.join(out, 'linux-unpacked');
   archive = path.join(unpacked, 'resources', 'app.asar');
   files = asar.listPackage(archive, { isPack: false }).map((f) => f.replace(/\\/g, '/').replace(/^\//, ''));
-}, 110_000);
+}, BUILD_MS + 10_000);
 
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
