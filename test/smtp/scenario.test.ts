@@ -302,7 +302,7 @@ describe('greeting delay', () => {
 describe('close', () => {
   it('leaves no file of the data folder open (spool queue folder included) after a message went through', async (ctx) => {
     // /proc/self/fd lists open fds on Linux only; on Windows the spool keeps no folder fd at all (no directory fsync there, fsync.ts).
-    if (process.platform !== 'linux') return ctx.skip();
+    if (process.platform !== 'linux') return ctx.skip('lists open files through /proc/self/fd, which only Linux has; on Windows the spool keeps no folder handle (no folder fsync there)');
     const env = await openTestGateway();
     const openInDataDir = async (): Promise<string[]> => {
       const fds = await fsp.readdir('/proc/self/fd');
