@@ -32,6 +32,7 @@ ROOT = os.path.dirname(HERE)
 T_START = time.monotonic()
 
 SINK, GW, ADMIN, PF = 2526, 2531, 2532, 2533
+PF_STOCK = 2535
 
 
 def log(*a):
@@ -240,12 +241,25 @@ class Gatehouse:
         self.log.close()
 
 
+# The lines of `gatehouse export postfix` a stock relay keeps: the policy (what is relayed
+# where, the restriction class of the blocked sender). Everything else (connection and rate
+# limits, timeouts, concurrency, size and lifetime settings, TLS) stays at Postfix's defaults.
+STOCK_KEEP = ('myhostname', 'mydestination', 'local_recipient_maps', 'mynetworks', 'relay_domains', 'transport_maps', 'relayhost',
+              'smtpd_sender_restrictions', 'smtpd_relay_restrictions', 'smtpd_restriction_classes', 'gatehouse_block_', 'smtpd_recipient_restrictions')
+
+
 class Postfix:
-    name = 'postfix'
     multi = True
 
-    def __init__(self, work, gh_data):
-        self.dir = os.path.join(work, 'postfix')
+    def __init__(self, work, gh_data, stock=False):
+        """stock=False: the exported configuration (the same tuning as Gatehouse's config).
+        stock=True: a stock Postfix relay with the same policy, everything else at Postfix's
+        defaults ($mynetworks is exempt from its connection limits by default; Gatehouse's
+        per-IP cap is lifted in bench_config() to match)."""
+        self.name = 'postfix-stock' if stock else 'postfix'
+        self.stock = stock
+        self.port = PF_STOCK if stock else PF
+        self.dir = os.path.join(work, self.name)
         shutil.rmtree(self.dir, ignore_errors=True)
         self.etc = os.path.join(self.dir, 'etc')
         export = os.path.join(self.dir, 'export')
@@ -279,6 +293,8 @@ smtputf8_enable = no
 """
         with open(os.path.join(export, 'main.cf.gatehouse')) as f:
             policy = f.read()
+        if stock:
+            policy = ''.join(l for l in policy.splitlines(True) if l.split('=')[0].strip().startswith(STOCK_KEEP) and not l.startswith('#'))
         with open(os.path.join(self.etc, 'main.cf'), 'w') as f:
             f.write(instance + policy)
         for name in os.listdir(export):
@@ -291,7 +307,7 @@ smtputf8_enable = no
                     out.write(line); continue
                 cols = line.split()
                 if cols[0] == 'smtp' and cols[1] == 'inet':
-                    cols[0] = f'127.0.0.1:{PF}'
+                    cols[0] = f'127.0.0.1:{self.port}'
                 cols[4] = 'n'
                 out.write(' '.join(cols) + '\n')
         for name in os.listdir(self.etc):
@@ -300,11 +316,10 @@ smtputf8_enable = no
                     subprocess.run(['postmap', '-c', self.etc, f'hash:{os.path.join(self.etc, name)}'], check=True)
         open(os.path.join(self.dir, 'maillog'), 'w').close()
         subprocess.run(['postfix', '-c', self.etc, 'check'], check=True)
-        self.port = PF
 
     def start(self):
         subprocess.run(['postfix', '-c', self.etc, 'start'], check=True, stderr=subprocess.DEVNULL)
-        wait_port(PF)
+        wait_port(self.port)
         with open(os.path.join(self.dir, 'spool', 'pid', 'master.pid')) as f:
             self.pid = int(f.read().split()[0])
 
@@ -476,6 +491,11 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def refs_of(names):
+    """The systems Gatehouse (the first) is compared with: every other one."""
+    return names[1:] if len(names) >= 2 else []
+
+
 def summarize(results, names):
     rows = []
     keyf = lambda r: (r['mode'], r['size'], r['conc'])
@@ -487,23 +507,31 @@ def summarize(results, names):
             row[s] = {'runs_ok': len(ok), 'runs': len([r for r in results if keyf(r) == c and r['system'] == s]),
                       'accept': med([r['accept_rate'] for r in ok]), 'e2e': med([r['e2e_rate'] for r in ok]),
                       'cpu_ms_per_msg': med([r['cpu_ms_per_msg'] for r in ok])}
-        if len(names) == 2:
+        row['target'] = TARGETS.get(c)
+        row['vs'] = {}
+        for ref in refs_of(names):
             ra, re_ = [], []
             for r in results:
                 if keyf(r) != c or r['system'] != names[0] or not r['ok']:
                     continue
-                ref = [x for x in results if x['ok'] and x['tag'] == r['tag'] and keyf(x) == c and x['system'] == names[1]]
-                if ref:
-                    ra.append(r['accept_rate'] / ref[0]['accept_rate'])
-                    if r['e2e_rate'] and ref[0]['e2e_rate']:
-                        re_.append(r['e2e_rate'] / ref[0]['e2e_rate'])
-            row['ratio_accept'] = round(med(ra), 2) if ra else None
-            row['ratio_e2e'] = round(med(re_), 2) if re_ else None
-            row['ratio_accept_runs'] = [round(x, 2) for x in ra]
-            row['target'] = TARGETS.get(c)
-            if row['target'] and row['ratio_accept'] is not None:
-                need = [row['ratio_accept']] + ([row['ratio_e2e']] if mode == 'accept' else [])
-                row['met'] = all(x is not None and x >= row['target'] for x in need)
+                other = [x for x in results if x['ok'] and x['tag'] == r['tag'] and keyf(x) == c and x['system'] == ref]
+                if other:
+                    ra.append(r['accept_rate'] / other[0]['accept_rate'])
+                    if r['e2e_rate'] and other[0]['e2e_rate']:
+                        re_.append(r['e2e_rate'] / other[0]['e2e_rate'])
+            v = {'ratio_accept': round(med(ra), 2) if ra else None, 'ratio_e2e': round(med(re_), 2) if re_ else None,
+                 'ratio_accept_runs': [round(x, 2) for x in ra]}
+            if row['target'] and v['ratio_accept'] is not None:
+                need = [v['ratio_accept']] + ([v['ratio_e2e']] if mode == 'accept' else [])
+                v['met'] = all(x is not None and x >= row['target'] for x in need)
+            row['vs'][ref] = v
+        if row['vs']:
+            # The first reference's figures at the top level too (what earlier results files have).
+            first = row['vs'][refs_of(names)[0]]
+            row.update({k: first[k] for k in ('ratio_accept', 'ratio_e2e', 'ratio_accept_runs')})
+            mets = [v.get('met') for v in row['vs'].values()]
+            if row['target'] and all(m is not None for m in mets):
+                row['met'] = all(mets)
         rows.append(row)
     return rows
 
@@ -514,19 +542,24 @@ def fmt(v, d=0):
 
 def print_table(rows, names, extra):
     lines = []
-    hdr = '| load | ' + ' | '.join(f'{s} accepted/s (delivered/s)' for s in names)
-    if len(names) == 2:
-        hdr += ' | ratio accepted | ratio delivered | target | met |'
+    refs = refs_of(names)
+    hdr = '| load | ' + ' | '.join(f'{s} accepted/s (delivered/s) [cpu ms/msg]' for s in names)
+    hdr += ''.join(f' | ratio vs {r}: accepted (delivered)' for r in refs)
+    if refs:
+        hdr += ' | target | met |'
     lines.append(hdr)
-    lines.append('|' + '---|' * (1 + len(names) + (4 if len(names) == 2 else 0)))
+    lines.append('|' + '---|' * (1 + len(names) + len(refs) + (2 if refs else 0)))
     for r in rows:
         if not any(r[s]['runs'] for s in names):
             continue  # cell not selected (--cells)
         load = f"{'reject ' if r['mode'] == 'reject' else ''}{r['size'] // 1024} KB, {r['conc']} client{'s' if r['conc'] > 1 else ''}"
-        cells = [f"{fmt(r[s]['accept'])} ({fmt(r[s]['e2e'])})" for s in names]
+        cells = [f"{fmt(r[s]['accept'])} ({fmt(r[s]['e2e'])}) [{fmt(r[s]['cpu_ms_per_msg'], 2)}]" for s in names]
         line = f'| {load} | ' + ' | '.join(cells)
-        if len(names) == 2:
-            line += f" | {fmt(r['ratio_accept'], 2)} | {fmt(r['ratio_e2e'], 2)} | >= {r['target']} | {'yes' if r.get('met') else 'NO'} |"
+        for ref in refs:
+            v = r['vs'][ref]
+            line += f" | {fmt(v['ratio_accept'], 2)} ({fmt(v['ratio_e2e'], 2)})"
+        if refs:
+            line += f" | >= {r['target']} | {'yes' if r.get('met') else 'NO'} |"
         lines.append(line)
     lines.append('')
     lines.append('| other target | measured | target | met |')
@@ -543,10 +576,11 @@ def main():
     ap.add_argument('--scale', action='store_true', help='the scale suite instead (bench/scale.py): drain after an outage, start on a big queue, fan-out, idle; with --quick smaller counts')
     ap.add_argument('--items', default=None, help='with --scale: only these, comma-separated: drain,bigqueue,fanout,idle')
     ap.add_argument('--factor', type=float, default=1.0, help='multiply message counts of the throughput cells')
-    ap.add_argument('--systems', default='gatehouse,postfix')
+    ap.add_argument('--systems', default='gatehouse,postfix,postfix-stock',
+                    help='gatehouse first; postfix = the exported configuration, postfix-stock = a stock relay with the same policy; gatehouse-b for A/B')
     ap.add_argument('--cells', default=None, help='only these cells, comma-separated labels or label prefixes: accept, accept-2048, reject-2048-50')
     ap.add_argument('--no-micro', action='store_true')
-    ap.add_argument('--budget', type=float, default=540, help='seconds; remaining throughput runs are skipped after this')
+    ap.add_argument('--budget', type=float, default=840, help='seconds; remaining throughput runs are skipped after this')
     ap.add_argument('--work', default='/tmp/gatehouse-bench/work')
     ap.add_argument('--results', default=os.path.join(HERE, 'results'))
     ap.add_argument('--cpu-prof', default=None, help='DIR: run Gatehouse under node --cpu-prof, profiles into DIR')
@@ -569,7 +603,7 @@ def main():
     have_postfix = all(shutil.which(x) for x in ('smtp-source', 'smtp-sink', 'postfix', 'postmap'))
     if not shutil.which('smtp-source') or not shutil.which('smtp-sink'):
         sys.exit('bench: smtp-source / smtp-sink not found (Debian package postfix); nothing to drive the load with')
-    names = [s for s in a.systems.split(',') if s and (s != 'postfix' or have_postfix)]
+    names = [s for s in a.systems.split(',') if s and (not s.startswith('postfix') or have_postfix)]
     if 'postfix' in a.systems and not have_postfix:
         log('postfix is not installed: measuring Gatehouse alone (no ratios)')
     shutil.rmtree(a.work, ignore_errors=True)
@@ -597,6 +631,8 @@ def main():
             systems['gatehouse-b'] = Gatehouse(a.work, out, envb, None, os.path.abspath(a.b_root), 'gatehouse-b', 2541, 2542, a.b_listener_processes)
         if 'postfix' in names:
             systems['postfix'] = Postfix(a.work, gh.data)
+        if 'postfix-stock' in names:
+            systems['postfix-stock'] = Postfix(a.work, gh.data, stock=True)
         order0 = [systems[n] for n in names]
         for s in order0:
             s.start()

@@ -111,10 +111,12 @@ def drain_one(system, n, work, retry):
         sink = B.Sink(B.SINK, work)
         try:
             base = sink.count()
+            cpu0, busy0 = system.cpu(), B.cpu_busy_ticks()[0]
             t0 = time.monotonic()
             retry()
             t1 = wait_count(sink, base, n, timeout=420)
             got = sink.count() - base
+            cpu1, busy1 = system.cpu(), B.cpu_busy_ticks()[0]
         finally:
             sink.stop()
     finally:
@@ -122,6 +124,9 @@ def drain_one(system, n, work, retry):
         sampler.join()
     return dict(system=system.name, n=n, ok=rc == 0 and t1 is not None, inject_rc=rc, inject_s=inject_s, inject_err=err if rc else '',
                 settle_s=settled, drain_s=round(t1 - t0, 2) if t1 else None, delivered=got,
+                # CPU of the system's processes (all threads) and of the whole machine (sink included) per delivered message.
+                cpu_ms_per_msg=round(1000 * (cpu1 - cpu0) / max(1, got), 3),
+                machine_busy_ms_per_msg=round(1000 * (busy1 - busy0) / B.HZ / max(1, got), 3),
                 peak_rss_mb=round(sampler.peak_rss / 2**20, 1), peak_pss_mb=round(sampler.peak_pss / 2**20, 1))
 
 

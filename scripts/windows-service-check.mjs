@@ -101,6 +101,12 @@ if (!/^250/.test(reply)) fail(`DATA answered ${reply}`);
 say(`message accepted: ${reply}`);
 const tail = gatehouse('log', 'tail', '-n', '50', '--data', data);
 if (!/ci@test\.jp/.test(tail.stdout)) fail('the receivelog has no line for the message');
+// Delivery runs its SMTP sessions on a worker thread loaded from app.asar: its first attempt
+// must come back as the office server refusing the connection, not as a thread that failed.
+await until(() => /ci@test\.jp/.test(gatehouse('log', 'tail', '--senderlog', '-n', '50', '--data', data).stdout), 'a senderlog line for the delivery attempt', 60_000);
+const sent = gatehouse('log', 'tail', '--senderlog', '-n', '50', '--data', data).stdout;
+if (/delivery thread/.test(sent)) fail(`the delivery thread did not run in the installed app:\n${sent}`);
+say('the delivery attempt ran on its thread (deferred: nobody listens on the office port)');
 
 const fw = ruleShown();
 if (fw.status !== 0 || !/\b25\b/.test(fw.stdout)) fail(`the firewall rule is missing or not for port 25:\n${fw.stdout}`);

@@ -67,7 +67,7 @@ function productionPackages(): Set<string> {
 
 describe('packaged app (linux --dir, placeholder electronDist)', () => {
   it('app.asar holds the built output and package.json', () => {
-    for (const f of ['package.json', ...NEEDED, 'dist/main/core/commands/index.js', 'dist/main/shared/contract.js', 'dist/main/headless/static-files.js']) {
+    for (const f of ['package.json', ...NEEDED, 'dist/main/core/commands/index.js', 'dist/main/core/delivery/transport-worker.js', 'dist/main/core/smtp/listener-process.js', 'dist/main/shared/contract.js', 'dist/main/headless/static-files.js']) {
       expect(files, f).toContain(f);
     }
     expect(files.some((f) => /^dist\/renderer\/assets\/.+\.js$/.test(f))).toBe(true);

@@ -12,7 +12,7 @@ import type { TlsPolicyOutcome } from '../../shared/deliverability.js';
 import type { HealthBook } from './health.js';
 import { destinationFor, planHops, type Destination, type Hop, type RouteContext, type Via } from './next-hop.js';
 import { classify, enhancedStatus, type Classified, type RcptResult } from './outcome.js';
-import type { ConnectSettings, TransportPool } from './transport-pool.js';
+import type { ConnectSettings, Transport } from './transport-pool.js';
 import type { MxResolver, SpoolHeader, TlsInfo } from './types.js';
 import { prepareOutbound, type OutboundOptions, type Prepared } from './outbound.js';
 import { normDomain } from './next-hop.js';
@@ -47,7 +47,7 @@ export interface AttemptResult {
 }
 
 export interface AttemptDeps {
-  pool: TransportPool;
+  pool: Transport;
   resolver: MxResolver;
   health: HealthBook;
   now(): Date;

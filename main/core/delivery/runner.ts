@@ -31,7 +31,8 @@ import { createResolver } from '../dns/resolver.js';
 import type { OutboundOptions } from './outbound.js';
 import { matches, queueItem, type QueueFilter } from './queue-view.js';
 import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
-import { TransportPool } from './transport-pool.js';
+import type { Transport } from './transport-pool.js';
+import { ThreadedTransport } from './transport-thread.js';
 import { DueHeap } from './due-heap.js';
 import type { MxResolver, SpoolHeader, SpoolLike, SpoolState } from './types.js';
 
@@ -153,7 +154,7 @@ export class DeliveryRunner {
   private readonly counts: Record<Kind, number> = { queued: 0, active: 0, deferred: 0, hold: 0 };
   private readonly texts = new Texts();
   private changePending = false;
-  private readonly pool: TransportPool;
+  private readonly pool: Transport;
   private readonly health = new HealthBook();
   private readonly resolver: MxResolver;
   private timer: NodeJS.Timeout | null = null;
@@ -165,7 +166,8 @@ export class DeliveryRunner {
 
   constructor(private readonly deps: DeliveryDeps) {
     this.resolver = deps.resolver ?? (deps.dnsServers && deps.dnsServers.length > 0 ? createResolver({ dnsServers: deps.dnsServers }) : systemResolver);
-    this.pool = new TransportPool({
+    // Outbound SMTP runs on its own thread (transport-thread.ts): the second core sends while this one receives and settles.
+    this.pool = new ThreadedTransport({
       caps: () => {
         const d = this.deps.config().delivery;
         return { perHop: d.maxConnectionsPerHop, total: d.maxConnectionsTotal };
@@ -732,6 +734,7 @@ export class DeliveryRunner {
       await settledIn(5_000);
     }
     this.pool.close(true);
+    await this.pool.dispose?.();
     await Promise.allSettled([...this.entries.values()].map((e) => e.writes ?? undefined));
     this.changed();
   }

@@ -53,6 +53,8 @@ export interface PoolOptions {
   maxMessagesPerConnection?: number;
   /** Silence allowed on a socket, including the wait for the reply after DATA. Default 10 min (RFC 5321 4.5.3.2). */
   socketTimeoutMs?: number;
+  /** Told when the last session is gone and nobody waits for one. */
+  onEmpty?(): void;
 }
 
 export interface PoolStats {
@@ -124,7 +126,18 @@ export function sessionKey(s: ConnectSettings): string {
   return [s.host, s.port, s.security, s.servername ?? '', s.rejectUnauthorized ? 'verify' : 'any', s.auth?.user ?? '', pw, ca].join('|');
 }
 
-export class TransportPool {
+/** What the runner sends through: this pool in-process, or the same pool on its own thread (transport-thread.ts). */
+export interface Transport {
+  /** One transaction to one hop. Never rejects. */
+  send(s: ConnectSettings, envelope: { from: string; to: string[] }, raw: Buffer): Promise<SendOutcome>;
+  /** Stop granting; close idle sessions, and with `force` the busy ones too (their sends fail). */
+  close(force?: boolean): void;
+  stats(): PoolStats;
+  /** After close(): free what is left (a thread). */
+  dispose?(): Promise<void>;
+}
+
+export class TransportPool implements Transport {
   private readonly slots = new Map<string, HopSlots>();
   private readonly waiters: Waiter[] = [];
   private total = 0;
@@ -432,6 +445,7 @@ export class TransportPool {
     slots.busy.delete(session);
     if (had) this.total--;
     if (slots.count() === 0) this.slots.delete(session.key);
+    if (had && this.total === 0 && this.waiters.length === 0) this.opts.onEmpty?.();
     return had;
   }
 
