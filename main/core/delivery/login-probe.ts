@@ -5,10 +5,9 @@
  * (connect, tls, auth) and the server's reply, or ok with the TLS facts; never rejects.
  * The deliverability check (`gatehouse doctor`) uses it.
  */
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import tls from 'node:tls';
 import type { ConnectSettings } from './transport-pool.js';
-import { tlsInfoOf, xoauth2Adapter } from './transport-pool.js';
 import type { TlsInfo } from './types.js';
 
 export type LoginProbe =
@@ -27,10 +26,13 @@ function isTlsFailure(err: ErrLike): boolean {
   return err.code === 'ETLS' || /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(String(err.code ?? '')) || /certificate|TLS|SSL|self[- ]signed|altnames/i.test(String(err.message ?? ''));
 }
 
-export function probeLogin(s: ConnectSettings, timeoutMs = 15_000): Promise<LoginProbe> {
+export async function probeLogin(s: ConnectSettings, timeoutMs = 15_000): Promise<LoginProbe> {
+  // Loaded when a check runs: delivery's sessions live on their own thread
+  // (transport-thread.ts), so the gateway's thread otherwise keeps no SMTP client in memory.
+  const [{ default: Connection }, { tlsInfoOf, xoauth2Adapter }] = await Promise.all([import('nodemailer/lib/smtp-connection'), import('./transport-pool.js')]);
   return new Promise((resolve) => {
     let settled = false;
-    const conn = new SMTPConnection({
+    const conn = new Connection({
       host: s.host,
       port: s.port,
       secure: s.security === 'tls',

@@ -8,7 +8,6 @@
  * with no `signed` when no key applies; a signing failure (a broken key) comes back as
  * `error` with the message unsigned, never as an exception.
  */
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import type { DkimKey } from '../../shared/deliverability.js';
 import { lowerAscii } from '../../shared/address.js';
 import { headerFromAddresses } from '../smtp/message-checks.js';
@@ -32,16 +31,26 @@ export function keyFor(raw: Buffer, keys: readonly DkimKey[]): DkimKey | undefin
   return keys.find((k) => lowerAscii(k.domain) === domain);
 }
 
+type Signer = typeof import('mailauth/lib/dkim/sign.js');
+/**
+ * mailauth's signer is loaded at the first signature, not at start: with what it pulls in
+ * (libmime's charset tables, tldts, Joi) it was ~20 MB of the gateway's memory, and most
+ * gateways sign nothing (measured with process.memoryUsage().rss around the import).
+ */
+let signer: Promise<Signer> | null = null;
+const loadSigner = (): Promise<Signer> => (signer ??= import('mailauth/lib/dkim/sign.js'));
+
 export async function signMessage(raw: Buffer, keys: readonly DkimKey[], now: Date = new Date()): Promise<SignResult> {
   const key = keyFor(raw, keys);
   if (!key) return { raw };
   try {
+    const { dkimSign } = await loadSigner();
     const res = await dkimSign(raw, {
       canonicalization: 'relaxed/relaxed',
       algorithm: key.algorithm === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256',
       signTime: now,
       signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey, algorithm: key.algorithm === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256', canonicalization: 'relaxed/relaxed' }],
-    } as Parameters<typeof dkimSign>[1]);
+    } as Parameters<Signer['dkimSign']>[1]);
     if (res.errors && res.errors.length > 0) return { raw, error: `DKIM signing failed: ${res.errors.map((e) => e.message).join('; ')}` };
     const header = res.signatures.trim();
     if (!header) return { raw, error: 'DKIM signing produced no signature' };
