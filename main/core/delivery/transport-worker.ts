@@ -1,7 +1,7 @@
 /*
  * The worker thread that runs outbound SMTP (transport-thread.ts starts it): one TransportPool
  * with its sessions, caps and idle timers, exactly as in-process, so that nodemailer's command
- * and stream work (most of a delivery's CPU) runs on a core of its own while the runner's
+ * and stream work runs on a core of its own while the runner's
  * thread receives mail, writes the spool and settles results. Every send is answered once
  * with its outcome and the pool's counts.
  */

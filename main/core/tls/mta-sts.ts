@@ -17,12 +17,13 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { LookupFunction } from 'node:net';
+import type { MtaStsMode } from '../../shared/deliverability.js';
+import { mailauthResolver, type DnsLookup } from '../dns/resolver.js';
+
 type MailauthMtaSts = typeof import('mailauth/lib/mta-sts.js');
 /** Loaded at the first policy lookup (MX delivery with MTA-STS on), not at start (~4 MB). */
 let mailauthMtaSts: Promise<MailauthMtaSts> | null = null;
 const loadMtaSts = (): Promise<MailauthMtaSts> => (mailauthMtaSts ??= import('mailauth/lib/mta-sts.js'));
-import type { MtaStsMode } from '../../shared/deliverability.js';
-import { mailauthResolver, type DnsLookup } from '../dns/resolver.js';
 
 export interface MtaStsPolicy {
   id: string;
