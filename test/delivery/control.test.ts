@@ -1,23 +1,14 @@
 // Queue control, graceful stop + restart over the same spool, raw pass-through, and a
 // bounce that cannot be spooled (nothing is dropped).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import { DeliveryRunner } from '../../main/core/delivery/index.js';
 import { Spool, SpoolCorruptError } from '../../main/core/spool/index.js';
 import type { SenderLogEntry } from '../../main/shared/types.js';
-import { closedPort, harness, message, openSpool, parseMime, startSink, statusGroups, tempDir, testConfig, waitFor, type Harness, type Sink } from './helpers.js';
+import { closedPort, harness, message, openSpool, parseMime, statusGroups, tempDir, testConfig, waitFor, type Harness, cleanupsAfterEach } from './helpers.js';
 import path from 'node:path';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-async function sinkOf(...args: Parameters<typeof startSink>): Promise<Sink> {
-  const s = await startSink(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, sinkOf } = cleanupsAfterEach();
 
 async function harnessOf(...args: Parameters<typeof harness>): Promise<Harness> {
   const h = await harness(...args);

@@ -3,8 +3,9 @@
  * remote MX) whose replies a test scripts per RCPT / DATA, a real Spool in a temp dir, a scripted
  * resolver that maps names to 127.x addresses (for tests that need no DNS server; the others
  * use test/helpers/dns-server.ts), a config for the office,
- * a bounded waitFor, and a small multipart parser for DSNs.
+ * a bounded waitFor, a small multipart parser for DSNs, and the per-test cleanups.
  */
+import { afterEach } from 'vitest';
 import { loadTlsMaterial } from '../../main/core/smtp/tls.js';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -306,4 +307,24 @@ export function statusGroups(body: string): Record<string, string>[] {
 export async function makeCert(dir: string): Promise<{ key: Buffer; cert: Buffer }> {
   const m = await loadTlsMaterial(dir, { mode: 'auto', certFile: '', keyFile: '' }, 'localhost');
   return { key: m!.key, cert: m!.cert };
+}
+
+/**
+ * Cleanups that run after each test of the file, last added first; one that fails does not
+ * stop the others. Call once per file, at top level (it registers the afterEach hook).
+ * sinkOf starts a sink that is closed after the test.
+ */
+export function cleanupsAfterEach(): { cleanups: (() => Promise<unknown>)[]; sinkOf(...args: Parameters<typeof startSink>): Promise<Sink> } {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+  return {
+    cleanups,
+    async sinkOf(...args: Parameters<typeof startSink>): Promise<Sink> {
+      const sink = await startSink(...args);
+      cleanups.push(() => sink.close());
+      return sink;
+    },
+  };
 }

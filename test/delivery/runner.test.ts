@@ -1,19 +1,10 @@
 // Delivery runner against real smtp-server sinks on loopback and a real Spool in a temp dir.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsSkipReason, startDnsServer, type DnsServer } from '../helpers/dns-server.js';
-import { closedPort, fakeResolver, harness, makeCert, parseMime, startSink, statusGroups, tempDir, testConfig, waitFor, type Harness, type Sink } from './helpers.js';
+import { closedPort, fakeResolver, harness, makeCert, parseMime, statusGroups, tempDir, testConfig, waitFor, type Harness, cleanupsAfterEach } from './helpers.js';
 import fs from 'node:fs/promises';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-async function sinkOf(...args: Parameters<typeof startSink>): Promise<Sink> {
-  const s = await startSink(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, sinkOf } = cleanupsAfterEach();
 
 async function harnessOf(...args: Parameters<typeof harness>): Promise<Harness> {
   const h = await harness(...args);

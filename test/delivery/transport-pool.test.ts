@@ -1,19 +1,10 @@
 // The connection pool alone: caps per hop and overall, reuse, eviction of an idle session of
 // another hop under the total cap, TLS flag, and that send() never rejects.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransportPool, type ConnectSettings } from '../../main/core/delivery/transport-pool.js';
-import { closedPort, startSink, type Sink } from './helpers.js';
+import { closedPort, cleanupsAfterEach } from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-async function sinkOf(...args: Parameters<typeof startSink>): Promise<Sink> {
-  const s = await startSink(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, sinkOf } = cleanupsAfterEach();
 
 function settings(port: number, host = '127.0.0.1', security: ConnectSettings['security'] = 'opportunistic'): ConnectSettings {
   return { host, port, security, rejectUnauthorized: false, name: 'gw.test.jp', connectTimeoutMs: 2000 };

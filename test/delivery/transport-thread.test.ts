@@ -9,21 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ThreadedTransport } from '../../main/core/delivery/transport-thread.js';
 import type { ConnectSettings } from '../../main/core/delivery/transport-pool.js';
-import { startSink, waitFor, type Sink } from './helpers.js';
+import { waitFor, cleanupsAfterEach } from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-async function sinkOf(...args: Parameters<typeof startSink>): Promise<Sink> {
-  const s = await startSink(...args);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, sinkOf } = cleanupsAfterEach();
 
 function transport(opts: Partial<ConstructorParameters<typeof ThreadedTransport>[0]> = {}, script?: string): ThreadedTransport {
   const t = new ThreadedTransport({ caps: () => ({ perHop: 2, total: 4 }), ...opts }, script);

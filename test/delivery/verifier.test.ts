@@ -1,15 +1,12 @@
 // Recipient verification against a real office server (smtp-server) on loopback: 5xx ->
 // unknown, 2xx -> ok, cached per TTL (a cache hit is visible in stats), tempfail not cached,
 // failover to the next route host.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RecipientVerifier } from '../../main/core/delivery/index.js';
 import { probeRecipient } from '../../main/core/delivery/smtp-probe.js';
-import { closedPort, startSink, testConfig, type Sink } from './helpers.js';
+import { closedPort, startSink, testConfig, type Sink, cleanupsAfterEach } from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const { cleanups } = cleanupsAfterEach();
 
 async function office(): Promise<Sink> {
   const s = await startSink({

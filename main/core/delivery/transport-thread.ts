@@ -116,7 +116,7 @@ export class ThreadedTransport implements Transport {
     const deadline = Date.now() + waitMs;
     while (this.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.worker = null;
-    this.fail(w, 'delivery stopped (gateway shutting down)');
+    this.fail('delivery stopped (gateway shutting down)');
     await w.terminate();
   }
 
@@ -189,10 +189,10 @@ export class ThreadedTransport implements Transport {
   /** The worker is gone: its open sends end as a session lost mid-transaction; the next send starts a new one. */
   private lost(w: Worker, why: string): void {
     if (this.worker === w) this.worker = null;
-    this.fail(w, why);
+    this.fail(why);
   }
 
-  private fail(_w: Worker, why: string): void {
+  private fail(why: string): void {
     const open = [...this.pending.values()];
     this.pending.clear();
     // The message may have been on its way when the thread went: treat it as possibly delivered.
