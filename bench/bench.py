@@ -257,7 +257,6 @@ class Postfix:
         defaults ($mynetworks is exempt from its connection limits by default; Gatehouse's
         per-IP cap is lifted in bench_config() to match)."""
         self.name = 'postfix-stock' if stock else 'postfix'
-        self.stock = stock
         self.port = PF_STOCK if stock else PF
         self.dir = os.path.join(work, self.name)
         shutil.rmtree(self.dir, ignore_errors=True)
