@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { ThreadedTransport } from '../../main/core/delivery/transport-thread.js';
 import type { ConnectSettings } from '../../main/core/delivery/transport-pool.js';
 import { waitFor, cleanupsAfterEach } from './helpers.js';
@@ -128,6 +129,25 @@ if (existsSync(${JSON.stringify(marker)})) {
     const again = await t.send(settings(a.port), { from: 'a@test.jp', to: ['y@x.example'] }, raw);
     expect(again).toMatchObject({ reused: false, transaction: { kind: 'sent' } });
     expect(a.messages).toHaveLength(2);
+  });
+
+  it('a thread ended for idleness whose exit comes late does not take the next thread\'s send with it', async () => {
+    // Seen under load (the Windows lane on a fresh machine): the old thread's exit event came
+    // after the next send had started a new thread, and failed that send as lost.
+    const terminate = Worker.prototype.terminate;
+    const late = vi.spyOn(Worker.prototype, 'terminate').mockImplementation(function (this: Worker) {
+      return new Promise<number>((resolve) => setTimeout(() => resolve(terminate.call(this)), 400));
+    });
+    cleanups.push(async () => late.mockRestore());
+    const a = await sinkOf({ data: () => new Promise<null>((resolve) => setTimeout(() => resolve(null), 800)) });
+    const t = transport({ idleMs: 50, idleEndMs: 100 });
+    await t.send(settings(a.port), { from: 'a@test.jp', to: ['x@x.example'] }, raw);
+    await waitFor(() => !t.threadRunning(), 5000, 'the idle thread to be ended');
+    // The old thread exits (400 ms from now) while this send waits for its reply (800 ms).
+    const again = await t.send(settings(a.port), { from: 'a@test.jp', to: ['y@x.example'] }, raw);
+    expect(again).toMatchObject({ reused: false, transaction: { kind: 'sent' } });
+    expect(late).toHaveBeenCalled();
+    expect(a.messages.map((m) => m.to)).toEqual([['x@x.example'], ['y@x.example']]);
   });
 
   it('close(true) cuts a send the server never answers, dispose() ends the thread, later sends are refused', async () => {

@@ -37,6 +37,8 @@ export interface ThreadedOptions extends PoolOptions {
 interface Pending {
   resolve(o: SendOutcome): void;
   started: number;
+  /** The thread it went to: only that thread's end fails it. */
+  worker: Worker;
 }
 
 const YOUNG_MB = 12;
@@ -95,7 +97,7 @@ export class ThreadedTransport implements Transport {
     const w = this.ensure();
     const sid = this.nextSid++;
     return new Promise<SendOutcome>((resolve) => {
-      this.pending.set(sid, { resolve, started });
+      this.pending.set(sid, { resolve, started, worker: w });
       if (this.pending.size === 1) w.ref();
       this.idleCheck();
       this.post(w, { t: 'send', sid, settings: wire, envelope, raw, caps: this.opts.caps() });
@@ -116,7 +118,7 @@ export class ThreadedTransport implements Transport {
     const deadline = Date.now() + waitMs;
     while (this.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.worker = null;
-    this.fail('delivery stopped (gateway shutting down)');
+    this.fail(w, 'delivery stopped (gateway shutting down)');
     await w.terminate();
   }
 
@@ -189,14 +191,20 @@ export class ThreadedTransport implements Transport {
   /** The worker is gone: its open sends end as a session lost mid-transaction; the next send starts a new one. */
   private lost(w: Worker, why: string): void {
     if (this.worker === w) this.worker = null;
-    this.fail(why);
+    this.fail(w, why);
   }
 
-  private fail(why: string): void {
-    const open = [...this.pending.values()];
-    this.pending.clear();
-    // The message may have been on its way when the thread went: treat it as possibly delivered.
-    for (const p of open) p.resolve(lostOutcome(why, p.started));
+  /**
+   * Ends the sends that went to `w`, and only those: a thread ended for idleness reports its
+   * exit after the next send may already have started a new thread.
+   */
+  private fail(w: Worker, why: string): void {
+    for (const [sid, p] of this.pending) {
+      if (p.worker !== w) continue;
+      this.pending.delete(sid);
+      // The message may have been on its way when the thread went: treat it as possibly delivered.
+      p.resolve(lostOutcome(why, p.started));
+    }
   }
 
   private post(w: Worker, msg: ToWorker): void {
