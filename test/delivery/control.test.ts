@@ -46,6 +46,9 @@ describe('queue control', () => {
     expect(shown.headers).toMatch(/^From: alice@test.jp\r\n/);
     expect(shown.headers).toContain('Subject: test');
     expect(shown.header.recipients).toEqual(['x@remote.example', 'y@remote.example']);
+    // The header as stored in the file, checksum included (the queue itself keeps none).
+    expect(shown.header).toEqual(await h.spool.readHeader(a));
+    expect(shown.header.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(shown.state.pending).toEqual(['x@remote.example', 'y@remote.example']);
     await expect(h.runner.show('nope')).rejects.toThrow(/no message nope/);
 

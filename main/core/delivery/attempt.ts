@@ -13,7 +13,7 @@ import type { HealthBook } from './health.js';
 import { destinationFor, planHops, type Destination, type Hop, type RouteContext, type Via } from './next-hop.js';
 import { classify, enhancedStatus, type Classified, type RcptResult } from './outcome.js';
 import type { ConnectSettings, Transport } from './transport-pool.js';
-import type { MxResolver, SpoolHeader, TlsInfo } from './types.js';
+import type { MxResolver, QueuedHeader, TlsInfo } from './types.js';
 import { prepareOutbound, type OutboundOptions, type Prepared } from './outbound.js';
 import { normDomain } from './next-hop.js';
 
@@ -111,7 +111,7 @@ function isExternal(dest: Destination, cfg: GatehouseConfig): boolean {
 }
 
 async function deliverGroup(
-  header: SpoolHeader,
+  header: QueuedHeader,
   dest: Destination,
   recipients: string[],
   bytesFor: (external: boolean) => Promise<Prepared>,
@@ -188,7 +188,7 @@ async function deliverGroup(
 }
 
 /** Try every pending recipient once. */
-export async function runAttempt(header: SpoolHeader, pending: readonly string[], raw: Buffer, cfg: GatehouseConfig, deps: AttemptDeps): Promise<AttemptResult> {
+export async function runAttempt(header: QueuedHeader, pending: readonly string[], raw: Buffer, cfg: GatehouseConfig, deps: AttemptDeps): Promise<AttemptResult> {
   const out: AttemptResult = { results: new Map(), tries: [] };
   const groups = groupRecipients(pending, cfg, { sender: header.sender, senderRoutes: deps.outbound?.senderRoutes });
   // Prepared once per kind and attempt, whatever the number of groups and hops.

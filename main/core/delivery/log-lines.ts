@@ -7,9 +7,9 @@
 import type { SenderLogEntry } from '../../shared/types.js';
 import type { HopTry } from './attempt.js';
 import { summarize } from './outcome.js';
-import type { SpoolHeader } from './types.js';
+import type { QueuedHeader } from './types.js';
 
-export function attemptLine(header: SpoolHeader, attempt: number, t: HopTry, stillPending: ReadonlySet<string>, nextAttemptAt: string | undefined): SenderLogEntry {
+export function attemptLine(header: QueuedHeader, attempt: number, t: HopTry, stillPending: ReadonlySet<string>, nextAttemptAt: string | undefined): SenderLogEntry {
   const results = t.classified.results;
   const e: SenderLogEntry = {
     ts: t.at.toISOString(),
@@ -45,7 +45,7 @@ export function attemptLine(header: SpoolHeader, attempt: number, t: HopTry, sti
 }
 
 export function noteLine(
-  header: SpoolHeader,
+  header: QueuedHeader,
   attempt: number,
   at: Date,
   outcome: 'expired' | 'bounced',

@@ -3,7 +3,7 @@
  * filter they use, and the state name (hold > active > deferred > queued). Pure; never throws.
  */
 import type { QueueItem, QueueState } from '../../shared/types.js';
-import type { SpoolHeader, SpoolState } from './types.js';
+import type { QueuedHeader, SpoolState } from './types.js';
 
 export interface QueueFilter {
   state?: QueueState;
@@ -19,7 +19,7 @@ export function queueState(state: SpoolState, active: boolean): QueueState {
   return state.attempts > 0 ? 'deferred' : 'queued';
 }
 
-export function queueItem(header: SpoolHeader, state: SpoolState, active: boolean): QueueItem {
+export function queueItem(header: QueuedHeader, state: SpoolState, active: boolean): QueueItem {
   const item: QueueItem = {
     id: header.id,
     receivedAt: header.receivedAt,

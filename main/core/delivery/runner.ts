@@ -34,7 +34,7 @@ import { dsnRecipient, nextState, sortResults } from './settle-plan.js';
 import type { Transport } from './transport-pool.js';
 import { ThreadedTransport } from './transport-thread.js';
 import { DueHeap } from './due-heap.js';
-import type { MxResolver, SpoolHeader, SpoolLike, SpoolState } from './types.js';
+import type { MxResolver, QueuedHeader, SpoolHeader, SpoolLike, SpoolState } from './types.js';
 
 export interface DeliveryDeps {
   spool: SpoolLike;
@@ -79,7 +79,7 @@ export interface DeliveryStats {
 type Kind = 'queued' | 'active' | 'deferred' | 'hold';
 
 interface Entry {
-  header: SpoolHeader;
+  header: QueuedHeader;
   state: SpoolState;
   /** The attempt (or exclusive admin operation) in progress. */
   running: Promise<void> | null;
@@ -252,7 +252,7 @@ export class DeliveryRunner {
   }
 
   private add(h: SpoolHeader, saved: SpoolState | null, parked = false): void {
-    const header: SpoolHeader = { ...h, sender: this.texts.one(h.sender), recipients: this.texts.all(h.recipients) };
+    const header = this.keep(h);
     const state = saved ? this.compact(header, saved) : this.freshState(header);
     if (state.pending.length === 0) {
       // Crashed between the last setState and remove: everything was done or bounced.
@@ -268,7 +268,7 @@ export class DeliveryRunner {
   /** A message the SMTP layer just spooled (or a DSN this runner wrote). */
   enqueue(h: SpoolHeader): void {
     if (this.entries.has(h.id)) return;
-    const header: SpoolHeader = { ...h, sender: this.texts.one(h.sender), recipients: this.texts.all(h.recipients) };
+    const header = this.keep(h);
     const e = this.newEntry(header, this.freshState(header));
     this.entries.set(h.id, e);
     this.refresh(e);
@@ -276,14 +276,23 @@ export class DeliveryRunner {
     this.pump();
   }
 
-  private freshState(h: SpoolHeader): SpoolState {
+  /** What an entry keeps of a header: its texts shared (see Texts), no checksum (QueuedHeader). */
+  private keep(h: SpoolHeader): QueuedHeader {
+    const { sha256: _checkedOnRead, ...rest } = h;
+    const out: QueuedHeader = { ...rest, sender: this.texts.one(h.sender), recipients: this.texts.all(h.recipients), clientIp: this.texts.one(h.clientIp) };
+    if (h.helo !== undefined) out.helo = this.texts.one(h.helo);
+    if (h.authUser !== undefined) out.authUser = this.texts.one(h.authUser);
+    return out;
+  }
+
+  private freshState(h: QueuedHeader): SpoolState {
     // A fresh message's pending list is its header's (no copy) unless it names one twice.
     const pending = new Set(h.recipients).size === h.recipients.length ? h.recipients : dedupe(h.recipients);
     return { pending, done: NONE, failed: NONE, attempts: 0 };
   }
 
   /** A saved state with its texts shared (see Texts). */
-  private compact(h: SpoolHeader, s: SpoolState): SpoolState {
+  private compact(h: QueuedHeader, s: SpoolState): SpoolState {
     const pending = dedupe(s.pending);
     const out: SpoolState = {
       ...s,
@@ -295,7 +304,7 @@ export class DeliveryRunner {
     return out;
   }
 
-  private newEntry(header: SpoolHeader, state: SpoolState): Entry {
+  private newEntry(header: QueuedHeader, state: SpoolState): Entry {
     return { header, state, running: null, locked: false, removeRequested: false, writes: null, due: 0, heapAt: -1, kind: null, parked: false, domainHeld: false };
   }
 
@@ -584,11 +593,13 @@ export class DeliveryRunner {
     const e = this.entries.get(id);
     if (!e) throw notFound(id);
     const body = await this.deps.spool.readBody(id);
+    // The file's own header: the queue keeps no checksum (QueuedHeader).
+    const header = await this.deps.spool.readHeader(id);
     return {
       item: queueItem(e.header, e.state, e.running !== null),
       headers: headerBlock(body).toString('utf8'),
       failed: e.state.failed.map((f) => ({ ...f })),
-      header: { ...e.header, recipients: [...e.header.recipients] },
+      header,
       state: structuredClone(e.state),
     };
   }

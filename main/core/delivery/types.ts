@@ -7,6 +7,12 @@ import type { SpoolEnvelope, SpoolHeader, SpoolState } from '../spool/index.js';
 
 export type { SpoolEnvelope, SpoolHeader, SpoolState };
 
+/**
+ * What delivery keeps of a header while the message is queued: no body checksum, since the
+ * spool checks the file's own at every read (64 bytes of hex per message, 100,000 queued).
+ */
+export type QueuedHeader = Omit<SpoolHeader, 'sha256'>;
+
 /** What delivery needs from the spool (core/spool's Spool implements it). */
 export interface SpoolLike {
   write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader>;
