@@ -278,8 +278,11 @@ export class DeliveryRunner {
 
   /** What an entry keeps of a header: its texts shared (see Texts), no checksum (QueuedHeader). */
   private keep(h: SpoolHeader): QueuedHeader {
-    const { sha256: _checkedOnRead, ...rest } = h;
-    const out: QueuedHeader = { ...rest, sender: this.texts.one(h.sender), recipients: this.texts.all(h.recipients), clientIp: this.texts.one(h.clientIp) };
+    // `out` is a fresh copy (the rest of the spread): its texts are swapped in place, one object per message.
+    const { sha256: _checkedOnRead, ...out } = h;
+    out.sender = this.texts.one(h.sender);
+    out.recipients = this.texts.all(h.recipients);
+    out.clientIp = this.texts.one(h.clientIp);
     if (h.helo !== undefined) out.helo = this.texts.one(h.helo);
     if (h.authUser !== undefined) out.authUser = this.texts.one(h.authUser);
     return out;
