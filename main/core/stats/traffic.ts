@@ -11,6 +11,7 @@ import { localDay } from '../log/index.js';
 import type { TrafficBucket, TrafficCounts, TrafficStats } from '../../shared/contract.js';
 import { txnRef } from '../../shared/messages.js';
 import { ProblemBook } from './problems.js';
+import { CountedOnce } from './counted-once.js';
 
 type Counter = keyof TrafficCounts;
 
@@ -50,23 +51,24 @@ export class TrafficStatsCollector {
   /** day -> 24 hourly buckets of counts. */
   private readonly days = new Map<string, TrafficCounts[]>();
   private readonly errors: { ts: string; text: string; rule?: RuleName }[] = [];
-  /** Messages counted per day and counter: a message counts once (attempts and retries do not). */
-  private readonly counted = new Map<string, Set<string>>();
+  /** Per day, what was counted: a message counts once (attempts and retries do not). */
+  private readonly counted = new Map<string, CountedOnce>();
   readonly problems = new ProblemBook();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  /** `message`: the message (queue id or transaction) the line is about; counted once a day. */
-  private bump(ts: string, counter: Counter, message?: string): void {
+  /**
+   * `message`: the message (queue id or transaction) the line is about; counted once a day.
+   * `lingers`: part of it is still to be tried (its next line may come hours later).
+   */
+  private bump(ts: string, counter: Counter, message?: string, lingers = false): void {
     const d = new Date(ts);
     if (Number.isNaN(d.getTime())) return;
     const key = localDay(d);
     if (message !== undefined) {
-      let seen = this.counted.get(key);
-      if (!seen) this.counted.set(key, (seen = new Set()));
-      const k = `${counter} ${message}`;
-      if (seen.has(k)) return;
-      seen.add(k);
+      let once = this.counted.get(key);
+      if (!once) this.counted.set(key, (once = new CountedOnce()));
+      if (!once.first(counter, message, lingers)) return;
     }
     let hours = this.days.get(key);
     if (!hours) {
@@ -96,7 +98,7 @@ export class TrafficStatsCollector {
   addSend(e: SenderLogEntry): void {
     const c = sendCounter(e);
     // Messages, not attempts: six deferred attempts of two messages are two deferred messages.
-    if (c) this.bump(e.ts, c, e.queueId || undefined);
+    if (c) this.bump(e.ts, c, e.queueId || undefined, e.outcome === 'deferred' || e.outcome === 'partial');
     this.problems.addSend(e);
     if (e.outcome === 'bounced' || e.outcome === 'expired' || e.outcome === 'deferred') {
       this.addError(e.ts, `${e.queueId} ${e.hop}: ${e.code ?? ''} ${e.reply ?? ''}`.replace(/\s+/g, ' ').trim());
@@ -106,6 +108,13 @@ export class TrafficStatsCollector {
   addError(ts: string, text: string, rule?: RuleName): void {
     this.errors.push({ ts, text, rule });
     if (this.errors.length > MAX_ERRORS) this.errors.shift();
+  }
+
+  /** Keys the once-a-day memory holds over all days (bounded by the traffic in flight). */
+  get countedKeys(): number {
+    let n = 0;
+    for (const once of this.counted.values()) n += once.size;
+    return n;
   }
 
   today(): TrafficCounts {
