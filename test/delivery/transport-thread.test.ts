@@ -3,8 +3,9 @@
 // across the thread boundary, XOAUTH2 tokens asked for on the runner's side (and asked again
 // with force when the server refuses one), a thread that dies mid-send (its sends come back as
 // possibly delivered, the next send starts a new thread), the idle thread ended and started
-// again, and close(true) + dispose() cutting a send the server never answers.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// again, close(true) + dispose() cutting a send the server never answers, and the message
+// handed over as an exact copy (not the Buffer pool it is a view of).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -117,6 +118,31 @@ if (existsSync(${JSON.stringify(marker)})) {
     const next = await t.send(settings(a.port), { from: 'a@test.jp', to: ['y@x.example'] }, raw);
     expect(next.transaction.kind).toBe('sent');
     expect(a.messages.map((m) => m.to)).toEqual([['y@x.example']]);
+  });
+
+  it('hands the thread an exact copy of the message: not the rest of Node\'s Buffer pool, and the caller\'s bytes stay usable', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-thread-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const seen = path.join(dir, 'seen.json');
+    // A thread that writes down what it was given for its first send, then exits.
+    const script = path.join(dir, 'probe-worker.mjs');
+    await writeFile(
+      script,
+      `import { writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => { if (m.t === 'send') { writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ view: m.raw.byteLength, buffer: m.raw.buffer.byteLength, text: Buffer.from(m.raw).toString() })); process.exit(3); } });
+`,
+    );
+    // A small message as the receiver assembles it: Buffer.concat makes a view into the 8 KB pool.
+    const small = Buffer.concat([Buffer.from('Received: from x\r\n'), raw]);
+    const neighbour = Buffer.concat([Buffer.from('another message')]);
+    expect(small.buffer.byteLength).toBeGreaterThan(small.length);
+    const t = transport({}, script);
+    await t.send(settings(1), { from: 'a@test.jp', to: ['x@x.example'] }, small);
+    expect(JSON.parse(await readFile(seen, 'utf8'))).toEqual({ view: small.length, buffer: small.length, text: small.toString() });
+    // Nothing of the caller's was moved away (a transferred pool would empty every Buffer in it).
+    expect(small.toString()).toBe(`Received: from x\r\n${raw.toString()}`);
+    expect(neighbour.toString()).toBe('another message');
   });
 
   it('ends the thread when no session is left for idleEndMs, and starts one again for the next send', async () => {
