@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=30
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=30
 // The V8 flags above keep the gateway's heap small under SMTP load (why and how much:
 // main/core/node-flags.ts, which lists the same flags). Only startup flags can do this
 // (v8.setFlagsFromString is too late for the heap's sizes); npm's Windows shims honour `env -S`
