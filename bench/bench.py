@@ -17,6 +17,8 @@ What it does:
   4. micro-benchmarks (bench/micro.mjs): 220 greeting latency, policy decision time with
      100k accounts + 1k patterns, receivelog-to-UI (SSE) latency at 500 msg/s, opening the
      tail of a 1,000,000-line log through the admin API;
+  4b. the reference servers (bench/floor.mjs: smtp-server alone, a bare node:net responder)
+     take the same load in the same run, to show what the stack itself allows here;
   5. prints the table with per-pair ratios and the targets, writes
      bench/results/<timestamp>.json and bench/results/latest.json.
 Every loop is bounded in count and time (--budget); every process it starts is stopped in
@@ -33,6 +35,7 @@ T_START = time.monotonic()
 
 SINK, GW, ADMIN, PF = 2526, 2531, 2532, 2533
 PF_STOCK = 2535
+FLOOR = 2536  # the reference servers' ports (floor-*), one each from here
 
 
 def log(*a):
@@ -427,7 +430,8 @@ def run_one(sink, system, mode, size, conc, n, outdir, tag, src_timeout=120, e2e
         killer.cancel()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t2 = None
-    if mode == 'accept' and rc == 0:
+    delivers = getattr(system, 'delivers', True)
+    if mode == 'accept' and rc == 0 and delivers:
         end = t1 + e2e_timeout
         while time.monotonic() < end:
             if sink.count() - base >= n:
@@ -443,7 +447,7 @@ def run_one(sink, system, mode, size, conc, n, outdir, tag, src_timeout=120, e2e
         err = ef.read().decode(errors='replace')
     rejects = err.count('recipient rejected')
     other_err = [l for l in err.splitlines() if l.strip() and 'recipient rejected' not in l]
-    ok = rc == 0 and (t2 is not None if mode == 'accept' else (rejects == n and delivered == 0))
+    ok = rc == 0 and ((t2 is not None or not delivers) if mode == 'accept' else (rejects == n and delivered == 0))
     return dict(tag=tag, system=system.name, mode=mode, size=size, conc=conc, n=n, ok=ok, rc=rc,
                 accept_rate=round(n / (t1 - t0), 1), e2e_rate=round(n / (t2 - t0), 1) if t2 else None,
                 delivered=delivered, rejects=rejects,
@@ -485,14 +489,59 @@ def micro(args, timeout=150):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+class Floor:
+    """A reference server (bench/floor.mjs): `floor-smtp-server` is smtp-server through
+    Gatehouse's adapter with nothing of Gatehouse's own work but a message made durable as
+    the spool makes it (then dropped: no delivery, so no delivered/s), `floor-node` a bare
+    node:net responder (reject cells only); a `-N` suffix runs N processes (node:cluster).
+    Never a ratio's reference and never a target: they show what the stack itself costs on
+    this machine."""
+    multi = True
+    delivers = False  # accept cells: accepted/s only (the message is kept durably, then dropped)
+
+    def __init__(self, name, port, work):
+        m = re.fullmatch(r'floor-(smtp-server|node)(?:-(\d+))?', name)
+        if not m:
+            raise ValueError(f'unknown floor system {name!r} (floor-smtp-server[-N] or floor-node[-N])')
+        self.name, self.port = name, port
+        self.kind, self.processes = m.group(1), int(m.group(2) or 1)
+        self.reject_only = self.kind == 'node'
+        self.spool = os.path.join(work, name)  # same file system as the others' queues
+
+    def start(self):
+        self.p = subprocess.Popen(['node', os.path.join(HERE, 'floor.mjs'), self.kind, str(self.port), str(self.processes), self.spool],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL)
+        self.pid = self.p.pid
+        wait_port(self.port)
+
+    def pids(self):
+        return [self.pid] + children(self.pid)
+
+    def cpu(self):
+        return sum(cpu_secs(p) for p in self.pids())
+
+    def reset_hwm(self):
+        pass
+
+    def hwm(self):
+        return 0
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
 
 
 def refs_of(names):
-    """The systems Gatehouse (the first) is compared with: every other one."""
-    return names[1:] if len(names) >= 2 else []
+    """The systems Gatehouse (the first) is compared with: every other one but the floors."""
+    return [n for n in names[1:] if not n.startswith('floor-')]
 
 
 def summarize(results, names):
@@ -531,6 +580,13 @@ def summarize(results, names):
             mets = [v.get('met') for v in row['vs'].values()]
             if row['target'] and all(m is not None for m in mets):
                 row['met'] = all(mets)
+        # Each reference server (floor-*) against each Postfix, per rep then the median.
+        row['floor_vs'] = {}
+        for fl in (n for n in names if n.startswith('floor-')):
+            for ref in refs_of(names):
+                rs = [x['accept_rate'] / o['accept_rate'] for x in results if x['ok'] and keyf(x) == c and x['system'] == fl
+                      for o in results if o['ok'] and o['tag'] == x['tag'] and keyf(o) == c and o['system'] == ref]
+                row['floor_vs'][f'{fl} / {ref}'] = round(med(rs), 2) if rs else None
         rows.append(row)
     return rows
 
@@ -560,6 +616,16 @@ def print_table(rows, names, extra):
         if refs:
             line += f" | >= {r['target']} | {'yes' if r.get('met') else 'NO'} |"
         lines.append(line)
+    pairs = sorted({k for r in rows for k in r.get('floor_vs', {})}, key=lambda k: k)
+    if pairs:
+        lines.append('')
+        lines.append('| reference servers, accepted/s ratio (not targets) | ' + ' | '.join(pairs) + ' |')
+        lines.append('|' + '---|' * (1 + len(pairs)))
+        for r in rows:
+            if not any(r['floor_vs'].get(k) is not None for k in pairs):
+                continue
+            load = f"{'reject ' if r['mode'] == 'reject' else ''}{r['size'] // 1024} KB, {r['conc']} client{'s' if r['conc'] > 1 else ''}"
+            lines.append(f'| {load} | ' + ' | '.join(fmt(r['floor_vs'].get(k), 2) for k in pairs) + ' |')
     lines.append('')
     lines.append('| other target | measured | target | met |')
     lines.append('|---|---|---|---|')
@@ -575,8 +641,9 @@ def main():
     ap.add_argument('--scale', action='store_true', help='the scale suite instead (bench/scale.py): drain after an outage, start on a big queue, fan-out, idle; with --quick smaller counts')
     ap.add_argument('--items', default=None, help='with --scale: only these, comma-separated: drain,bigqueue,fanout,idle')
     ap.add_argument('--factor', type=float, default=1.0, help='multiply message counts of the throughput cells')
-    ap.add_argument('--systems', default='gatehouse,postfix,postfix-stock',
-                    help='gatehouse first; postfix = the exported configuration, postfix-stock = a stock relay with the same policy; gatehouse-b for A/B')
+    ap.add_argument('--systems', default='gatehouse,postfix,postfix-stock,floor-smtp-server,floor-node',
+                    help='gatehouse first; postfix = the exported configuration, postfix-stock = a stock relay with the same policy; gatehouse-b for A/B; '
+                         'floor-smtp-server[-N], floor-node[-N] = reference servers for the reject cells (bench/floor.mjs; N processes)')
     ap.add_argument('--cells', default=None, help='only these cells, comma-separated labels or label prefixes: accept, accept-2048, reject-2048-50')
     ap.add_argument('--no-micro', action='store_true')
     ap.add_argument('--budget', type=float, default=840, help='seconds; remaining throughput runs are skipped after this')
@@ -605,6 +672,10 @@ def main():
     names = [s for s in a.systems.split(',') if s and (not s.startswith('postfix') or have_postfix)]
     if 'postfix' in a.systems and not have_postfix:
         log('postfix is not installed: measuring Gatehouse alone (no ratios)')
+    unknown = [n for n in names if n not in ('gatehouse', 'gatehouse-b', 'postfix', 'postfix-stock')
+               and not re.fullmatch(r'floor-(smtp-server|node)(-\d+)?', n)]
+    if unknown:
+        sys.exit(f'bench: unknown system(s) {", ".join(unknown)} (see --help for --systems)')
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
     out = os.path.join(a.work, 'out')
@@ -632,12 +703,14 @@ def main():
             systems['postfix'] = Postfix(a.work, gh.data)
         if 'postfix-stock' in names:
             systems['postfix-stock'] = Postfix(a.work, gh.data, stock=True)
+        for i, n in enumerate(x for x in names if x.startswith('floor-')):
+            systems[n] = Floor(n, FLOOR + i, a.work)
         order0 = [systems[n] for n in names]
         for s in order0:
             s.start()
             log(f'started {s.name} on 127.0.0.1:{s.port} pid {s.pid}')
         for s in order0:
-            r = run_one(sink, s, 'accept', 2048, 10, WARMUP_MESSAGES, out, 'warmup')
+            r = run_one(sink, s, 'reject' if getattr(s, 'reject_only', False) else 'accept', 2048, 10, WARMUP_MESSAGES, out, 'warmup')
             log(f'warm-up {s.name}: ok={r["ok"]} accept={r["accept_rate"]}/s delivered={r["e2e_rate"]}/s {r["src_errors"] or ""}')
         def wanted(label):
             return not a.cells or any(label == w or label.startswith(w + '-') for w in a.cells.split(','))
@@ -647,6 +720,8 @@ def main():
             order = order0[rep % len(order0):] + order0[:rep % len(order0)]
             for (mode, size, conc, n0) in cells:
                 for s in order:
+                    if mode == 'accept' and getattr(s, 'reject_only', False):
+                        continue
                     if time.monotonic() - T_START > a.budget:
                         skipped += 1
                         continue
@@ -661,6 +736,8 @@ def main():
         if not a.no_micro:
             gn = 300 if a.quick else 1000
             for s in order0:
+                if s.name.startswith('floor-'):
+                    continue
                 try:
                     micro_res[f'greeting_{s.name}'] = micro(['greeting', s.port, gn])
                     log(f'greeting {s.name}: {micro_res[f"greeting_{s.name}"]}')
