@@ -32,6 +32,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const [kind, portArg, procArg, spoolDir] = process.argv.slice(2);
+if (kind === '--help' || kind === '-h') {
+  console.log('usage: node bench/floor.mjs smtp-server|node PORT [PROCESSES] [SPOOLDIR]\n' +
+    'A reference server for npm run bench (see the header of bench/floor.mjs and bench/README.md).');
+  process.exit(0);
+}
 const port = Number(portArg);
 const processes = Math.max(1, Number(procArg ?? 1));
 if (!['smtp-server', 'node'].includes(kind) || !Number.isInteger(port) || port <= 0) {

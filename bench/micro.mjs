@@ -23,7 +23,7 @@ import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -44,8 +44,8 @@ function stats(xs, digits = 3) {
 // ---- policy ----------------------------------------------------------------------------
 
 async function policy() {
-  const { compilePolicy, decideRecipient } = await import(path.join(DIST, 'core/policy/index.js'));
-  const { defaultConfig } = await import(path.join(DIST, 'core/config/schema.js'));
+  const { compilePolicy, decideRecipient } = await import(pathToFileURL(path.join(DIST, 'core/policy/index.js')).href);
+  const { defaultConfig } = await import(pathToFileURL(path.join(DIST, 'core/config/schema.js')).href);
   const cfg = defaultConfig('linux');
   cfg.internalDomains = ['test.jp', 'part.test.jp'];
   cfg.routes = [{ domain: 'test.jp', hosts: [{ host: '127.0.0.1', port: 2526 }] }, { domain: 'part.test.jp', hosts: [{ host: '127.0.0.1', port: 2526 }] }];
@@ -316,7 +316,7 @@ async function logtail(adminUrl, token, day) {
 // ---- a queue of N messages ----------------------------------------------------------------
 
 async function mkspool(dir, n, size = 2048, rcpt = 'someone@example.com') {
-  const { Spool } = await import(path.join(DIST, 'core/spool/index.js'));
+  const { Spool } = await import(pathToFileURL(path.join(DIST, 'core/spool/index.js')).href);
   const spool = new Spool(dir, { fsync: false });
   await spool.open();
   const t0 = performance.now();
@@ -337,6 +337,13 @@ async function mkspool(dir, n, size = 2048, rcpt = 'someone@example.com') {
 // ---- main ------------------------------------------------------------------------------
 
 const [cmd, ...rest] = process.argv.slice(2);
+if (cmd === undefined || cmd === '--help' || cmd === '-h') {
+  // The usage is the header comment's list.
+  const head = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0];
+  const usage = head.split('\n').slice(head.split('\n').findIndex((l) => l.includes('*   policy'))).map((l) => l.replace(/^ \* ?/, ''));
+  (cmd === undefined ? process.stderr : process.stdout).write(`usage: node bench/micro.mjs BENCHMARK [ARGS]\n\n${usage.join('\n').trimEnd()}\n`);
+  process.exit(cmd === undefined ? 2 : 0);
+}
 const watchdog = setTimeout(() => {
   console.error(`micro ${cmd}: gave up after 120 s`);
   process.exit(1);

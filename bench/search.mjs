@@ -16,10 +16,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log('usage: node bench/search.mjs [--lines N] [--days D] [--keep]   (build first: npm run build:core)\n' +
+    'Writes D day files of N log lines in all, times four message searches, prints JSON (see the header of bench/search.mjs).');
+  process.exit(0);
+}
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { searchMessages } = await import(path.join(root, 'dist/main/core/messages/find.js'));
+const { searchMessages } = await import(pathToFileURL(path.join(root, 'dist/main/core/messages/find.js')).href);
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
