@@ -643,7 +643,7 @@ def main():
     ap.add_argument('--factor', type=float, default=1.0, help='multiply message counts of the throughput cells')
     ap.add_argument('--systems', default='gatehouse,postfix,postfix-stock,floor-smtp-server,floor-node',
                     help='gatehouse first; postfix = the exported configuration, postfix-stock = a stock relay with the same policy; gatehouse-b for A/B; '
-                         'floor-smtp-server[-N], floor-node[-N] = reference servers for the reject cells (bench/floor.mjs; N processes)')
+                         'floor-smtp-server[-N], floor-node[-N] = reference servers, never a target (bench/floor.mjs; N processes; floor-node: reject cells only)')
     ap.add_argument('--cells', default=None, help='only these cells, comma-separated labels or label prefixes: accept, accept-2048, reject-2048-50')
     ap.add_argument('--no-micro', action='store_true')
     ap.add_argument('--budget', type=float, default=840, help='seconds; remaining throughput runs are skipped after this')

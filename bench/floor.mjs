@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /*
- * Reference servers for the reject cells of `npm run bench` (bench.py's `floor-*` systems):
- * what the same load costs a server that does nothing but answer, measured in the same run as
- * Gatehouse and Postfix. They show how much of Gatehouse's cost per rejected session is the
- * stack it is built on, and so how far its own work could move the ratio.
+ * Reference servers for `npm run bench` (bench.py's `floor-*` systems): what the same load
+ * costs a server that does none of Gatehouse's own work, measured in the same run as
+ * Gatehouse and Postfix. They show how much of Gatehouse's cost per session and per message
+ * is the stack it is built on (and the durability it promises), and so how far its own work
+ * could move the ratios.
  *
  *   node bench/floor.mjs smtp-server PORT [PROCESSES] [SPOOLDIR]
  *       smtp-server (the package Gatehouse uses, pinned version) through Gatehouse's own

@@ -1,7 +1,8 @@
 /*
  * The bench's reference servers (bench/floor.mjs, bench.py's floor-* systems) do what the
- * bench README says they do, over real sockets: smtp-server through Gatehouse's adapter keeps
- * an accepted message on disk until its 250 and then removes it, refuses the bench's blocked
+ * bench README says they do, over real sockets: smtp-server through Gatehouse's adapter
+ * answers an accepted message with 250 and leaves nothing behind (its durability comes from
+ * the spool's own helpers, whose fsyncs test/durability checks), refuses the bench's blocked
  * sender at RCPT with 550 5.7.1, and runs one worker per requested process; the bare node:net
  * responder answers smtp-source's dialog. Without this a broken reference would silently give
  * the bench's "what the stack allows" table wrong figures.
