@@ -121,6 +121,22 @@ describe('message timeline after the seed scenario', () => {
     // The CLI reads the files itself (no admin API here): one line per step.
     await gw.receivelog.flush();
     await gw.senderlog.flush();
+    // The receivelog lines of the session as written: every field, in this order (a reader
+    // may rely on neither, but a change of how the lines are built must not move them).
+    const logs = path.join(dir, 'logs');
+    const lines = (await Promise.all((await fs.readdir(logs)).filter((f) => f.startsWith('receivelog-')).map((f) => fs.readFile(path.join(logs, f), 'utf8'))))
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.session === t.summary.session);
+    const refused = lines.find((l) => l.event === 'rcpt' && l.recipient === 'someone@example.com')!;
+    expect(Object.keys(refused)).toEqual(['ts', 'event', 'session', 'clientIp', 'helo', 'tls', 'trusted', 'txn', 'sender', 'recipient', 'decision', 'rule', 'account', 'code', 'reply']);
+    expect(refused).toMatchObject({ clientIp: '127.0.0.2', helo: 'mail.test.jp', tls: false, trusted: true, txn: 1, sender: 'baito@test.jp', decision: 'reject', rule: 'block-external', account: 'baito@test.jp', code: 550 });
+    expect(refused.reply).toMatch(/^550 5\.7\.1 /);
+    const mail = lines.find((l) => l.event === 'mail')!;
+    expect(Object.keys(mail)).toEqual(['ts', 'event', 'session', 'clientIp', 'helo', 'tls', 'trusted', 'txn', 'sender', 'decision', 'rule', 'code', 'reply']);
+    expect(Object.keys(lines.find((l) => l.event === 'connect')!).slice(0, 6)).toEqual(['ts', 'event', 'session', 'clientIp', 'tls', 'trusted']);
     const cli = spawnSync(process.execPath, [BIN, 'message', 'show', queueId, '--data', dir], { encoding: 'utf8', timeout: 30_000 });
     expect(cli.status, cli.stderr).toBe(0);
     const out = cli.stdout;

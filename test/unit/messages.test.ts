@@ -182,4 +182,29 @@ describe('dashboard counts and problems by message', () => {
     c.addReceive({ ts: now, event: 'data', ...base, txn: 1, sender: 'baito@test.jp', recipients: ['boss@test.jp'], decision: 'accept', queueId: 'q9' });
     expect(c.snapshot().problems.find((p) => p.kind === 'rejected')!.ref).toBe('q9');
   });
+
+  it('keeps the last 50 problems; a refusal that left the list is not linked back when its message is queued', () => {
+    const c = new TrafficStatsCollector(() => new Date(T(30)));
+    const refuse = (s: string, r = 'x@example.com') =>
+      c.addReceive({ ts: T(10), event: 'rcpt', ...base, session: s, txn: 1, sender: 'baito@test.jp', recipient: r, decision: 'reject', rule: 'block-external', code: 550 });
+    const queued = (s: string, q: string) =>
+      c.addReceive({ ts: T(10), event: 'data', ...base, session: s, txn: 1, sender: 'baito@test.jp', recipients: ['boss@test.jp'], decision: 'accept', queueId: q });
+    for (let i = 0; i < 60; i++) refuse(`s${i}`);
+    let problems = c.snapshot().problems;
+    expect(problems).toHaveLength(50);
+    expect(problems.map((p) => p.ref)).not.toContain('s9.1');
+    expect(problems.map((p) => p.ref)).toContain('s10.1');
+    // s5 left the list: its queued line changes nothing; s30 is still listed and gets its queue id.
+    queued('s5', 'q5');
+    queued('s30', 'q30');
+    problems = c.snapshot().problems;
+    expect(problems.map((p) => p.ref)).not.toContain('q5');
+    expect(problems.find((p) => p.ref === 'q30')).toMatchObject({ kind: 'rejected', count: 1, recipients: ['x@example.com'] });
+    // A second refused recipient of a listed transaction folds into its entry.
+    refuse('s40', 'y@example.com');
+    expect(c.snapshot().problems.find((p) => p.ref === 's40.1')).toMatchObject({ count: 2, recipients: ['x@example.com', 'y@example.com'] });
+    // The entries handed out are copies: changing one changes nothing inside.
+    c.snapshot().problems[0]!.recipients.push('z@example.com');
+    expect(c.snapshot().problems[0]!.recipients).not.toContain('z@example.com');
+  });
 });

@@ -230,7 +230,7 @@ export class Receiver {
 
   private entry(event: ReceiveLogEntry['event'], session: SMTPServerSession | null, extra: Partial<ReceiveLogEntry>): ReceiveLogEntry {
     const state = session ? this.sessions.get(session.id) : undefined;
-    return {
+    const e: ReceiveLogEntry = {
       ts: new Date().toISOString(),
       event,
       session: session?.id ?? '',
@@ -241,8 +241,14 @@ export class Receiver {
       trusted: state?.trusted,
       // Ties a refused RCPT to the message its transaction queued (the timeline, search).
       txn: state && state.txn > 0 && (event === 'mail' || event === 'rcpt' || event === 'data') ? state.txn : undefined,
-      ...extra,
     };
+    // Copied key by key rather than spread: spreading objects of many shapes takes V8's slow
+    // path, ~6 us a line, three lines per session (a CPU profile of the reject path). The same
+    // keys in the same order, so the line is the same.
+    const into = e as unknown as Record<string, unknown>;
+    const from = extra as Record<string, unknown>;
+    for (const k in from) into[k] = from[k];
+    return e;
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -410,16 +416,13 @@ export class Receiver {
   }
 
   private logDecision(event: 'mail' | 'rcpt' | 'data', session: SMTPServerSession, d: Decision, extra: Partial<ReceiveLogEntry>): void {
-    this.deps.log(
-      this.entry(event, session, {
-        ...extra,
-        decision: d.action,
-        rule: d.rule,
-        account: d.account,
-        code: d.code,
-        reply: `${d.code} ${d.message}`,
-      }),
-    );
+    const e = this.entry(event, session, extra);
+    e.decision = d.action;
+    e.rule = d.rule;
+    e.account = d.account;
+    e.code = d.code;
+    e.reply = `${d.code} ${d.message}`;
+    this.deps.log(e);
   }
 
   private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {

@@ -18,7 +18,8 @@ export class ProblemBook {
   /** `<session>.<txn>` of a refused recipient -> its entry, until the data line names a queue id. */
   private readonly pendingTxn = new Map<string, DashboardProblem>();
 
-  private put(p: Omit<DashboardProblem, 'count'>): void {
+  /** Folds `p` into the entry for the same message and kind, or adds it; returns the stored entry. */
+  private put(p: Omit<DashboardProblem, 'count'>): DashboardProblem {
     const same = this.items.find((x) => x.ref === p.ref && x.kind === p.kind);
     if (same) {
       same.count++;
@@ -27,13 +28,19 @@ export class ProblemBook {
       if (p.reply) same.reply = p.reply;
       if (p.code !== undefined) same.code = p.code;
       if (p.why) same.why = p.why;
-      return;
+      return same;
     }
-    this.items.push({ ...p, count: 1 });
+    // `p` is the caller's fresh object: stored as it is (no copy per refused session).
+    const added = p as DashboardProblem;
+    added.count = 1;
+    this.items.push(added);
     if (this.items.length > MAX) {
+      // A refusal waits in pendingTxn under its own ref (see addReceive); once it leaves the
+      // list nothing links to it any more. A lookup, not a walk over all the waiting ones.
       const gone = this.items.shift()!;
-      for (const [k, v] of this.pendingTxn) if (v === gone) this.pendingTxn.delete(k);
+      if (this.pendingTxn.get(gone.ref) === gone) this.pendingTxn.delete(gone.ref);
     }
+    return added;
   }
 
   addReceive(e: ReceiveLogEntry): void {
@@ -55,9 +62,9 @@ export class ProblemBook {
     if (e.code !== undefined) p.code = e.code;
     if (e.reply) p.reply = e.reply;
     if (!e.rule) p.why = explainProblem(e.code, e.reply ?? e.error);
-    this.put(p);
-    const stored = this.items.find((x) => x.ref === key && x.kind === 'rejected');
-    if (stored && e.event !== 'data') this.pendingTxn.set(key, stored);
+    const stored = this.put(p);
+    // Waits under its ref (= key) until the data line names the queue id (relinked above).
+    if (e.event !== 'data') this.pendingTxn.set(key, stored);
     if (this.pendingTxn.size > MAX * 4) this.pendingTxn.delete(this.pendingTxn.keys().next().value!);
   }
 
