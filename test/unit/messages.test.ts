@@ -203,6 +203,12 @@ describe('dashboard counts and problems by message', () => {
     // A second refused recipient of a listed transaction folds into its entry.
     refuse('s40', 'y@example.com');
     expect(c.snapshot().problems.find((p) => p.ref === 's40.1')).toMatchObject({ count: 2, recipients: ['x@example.com', 'y@example.com'] });
+    // A refused DATA line's recipients stay as logged when a later refusal folds in.
+    const data: ReceiveLogEntry = { ts: T(11), event: 'data', ...base, session: 'd1', txn: 1, sender: 'baito@test.jp', recipients: ['a@example.com'], decision: 'reject', code: 554 };
+    c.addReceive(data);
+    refuse('d1', 'b@example.com');
+    expect(c.snapshot().problems.find((p) => p.ref === 'd1.1')!.recipients).toEqual(['a@example.com', 'b@example.com']);
+    expect(data.recipients).toEqual(['a@example.com']);
     // The entries handed out are copies: changing one changes nothing inside.
     c.snapshot().problems[0]!.recipients.push('z@example.com');
     expect(c.snapshot().problems[0]!.recipients).not.toContain('z@example.com');

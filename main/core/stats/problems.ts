@@ -56,7 +56,8 @@ export class ProblemBook {
       return;
     }
     if (e.decision !== 'reject' || (e.event !== 'rcpt' && e.event !== 'data' && e.event !== 'mail')) return;
-    const recipients = e.recipient ? [e.recipient] : (e.recipients ?? []);
+    // Its own array: the entry is stored and later refusals of the message are added to it.
+    const recipients = e.recipient ? [e.recipient] : [...(e.recipients ?? [])];
     const p: Omit<DashboardProblem, 'count'> = { ts: e.ts, kind: 'rejected', ref: key, day: dayOf(e.ts), sender: e.sender ?? '', recipients };
     if (e.rule) p.rule = e.rule;
     if (e.code !== undefined) p.code = e.code;
