@@ -8,12 +8,12 @@
  *
  *   node bench/floor.mjs smtp-server PORT [PROCESSES] [SPOOLDIR]
  *       smtp-server (the package Gatehouse uses, pinned version) through Gatehouse's own
- *       adapter (dist/), with Gatehouse's options minus TLS and AUTH: no greeting wait, no
- *       log, no policy, no counters, no delivery. RCPT from the bench's blocked sender
- *       (baito@test.jp) is answered `550 5.7.1`; any other message is made as durable as
- *       Gatehouse makes it before its 250 (a new file in SPOOLDIR written in one writev, its
- *       fdatasync and a group-committed fsync of the folder, with Gatehouse's own helpers),
- *       then removed: the floor of the accept cells' accepted/s, not of delivered/s.
+ *       adapter (dist/), without TLS, AUTH, reverse lookups, command deadline or size limit:
+ *       no greeting wait, no log, no policy, no counters, no delivery. RCPT from the bench's
+ *       blocked sender (baito@test.jp) is answered `550 5.7.1`; any other message is made as
+ *       durable as Gatehouse makes it before its 250 (a new file in SPOOLDIR written in one
+ *       writev, its fdatasync and a group-committed fsync of the folder, with Gatehouse's own
+ *       helpers), then removed: the floor of the accept cells' accepted/s, not of delivered/s.
  *   node bench/floor.mjs node PORT [PROCESSES]
  *       a bare node:net responder that speaks just enough SMTP for smtp-source's dialog
  *       (220, 250 to HELO/EHLO/MAIL/RSET, 550 to RCPT, 503 to DATA, 221 to QUIT): Node's
