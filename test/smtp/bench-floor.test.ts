@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { message, SmtpTestClient } from '../helpers/smtp-client.js';
 import { spawnWait } from '../helpers/slow.js';
+import { freePort, waitFor } from '../hardening/helpers.js';
 
 const FLOOR = path.resolve('bench', 'floor.mjs');
 const children: ChildProcess[] = [];
@@ -31,12 +32,15 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
+/** Resolves once something accepts on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }
 
 async function startFloor(kind: string, processes = 1): Promise<{ port: number; spool: string }> {
@@ -47,19 +51,15 @@ async function startFloor(kind: string, processes = 1): Promise<{ port: number; 
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const deadline = Date.now() + spawnWait(10_000);
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return { port, spool };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`floor ${kind} did not listen: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`floor ${kind} exited ${child.exitCode}: ${stderr}`);
+      return accepts(port);
+    },
+    spawnWait(10_000),
+    `floor ${kind} to listen`,
+  );
+  return { port, spool };
 }
 
 describe('bench reference servers (bench/floor.mjs)', () => {

@@ -11,7 +11,7 @@
  */
 import type { TrafficCounts } from '../../shared/contract.js';
 
-type Counter = keyof TrafficCounts;
+export type Counter = keyof TrafficCounts;
 
 const COUNTERS: readonly Counter[] = ['accepted', 'rejected', 'deferred', 'bounced', 'delivered'];
 

@@ -11,9 +11,8 @@ import { localDay } from '../log/index.js';
 import type { TrafficBucket, TrafficCounts, TrafficStats } from '../../shared/contract.js';
 import { txnRef } from '../../shared/messages.js';
 import { ProblemBook } from './problems.js';
-import { CountedOnce } from './counted-once.js';
+import { CountedOnce, type Counter } from './counted-once.js';
 
-type Counter = keyof TrafficCounts;
 
 function emptyCounts(): TrafficCounts {
   return { accepted: 0, rejected: 0, deferred: 0, bounced: 0, delivered: 0 };
