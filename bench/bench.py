@@ -36,6 +36,7 @@ T_START = time.monotonic()
 SINK, GW, ADMIN, PF = 2526, 2531, 2532, 2533
 PF_STOCK = 2535
 FLOOR = 2536  # the reference servers' ports (floor-*), one each from here
+FLOOR_NAME = r'floor-(smtp-server(?:-journal|-volatile)?|node)(?:-(\d+))?'
 
 
 def log(*a):
@@ -494,18 +495,22 @@ class Floor:
     Gatehouse's adapter with nothing of Gatehouse's own work but a message made durable as
     the spool makes it (then dropped: no delivery, so no delivered/s), `floor-node` a bare
     node:net responder (reject cells only); a `-N` suffix runs N processes (node:cluster).
+    `floor-smtp-server-journal` makes the message durable in a group-committed journal
+    instead of a file of its own, `floor-smtp-server-volatile` not at all (accept cells
+    only: they refuse like floor-smtp-server).
     Never a ratio's reference and never a target: they show what the stack itself costs on
     this machine."""
     multi = True
     delivers = False  # accept cells: accepted/s only (the message is kept durably, then dropped)
 
     def __init__(self, name, port, work):
-        m = re.fullmatch(r'floor-(smtp-server|node)(?:-(\d+))?', name)
+        m = re.fullmatch(FLOOR_NAME, name)
         if not m:
-            raise ValueError(f'unknown floor system {name!r} (floor-smtp-server[-N] or floor-node[-N])')
+            raise ValueError(f'unknown floor system {name!r} (see --help for --systems)')
         self.name, self.port = name, port
         self.kind, self.processes = m.group(1), int(m.group(2) or 1)
         self.reject_only = self.kind == 'node'
+        self.accept_only = self.kind in ('smtp-server-journal', 'smtp-server-volatile')
         self.spool = os.path.join(work, name)  # same file system as the others' queues
 
     def start(self):
@@ -643,7 +648,9 @@ def main():
     ap.add_argument('--factor', type=float, default=1.0, help='multiply message counts of the throughput cells')
     ap.add_argument('--systems', default='gatehouse,postfix,postfix-stock,floor-smtp-server,floor-node',
                     help='gatehouse first; postfix = the exported configuration, postfix-stock = a stock relay with the same policy; gatehouse-b for A/B; '
-                         'floor-smtp-server[-N], floor-node[-N] = reference servers, never a target (bench/floor.mjs; N processes; floor-node: reject cells only)')
+                         'floor-smtp-server[-N], floor-node[-N] = reference servers, never a target (bench/floor.mjs; N processes; floor-node: reject cells only); '
+                         'not in the default: floor-smtp-server-journal[-N] (durable in a group-committed journal, no file per message), '
+                         'floor-smtp-server-volatile[-N] (no durability: the ceiling), accept cells only')
     ap.add_argument('--cells', default=None, help='only these cells, comma-separated labels or label prefixes: accept, accept-2048, reject-2048-50')
     ap.add_argument('--no-micro', action='store_true')
     ap.add_argument('--budget', type=float, default=840, help='seconds; remaining throughput runs are skipped after this')
@@ -673,7 +680,7 @@ def main():
     if 'postfix' in a.systems and not have_postfix:
         log('postfix is not installed: measuring Gatehouse alone (no ratios)')
     unknown = [n for n in names if n not in ('gatehouse', 'gatehouse-b', 'postfix', 'postfix-stock')
-               and not re.fullmatch(r'floor-(smtp-server|node)(-\d+)?', n)]
+               and not re.fullmatch(FLOOR_NAME, n)]
     if unknown:
         sys.exit(f'bench: unknown system(s) {", ".join(unknown)} (see --help for --systems)')
     shutil.rmtree(a.work, ignore_errors=True)
@@ -721,6 +728,8 @@ def main():
             for (mode, size, conc, n0) in cells:
                 for s in order:
                     if mode == 'accept' and getattr(s, 'reject_only', False):
+                        continue
+                    if mode == 'reject' and getattr(s, 'accept_only', False):
                         continue
                     if time.monotonic() - T_START > a.budget:
                         skipped += 1

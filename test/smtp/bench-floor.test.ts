@@ -3,8 +3,9 @@
  * bench README says they do, over real sockets: smtp-server through Gatehouse's adapter
  * answers an accepted message with 250 and leaves nothing behind (its durability comes from
  * the spool's own helpers, whose fsyncs test/durability checks), refuses the bench's blocked
- * sender at RCPT with 550 5.7.1, and runs one worker per requested process; the bare node:net
- * responder answers smtp-source's dialog. Without this a broken reference would silently give
+ * sender at RCPT with 550 5.7.1, and runs one worker per requested process; the journal variant
+ * answers after the message is in its preallocated journal, the volatile one at once; the bare
+ * node:net responder answers smtp-source's dialog. Without this a broken reference would silently give
  * the bench's "what the stack allows" table wrong figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -85,6 +86,46 @@ describe('bench reference servers (bench/floor.mjs)', () => {
     await c.quit();
   });
 
+  it('floor-smtp-server-journal: the 250 comes after the message is in the preallocated journal, and no file is made for it', async () => {
+    const { port, spool } = await startFloor('smtp-server-journal');
+    const [own] = fs.readdirSync(spool);
+    const journal = path.join(spool, own, 'journal');
+    // Preallocated in full before the first message: its writes change no metadata.
+    expect(fs.statSync(journal).size).toBe(32 * 1024 * 1024);
+    const subjects = ['journal-one', 'journal-two', 'journal-three'];
+    const clients = await Promise.all(subjects.map(() => SmtpTestClient.connect(port)));
+    // Three at once, so they can share an fdatasync (group commit); each must still be answered.
+    const ends = await Promise.all(
+      clients.map(async (c, i) => {
+        await c.greeting;
+        await c.cmd('EHLO office.test.jp');
+        await c.cmd('MAIL FROM:<sender@test.jp>');
+        await c.cmd('RCPT TO:<someone@example.com>');
+        const { end } = await c.data(message('sender@test.jp', ['someone@example.com'], subjects[i]));
+        await c.quit();
+        return end;
+      }),
+    );
+    for (const end of ends) expect(end.code).toBe(250);
+    const bytes = fs.readFileSync(journal);
+    for (const subject of subjects) expect(bytes.includes(`Subject: ${subject}`)).toBe(true);
+    expect(fs.readdirSync(path.join(spool, own))).toEqual(['journal']);
+  });
+
+  it('floor-smtp-server-volatile: answers 250 and writes nothing', async () => {
+    const { port, spool } = await startFloor('smtp-server-volatile');
+    const c = await SmtpTestClient.connect(port);
+    await c.greeting;
+    await c.cmd('EHLO office.test.jp');
+    await c.cmd('MAIL FROM:<sender@test.jp>');
+    await c.cmd('RCPT TO:<someone@example.com>');
+    const { end } = await c.data(message('sender@test.jp', ['someone@example.com']));
+    expect(end.code).toBe(250);
+    await c.quit();
+    const [own] = fs.readdirSync(spool);
+    expect(fs.readdirSync(path.join(spool, own))).toEqual([]);
+  });
+
   it('floor-smtp-server-2: two worker processes, each answering on the one port', async () => {
     const { port, spool } = await startFloor('smtp-server', 2);
     // Each worker makes its own folder at start: two workers, two folders.
@@ -115,6 +156,6 @@ describe('bench reference servers (bench/floor.mjs)', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(2);
-    expect(stderr).toContain('usage: node bench/floor.mjs smtp-server|node PORT');
+    expect(stderr).toContain('usage: node bench/floor.mjs smtp-server|smtp-server-journal|smtp-server-volatile|node PORT');
   });
 });
