@@ -3,7 +3,17 @@
  * keeps the page cache, so the crash tests would still pass if the spool's fsyncs were
  * dropped; this test would not. `gatehouse serve` runs under `strace -f -yy` (every fd shown
  * with its path or socket), the office sends messages over parallel connections, and for
- * every "250 ... queued as <id>" the trace must show, in this order:
+ * every "250 ... queued as <id>" the trace must show, in this order, one of two ways. Through
+ * the spool's journal (main/core/spool/journal.ts; every message here is small enough):
+ *
+ *   1. the open (O_CREAT) of spool/queue/<id>.msg (its file, synced later),
+ *   2. the write of its record, which names the id, to a segment spool/journal/<n>.jnl,
+ *   3. an fdatasync of that segment's fd that STARTED after the write returned and completed
+ *      with 0 (group commit: one may serve several messages),
+ *   4. before it all, the segment's creation and an fsync of spool/journal after it,
+ *   5. the write of the 250 line to the client's socket, started after 3 completed.
+ *
+ * Or with the file's own syncs (a message too big for the journal):
  *
  *   1. the open (O_CREAT) of spool/queue/<id>.msg,
  *   2. an fdatasync or fsync of that file's fd, completed with 0,
@@ -122,12 +132,30 @@ export function orderProblems(calls: Call[], id: string, held = false): string[]
   if (!created) return [`${id}: no open(O_CREAT) of ${msg} in the trace`];
   if (!reply) return [`${id}: no write of its 250 to the client socket in the trace`];
   const problems: string[] = [];
+  const record = journalRecord(calls, id, held);
+  if (record) {
+    const journal = held ? 'spool/held/journal' : 'spool/journal';
+    const [, fd, segment] = /^(\d+)<([^>]+)>/.exec(record.args) ?? [];
+    const sync = calls.find((c) => /^f(data)?sync$/.test(c.name) && c.args.startsWith(`${fd}<${segment}>`) && c.ret === '0' && c.start > record.end);
+    if (!sync) problems.push(`${id}: its journal record was never fdatasync'd`);
+    else if (sync.end >= reply.start) problems.push(`${id}: the 250 was written before the journal's fdatasync returned`);
+    const made = calls.find((c) => c.name === 'openat' && c.args.includes(`${segment}"`) && /O_CREAT/.test(c.args) && !c.ret.startsWith('-1'));
+    const entry = made && calls.find((c) => c.name === 'fsync' && c.args.includes(`/${journal}>`) && c.ret === '0' && c.start > made.end && c.end < record.start);
+    if (!entry) problems.push(`${id}: no fsync of ${journal} after its segment was created and before its record`);
+    return problems;
+  }
   const fileSync = calls.find((c) => /^f(data)?sync$/.test(c.name) && c.args.startsWith(`${created.ret.replace(/<.*$/, '')}<`) && c.args.includes(`${msg}>`) && c.ret === '0' && c.start > created.end);
   if (!fileSync) problems.push(`${id}: the ${what} was never fsync'd`);
   else if (fileSync.end >= reply.start) problems.push(`${id}: the 250 was written before the ${what}'s fsync returned`);
   const dirSync = calls.find((c) => c.name === 'fsync' && c.args.includes(`/${folder}>`) && c.ret === '0' && c.start > created.end && c.end < reply.start);
   if (!dirSync) problems.push(`${id}: no fsync of ${folder} that started after the file was created and returned before the 250`);
   return problems;
+}
+
+/** The write of the id's journal record (its first iovec names the id), if any. */
+export function journalRecord(calls: Call[], id: string, held = false): Call | undefined {
+  const journal = held ? '/spool/held/journal/' : '/spool/journal/';
+  return calls.find((c) => /^(pwritev2?|pwrite64|writev|write)$/.test(c.name) && c.args.includes(journal) && c.args.includes(id) && !c.ret.startsWith('-1'));
 }
 
 describe.skipIf(!strace.ok)('durability under strace: fsync of the message file and of queue/ before the 250', () => {
@@ -159,7 +187,7 @@ describe.skipIf(!strace.ok)('durability under strace: fsync of the message file 
     const trace = path.join(dir, 'strace.txt');
     const child = spawn(
       'strace',
-      ['-f', '-qq', '-yy', '-s', '200', '-e', 'trace=openat,fsync,fdatasync,write,writev,sendto,sendmsg', '-e', 'signal=none', '-e', `inject=fdatasync:delay_enter=${fileUs}`, '-e', `inject=fsync:delay_enter=${folderUs}`, '-o', trace, process.execPath, BIN, 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--no-admin'],
+      ['-f', '-qq', '-yy', '-s', '200', '-e', 'trace=openat,fsync,fdatasync,write,writev,pwrite64,pwritev,pwritev2,sendto,sendmsg', '-e', 'signal=none', '-e', `inject=fdatasync:delay_enter=${fileUs}`, '-e', `inject=fsync:delay_enter=${folderUs}`, '-o', trace, process.execPath, BIN, 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--no-admin'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);
@@ -224,6 +252,9 @@ describe.skipIf(!strace.ok)('durability under strace: fsync of the message file 
     expect(heldIds).toHaveLength(12);
     const problems = [...ids.flatMap((id) => orderProblems(calls, id)), ...heldIds.flatMap((id) => orderProblems(calls, id, true))];
     expect(problems).toEqual([]);
+    // Every message here is small: all of them went through the journals.
+    expect(ids.filter((id) => !journalRecord(calls, id))).toEqual([]);
+    expect(heldIds.filter((id) => !journalRecord(calls, id, true))).toEqual([]);
   });
 });
 
@@ -254,6 +285,27 @@ describe('the strace reader', () => {
     expect(orderProblems(early, 'ID1')).toEqual(['ID1: the 250 was written before the message file\'s fsync returned']);
     const none = parseStrace(trace.split('\n').filter((l) => !l.startsWith('12 ')).join('\n'));
     expect(orderProblems(none, 'ID1')).toEqual(["ID1: the message file was never fsync'd"]);
+  });
+
+  it('reads the journal path: the record, the segment\'s fdatasync after it, the segment made durable before it', () => {
+    const trace = [
+      '10 openat(AT_FDCWD</d>, "/d/spool/journal/0000000001.jnl", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600) = 22</d/spool/journal/0000000001.jnl>',
+      '11 fsync(25</d/spool/journal>) = 0',
+      '10 openat(AT_FDCWD</d>, "/d/spool/queue/ID1.msg", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600) = 23</d/spool/queue/ID1.msg>',
+      '9 pwritev(22</d/spool/journal/0000000001.jnl>, [{iov_base="GHJ1\\1\\3\\0\\0\\4\\0\\0\\0ID1", iov_len=15}, {iov_base="abcd", iov_len=4}], 2, 0) = 19',
+      '12 fdatasync(22</d/spool/journal/0000000001.jnl> <unfinished ...>',
+      '12 <... fdatasync resumed>) = 0',
+      '9 write(30<TCP:[127.0.0.1:2525->127.0.0.2:4000]>, "250 2.0.0 Ok: queued as ID1\\r\\n", 29) = 29',
+    ].join('\n');
+    expect(journalRecord(parseStrace(trace), 'ID1')).toBeTruthy();
+    expect(orderProblems(parseStrace(trace), 'ID1')).toEqual([]);
+    const lines = trace.split('\n');
+    const late = parseStrace([...lines.slice(0, 4), lines[6], lines[4], lines[5]].join('\n'));
+    expect(orderProblems(late, 'ID1')).toEqual(["ID1: the 250 was written before the journal's fdatasync returned"]);
+    const none = parseStrace(lines.filter((l) => !l.startsWith('12 ')).join('\n'));
+    expect(orderProblems(none, 'ID1')).toEqual(["ID1: its journal record was never fdatasync'd"]);
+    const noEntry = parseStrace(lines.filter((l) => !l.startsWith('11 ')).join('\n'));
+    expect(orderProblems(noEntry, 'ID1')).toEqual(['ID1: no fsync of spool/journal after its segment was created and before its record']);
   });
 
   it('reads a held copy in spool/held/queue by the "held as" of its 250, and not the main folder\'s fsync for it', () => {

@@ -8,12 +8,19 @@
  *                intact), any other file is deleted when queue/ holds the same message, else
  *                quarantined
  *   quarantine/  torn or corrupt files with a <name>.why.json next to each, for the admin
+ *   journal/     the write-ahead journal's segments (journal.ts)
  *
- * write() creates queue/<id>.msg ('wx'), writes it in one writev, and resolves with the
- * header only after both its fdatasync and an fsync of queue/ (group commit, fsync.ts); only
- * then may SMTP say 250. The file checks itself (size and checksums in its trailer), so a crash
- * that keeps the entry but not all the data leaves a file that open() quarantines, and nobody
- * got a 250 for it. If anything fails, write() rejects with a SpoolError whose `code` is the
+ * write() creates queue/<id>.msg ('wx') and writes it in one writev. A message up to
+ * JOURNAL_MAX_RECORD is then made durable by the journal: its bytes appended to the current
+ * segment and an fdatasync of it shared with every message written meanwhile (group commit);
+ * its file gets its own sync later, at the journal's checkpoint, and open() writes it again
+ * from the journal if a crash lost or tore it. A bigger one (or in a listener process) gets
+ * its fdatasync and an fsync of queue/ (group commit, fsync.ts). write() resolves with the
+ * header only after that; only then may SMTP say 250. The file checks itself (size and
+ * checksums in its trailer), so a crash that keeps the entry but not all the data of a file
+ * the journal does not hold leaves a file that open() quarantines, and nobody got a 250 for
+ * it. remove() writes the journal's removal record before it deletes the file, so that a
+ * delivered message never comes back from the journal. If anything fails, write() rejects with a SpoolError whose `code` is the
  * errno (`ENOSPC`, `EIO`, ...) and removes what it created. Readers verify before they return:
  * readHeader() checks structure and both header checksums, readBody()/verify() also the body
  * checksum; a bad file throws SpoolCorruptError and is never handed out. Files leave queue/
@@ -25,9 +32,11 @@
  * runner reads every new message right back; see RECENT_MAX_BYTES.
  *
  * Windows: a folder cannot be fsync'd there (FlushFileBuffers needs a file handle; Node gets
- * EPERM), so the 250 rests on the message file's own handle, opened for writing, flushed
- * before write() resolves: Node's fdatasync is FlushFileBuffers on Windows (libuv), which
- * writes the data and the file's metadata and needs write access. On NTFS that is enough:
+ * EPERM), so the 250 rests on a file's own handle, opened for writing, flushed before
+ * write() resolves (the journal segment's, or the message file's when it is not journaled;
+ * at the checkpoint the message file's): Node's fdatasync is FlushFileBuffers on Windows
+ * (libuv), which writes the data and the file's metadata and needs write access. On NTFS
+ * that is enough:
  * the file's creation, directory entry included, is a metadata change that NTFS writes to its
  * journal before the data flush returns, and replays after a power cut. FAT32 and exFAT have
  * no journal and a network share flushes only as far as the server says: there a power cut
@@ -39,7 +48,7 @@
  * restart nor a second process delivers it again, and is deleted once it is free.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { EOL } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +67,7 @@ import {
 import { DirSync, fsyncDir, writeAllv } from './fsync.js';
 import { heldRetryText, isHeldError, renameRetry, unlinkRetry, type HeldRetryOptions } from '../fs-retry.js';
 import { isValidId, newId } from './ids.js';
+import { JOURNAL_MAX_RECORD, JournalUnavailableError, SpoolJournal, type JournalContents } from './journal.js';
 import type { OpenResult, RecoveredMessage, RecoveryNote, RecoveryResult, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
 
 export type { OpenResult, RecoveredMessage, RecoveryNote, RecoveryResult, SpoolEnvelope, SpoolHeader, SpoolState } from './types.js';
@@ -74,6 +84,8 @@ export interface SpoolOptions {
   heldRetryDelaysMs?: readonly number[];
   /** Wait between background attempts to delete a removed message still held. Default 30 s. */
   heldRemoveLaterMs?: number;
+  /** Size at which a journal segment is closed (journal.ts; tests make it small). */
+  journalSegmentBytes?: number;
 }
 
 const HEAD_READ = 64 * 1024;
@@ -148,7 +160,17 @@ export class Spool {
   private readonly tmpDir: string;
   private readonly queueDir: string;
   private readonly quarantineDir: string;
+  private readonly journalDir: string;
   private readonly fsyncOn: boolean;
+  /**
+   * The write-ahead journal (journal.ts): messages up to JOURNAL_MAX_RECORD share its
+   * group-committed fdatasync instead of syncing their own file and the folder. Only in the
+   * process that opened the spool with recovery (a listener process writes with the file's
+   * own syncs: the main process, which removes its messages, could not drop them from
+   * another process's journal). None without fsync.
+   */
+  private journal: SpoolJournal | null = null;
+  private readonly journalSegmentBytes: number | undefined;
   private queueSync: DirSync | null = null;
   private opened = false;
   private closed = false;
@@ -190,7 +212,9 @@ export class Spool {
     this.tmpDir = join(dir, 'tmp');
     this.queueDir = join(dir, 'queue');
     this.quarantineDir = join(dir, 'quarantine');
+    this.journalDir = join(dir, 'journal');
     this.fsyncOn = opts.fsync !== false;
+    this.journalSegmentBytes = opts.journalSegmentBytes;
     this.onNotice = opts.onNotice;
     this.heldDelays = opts.heldRetryDelaysMs;
     this.laterMs = opts.heldRemoveLaterMs ?? 30_000;
@@ -232,7 +256,7 @@ export class Spool {
   ): Promise<{ notes: RecoveryNote[]; quarantined: string[]; done: Promise<RecoveryResult> }> {
     if (this.opened) throw new SpoolError('EALREADYOPEN', `spool ${this.dir} is already open`);
     if (this.closed) throw new SpoolError('ECLOSED', `spool ${this.dir} is closed`);
-    for (const d of [this.dir, this.tmpDir, this.queueDir, this.quarantineDir]) {
+    for (const d of [this.dir, this.tmpDir, this.queueDir, this.quarantineDir, this.journalDir]) {
       await mkdir(d, { recursive: true, mode: DIR_MODE });
     }
     // Make the subdirectory entries themselves durable before trusting anything inside them.
@@ -241,6 +265,17 @@ export class Spool {
 
     const notes: RecoveryNote[] = [];
     const quarantined: string[] = [];
+    if (this.fsyncOn) {
+      const journal = new SpoolJournal(this.journalDir, {
+        segmentBytes: this.journalSegmentBytes,
+        checkpoint: (ids) => this.makeDurable(ids),
+        onNotice: (text) => this.notice(text),
+      });
+      const found = await journal.read();
+      await this.replay(found, notes);
+      if (found.segments.length > 0) journal.adopt(found.segments, found.messages.keys());
+      this.journal = journal;
+    }
     const queueNames = await readdir(this.queueDir);
     const queued = new Set(queueNames);
 
@@ -445,7 +480,9 @@ export class Spool {
 
   /**
    * Store one message durably. Resolves after: queue/<id>.msg created and written in one
-   * writev, then both its fdatasync and a queue/ fsync that started after its creation.
+   * writev, then either the journal's fdatasync covering its record, or (too big for the
+   * journal, or no journal in this process) both the file's fdatasync and a queue/ fsync that
+   * started after its creation.
    */
   async write(env: SpoolEnvelope, body: Buffer): Promise<SpoolHeader> {
     this.assertOpen();
@@ -503,14 +540,41 @@ export class Spool {
     try {
       fh = await open(final, 'wx', FILE_MODE);
       created = true;
-      await writeAllv(fh, encodeMessage(header, body));
-      // The data (fdatasync) and the directory entry (queue/ fsync, group-committed) are made
-      // durable in parallel, halving the latency a single client sees. Safe because the file
-      // checks itself (size and both checksums in its trailer): a crash that keeps the entry
-      // but not all the data leaves a file that open() quarantines, and nobody got a 250 for it.
-      // On Windows there is no folder fsync (see the header): what counts there is this flush
-      // of the file's own handle, opened for writing above.
-      await Promise.all([this.fsyncOn ? fh.datasync() : undefined, this.queueSync!.sync()]);
+      const bytes = encodeMessage(header, body);
+      await writeAllv(fh, bytes);
+      let journaled = false;
+      if (this.journal) {
+        let size = 0;
+        for (const b of bytes) size += b.length;
+        journaled = size <= JOURNAL_MAX_RECORD;
+      }
+      if (journaled) {
+        // Durable in the journal (group commit with every message written meanwhile): the
+        // file itself needs no sync now; a crash that loses it is repaired from the journal
+        // at the next open, and the journal's checkpoint syncs it before its record goes.
+        try {
+          await this.journal!.add(id, bytes);
+        } catch (err) {
+          // No segment (a disk too full for a new one): nothing of it is in the journal, so
+          // the file's own syncs below.
+          if (err instanceof JournalUnavailableError) journaled = false;
+          else {
+            // The record may have reached the disk: a removal record keeps the next open
+            // from restoring a message the client was told to send again.
+            await this.journal!.drop(id).catch(() => undefined);
+            throw err;
+          }
+        }
+      }
+      if (!journaled) {
+        // The data (fdatasync) and the directory entry (queue/ fsync, group-committed) are made
+        // durable in parallel, halving the latency a single client sees. Safe because the file
+        // checks itself (size and both checksums in its trailer): a crash that keeps the entry
+        // but not all the data leaves a file that open() quarantines, and nobody got a 250 for
+        // it. On Windows there is no folder fsync (see the header): what counts there is this
+        // flush of the file's own handle, opened for writing above.
+        await Promise.all([this.fsyncOn ? fh.datasync() : undefined, this.queueSync!.sync()]);
+      }
       // Durable now, so the 250 does not wait for close(): one thread-pool round trip less
       // per message for the client. The close runs in the id's queue (a remove() or
       // quarantine() of this message waits for it) and the spool's close() waits for it. A
@@ -685,6 +749,15 @@ export class Spool {
     this.checkId(id);
     return this.inFlight(
       this.serial(id, async () => {
+        // First the journal's removal record (committed with the next group commit, see
+        // SpoolJournal.drop): the journal must not restore a message that is delivered.
+        if (this.journal?.holds(id)) {
+          try {
+            await this.journal.drop(id, false);
+          } catch (err) {
+            throw ioError('remove', id, err);
+          }
+        }
         try {
           await unlinkRetry(join(this.queueDir, `${id}.msg`), this.held(id)).catch(ignoreEnoent);
         } catch (err) {
@@ -726,9 +799,15 @@ export class Spool {
       this.serial(id, async () => {
         try {
           await access(join(this.queueDir, `${id}.msg`));
+          // A journaled message's file has no sync of its own yet: synced before it moves,
+          // and its record dropped only once the move is durable (a crash in between brings
+          // it back into queue/ from the journal, a copy too many, never none).
+          const journaled = this.journal?.holds(id) === true;
+          if (journaled) await this.makeDurable([id]);
           await this.quarantineFiles(id, reason);
           if (this.fsyncOn) await fsyncDir(this.quarantineDir);
           await this.queueSync!.sync();
+          if (journaled) await this.journal!.drop(id);
         } catch (err) {
           if (isEnoent(err)) throw new SpoolError('ENOENT', `no message ${id} in the queue`, { id });
           throw ioError('quarantine', id, err);
@@ -782,10 +861,71 @@ export class Spool {
     // Removals still waiting for a held file: the next open() finishes them (state = done).
     for (const t of this.removeLater.values()) if (t) clearTimeout(t);
     this.removeLater.clear();
+    await this.journal?.close();
     await this.queueSync?.close();
   }
 
   // ---- internals ----
+
+  /**
+   * What the journal says, applied before the recovery scan: a removed message's leftover
+   * files are deleted (its deletion had not reached the disk), and a message whose file is
+   * missing or differs from its record (lost or torn by a crash: it had no sync of its own)
+   * is written again and synced. Files are compared with the record's bytes, not only
+   * verified, because a file system may keep a file's size and lose its data.
+   */
+  private async replay(found: JournalContents, notes: RecoveryNote[]): Promise<void> {
+    let changed = false;
+    for (const id of found.removed) {
+      for (const ext of ['.msg', '.state']) {
+        const file = join(this.queueDir, `${id}${ext}`);
+        if (!existsSync(file)) continue;
+        await unlinkRetry(file, this.held(id)).catch(ignoreEnoent);
+        notes.push({ file: `queue/${id}${ext}`, action: 'deleted', reason: 'removed before the stop (the journal says so); its deletion had not reached the disk' });
+        changed = true;
+      }
+    }
+    for (const [id, bytes] of found.messages) {
+      const file = join(this.queueDir, `${id}.msg`);
+      let same = false;
+      try {
+        same = readFileSync(file).equals(bytes);
+      } catch (err) {
+        if (!isEnoent(err)) throw err;
+      }
+      if (same) continue;
+      const fh = await open(file, 'w', FILE_MODE);
+      try {
+        await writeAllv(fh, [bytes]);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      notes.push({ file: `queue/${id}.msg`, action: 'restored', reason: 'lost or torn by a stop after its 250; written again from the journal' });
+      changed = true;
+    }
+    if (changed) await fsyncDir(this.queueDir);
+  }
+
+  /** The journal's checkpoint: these messages' files synced on their own, then queue/. */
+  private async makeDurable(ids: string[]): Promise<boolean> {
+    await mapLimit(ids, VERIFY_PARALLEL, async (id) => {
+      let fh: FileHandle;
+      try {
+        fh = await open(join(this.queueDir, `${id}.msg`), 'r+');
+      } catch (err) {
+        if (isEnoent(err)) return; // removed or quarantined meanwhile
+        throw err;
+      }
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    });
+    await this.queueSync!.sync();
+    return true;
+  }
 
   private notice(text: string, id?: string): void {
     try {

@@ -55,7 +55,7 @@ export interface SpoolState {
 export interface RecoveryNote {
   /** Path relative to the spool dir, e.g. `queue/1kx9z3ab-0004-7f3k.msg`. */
   file: string;
-  action: 'quarantined' | 'deleted';
+  action: 'quarantined' | 'deleted' | 'restored';
   reason: string;
 }
 
