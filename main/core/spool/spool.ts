@@ -19,9 +19,11 @@
  * header only after that; only then may SMTP say 250. The file checks itself (size and
  * checksums in its trailer), so a crash that keeps the entry but not all the data of a file
  * the journal does not hold leaves a file that open() quarantines, and nobody got a 250 for
- * it. remove() writes the journal's removal record before it deletes the file, so that a
- * delivered message never comes back from the journal. If anything fails, write() rejects with a SpoolError whose `code` is the
- * errno (`ENOSPC`, `EIO`, ...) and removes what it created. Readers verify before they return:
+ * it. remove() writes the journal's removal record before it deletes the file, so that the
+ * journal does not bring a delivered message back (a crash in the moment before that record
+ * is committed may: a second delivery, the at-least-once a removal always had). If anything
+ * fails, write() rejects with a SpoolError whose `code` is the errno (`ENOSPC`, `EIO`, ...)
+ * and removes what it created. Readers verify before they return:
  * readHeader() checks structure and both header checksums, readBody()/verify() also the body
  * checksum; a bad file throws SpoolCorruptError and is never handed out. Files leave queue/
  * only through remove() (delivery says so) or quarantine().
@@ -84,7 +86,7 @@ export interface SpoolOptions {
   heldRetryDelaysMs?: readonly number[];
   /** Wait between background attempts to delete a removed message still held. Default 30 s. */
   heldRemoveLaterMs?: number;
-  /** Size at which a journal segment is closed (journal.ts; tests make it small). */
+  /** A journal segment's size (journal.ts; tests make it small). */
   journalSegmentBytes?: number;
 }
 
@@ -750,14 +752,10 @@ export class Spool {
     return this.inFlight(
       this.serial(id, async () => {
         // First the journal's removal record (committed with the next group commit, see
-        // SpoolJournal.drop): the journal must not restore a message that is delivered.
-        if (this.journal?.holds(id)) {
-          try {
-            await this.journal.drop(id, false);
-          } catch (err) {
-            throw ioError('remove', id, err);
-          }
-        }
+        // SpoolJournal.drop), so that the journal does not restore a delivered message. One
+        // it could not write (no segment on a full disk) may bring it back after a crash: a
+        // second delivery, never a loss, so the removal goes on.
+        if (this.journal?.holds(id)) await this.journal.drop(id, false).catch(() => undefined);
         try {
           await unlinkRetry(join(this.queueDir, `${id}.msg`), this.held(id)).catch(ignoreEnoent);
         } catch (err) {
