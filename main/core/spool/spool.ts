@@ -875,12 +875,41 @@ export class Spool {
   private async replay(found: JournalContents, notes: RecoveryNote[]): Promise<void> {
     let changed = false;
     for (const id of found.removed) {
-      for (const ext of ['.msg', '.state']) {
-        const file = join(this.queueDir, `${id}${ext}`);
-        if (!existsSync(file)) continue;
-        await unlinkRetry(file, this.held(id)).catch(ignoreEnoent);
-        notes.push({ file: `queue/${id}${ext}`, action: 'deleted', reason: 'removed before the stop (the journal says so); its deletion had not reached the disk' });
-        changed = true;
+      const msg = join(this.queueDir, `${id}.msg`);
+      const state = join(this.queueDir, `${id}.state`);
+      if (existsSync(msg)) {
+        try {
+          await unlinkRetry(msg, this.held(id));
+          notes.push({ file: `queue/${id}.msg`, action: 'deleted', reason: 'removed before the stop (the journal says so); its deletion had not reached the disk' });
+          changed = true;
+        } catch (err) {
+          if (!isHeldError(err)) {
+            if (isEnoent(err)) continue;
+            throw err;
+          }
+          // Still held by another program (a virus scanner): it stays, with a state that
+          // says nothing is pending (remove() wrote it when the file was held then), so the
+          // recovery hands it over as done and the runner deletes it once it is free.
+          if (!existsSync(state)) {
+            const tomb: SpoolState = { pending: [], done: [], failed: [], attempts: 0, lastError: 'removed; the file was held by another program' };
+            await this.writeStateFile(id, Buffer.from(JSON.stringify(tomb), 'utf8'));
+          }
+          continue;
+        }
+      }
+      if (existsSync(state)) {
+        // A state held by another program stays: the scan below deletes an orphan state.
+        const gone = await unlinkRetry(state, this.held(id)).then(
+          () => true,
+          (e: unknown) => {
+            if (isEnoent(e) || isHeldError(e)) return false;
+            throw e;
+          },
+        );
+        if (gone) {
+          notes.push({ file: `queue/${id}.state`, action: 'deleted', reason: 'removed before the stop (the journal says so); its deletion had not reached the disk' });
+          changed = true;
+        }
       }
     }
     for (const [id, bytes] of found.messages) {
