@@ -134,16 +134,21 @@ export async function writeAllv(fh: FileHandle, bufs: Buffer[]): Promise<void> {
     const { bytesWritten } = await fh.writev(rest, position);
     if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     position += bytesWritten;
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      next.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
-    rest = next;
+    rest = unwritten(rest, bytesWritten);
   }
+}
+
+/** What is left of `bufs` after a (possibly short) vectored write of `written` bytes. */
+export function unwritten(bufs: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  const next: Buffer[] = [];
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    next.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return next;
 }

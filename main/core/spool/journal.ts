@@ -30,7 +30,7 @@
 import { writevSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, GroupSync } from './fsync.js';
+import { fsyncDir, GroupSync, unwritten } from './fsync.js';
 import { isValidId } from './ids.js';
 
 /** Messages bigger than this (the whole file) keep the file's own fdatasync. */
@@ -298,17 +298,7 @@ export class SpoolJournal {
       const n = writevSync(seg.fh!.fd, rest, seg.size);
       if (n <= 0) throw Object.assign(new Error('journal write made no progress'), { code: 'EIO' });
       seg.size += n;
-      let skip = n;
-      const next: Buffer[] = [];
-      for (const b of rest) {
-        if (skip >= b.length) {
-          skip -= b.length;
-          continue;
-        }
-        next.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-      rest = next;
+      rest = unwritten(rest, n);
     }
   }
 
